@@ -1,0 +1,73 @@
+"""Sphinx configuration of the bilstm-emotion documentation."""
+
+import os
+from importlib.metadata import version as _version
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+project = "bilstm-emotion"
+author = "bilstm-emotion developers"
+copyright = "2026, bilstm-emotion developers"
+release = _version("bilstm-emotion")
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.doctest",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = [
+    "_build",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+    "sg_execution_times.rst",
+]
+html_theme = "alabaster"
+html_static_path = ["_static"]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": True}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = {
+    "of",
+    "or",
+    "shape",
+    "default",
+    "optional",
+    "n_samples",
+    "height",
+    "width",
+    "n_classes",
+    "n_features_in_",
+    "1",
+    "str",
+    "int",
+    "float",
+}
+numpydoc_xref_aliases = {
+    "keras.Model": "keras.Model",
+    "Bunch": "sklearn.utils.Bunch",
+    "RandomState": "numpy.random.RandomState",
+}
+nitpicky = False
+
+intersphinx_mapping = {}  # offline builds: no inventories are downloaded
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "doc_module": ("bilstm_emotion",),
+    "backreferences_dir": "generated/backreferences",
+    "reference_url": {"bilstm_emotion": None},
+    "download_all_examples": False,
+    "remove_config_comments": True,
+}

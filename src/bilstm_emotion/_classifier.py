@@ -1,0 +1,576 @@
+"""The scikit-learn estimator around the row/column Bi-LSTM."""
+
+import warnings
+from math import isqrt
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._network import build_row_col_bilstm
+
+__all__ = ["BiLSTMFaceEmotionClassifier"]
+
+EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+"""The seven FER2013 emotions, in FER2013 label order (0 angry ... 6 neutral)."""
+
+# Parameters that fix the network's architecture: a warm start may not change them.
+_ARCHITECTURE_PARAMS = ("row_hidden", "col_hidden", "row_layers", "col_layers", "dropout", "l2")
+
+
+class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
+    """Face emotion classifier: a row/column stacked bidirectional LSTM.
+
+    A Bi-LSTM with ``row_hidden`` units per direction reads every pixel row of
+    a face, left to right and right to left, and encodes it as one vector; a
+    second Bi-LSTM with ``col_hidden`` units reads those row encodings from top
+    to bottom. Both levels can be stacked (``row_layers``, ``col_layers``).
+    Dropout and a softmax over the classes seen in ``y`` close the network,
+    which is built with Keras 3 and runs on JAX, TensorFlow or PyTorch.
+
+    Parameters
+    ----------
+    row_hidden : int, default=64
+        Units per direction of the row-level Bi-LSTM(s).
+    col_hidden : int, default=64
+        Units per direction of the column-level Bi-LSTM(s).
+    row_layers : int, default=1
+        Number of stacked Bi-LSTMs at the row level.
+    col_layers : int, default=1
+        Number of stacked Bi-LSTMs at the column level.
+    dropout : float, default=0.25
+        Dropout rate applied to the image encoding before the classifier.
+    l2 : float, default=0.0
+        L2 penalty on the LSTM and classifier weights.
+    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer used for training.
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer.
+    batch_size : int, default=64
+        Images per gradient step (and per prediction batch).
+    epochs : int, default=20
+        Passes over the training data made by :meth:`fit` (an upper bound
+        when ``early_stopping=True``). :meth:`partial_fit` always makes one.
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss, in ``[0, 1)``.
+    validation_fraction : float, default=0.1
+        Share of the training data set aside (stratified when possible) to
+        decide when to stop when ``early_stopping=True``; ignored otherwise.
+        With ``0.0``, early stopping watches the training loss instead.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for ``patience``
+        epochs, and restore the weights of the best epoch.
+    patience : int, default=5
+        Epochs without improvement tolerated by early stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class label, multiplied into ``sample_weight``.
+        ``"balanced"`` weighs classes inversely to their frequency, which
+        helps the rare ``disgust`` class of FER2013.
+    image_shape : tuple of (int, int) or None, default=None
+        How to fold flat rows of ``n_features`` pixels into images. ``None``
+        folds a perfect square (2304 pixels to 48x48, as in the FER2013 CSV)
+        and reads any other width as one row of ``n_features`` pixels, with a
+        warning. Ignored for inputs that already are 3-D or 4-D image arrays,
+        except that it must then agree with their shape.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and the validation
+        split through :func:`keras.utils.set_random_seed`. An int makes two
+        fits on the same backend and device give identical predictions.
+    verbose : int, default=0
+        Keras progress output during fit: 0 silent, 1 progress bar, 2 one
+        line per epoch.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next call to :meth:`fit`
+        instead of starting again. The architecture parameters, the image
+        shape and the classes may not change between such calls.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network; it standardises its own input, so it can be
+        used directly on float images scaled as they were at fit.
+    history_ : dict of str to list of float
+        Per-epoch ``loss``, ``accuracy`` and, when a validation set was held
+        out, ``val_loss`` and ``val_accuracy``, accumulated over warm starts
+        and :meth:`partial_fit` calls.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted; the columns of :meth:`predict_proba`.
+    n_features_in_ : int
+        Pixels per image (``height * width``).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    image_shape_ : tuple of (int, int)
+        The ``(height, width)`` of the images the network reads.
+    n_iter_ : int
+        Epochs run by the last call to :meth:`fit` or :meth:`partial_fit`.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : a fully connected network with the
+        same conventions for ``early_stopping`` and ``validation_fraction``.
+
+    Notes
+    -----
+    Integer inputs are read as 8-bit intensities and divided by 255 (``uint16``
+    by 65535); values outside ``[0, 255]`` raise an error. Float inputs are
+    used as given; images in ``[0, 1]`` (as made by dividing 8-bit images by
+    255) give the same predictions as their 8-bit originals. The network then
+    standardises pixels with the mean and variance of the training images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bilstm_emotion import BiLSTMFaceEmotionClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.integers(0, 256, size=(40, 8, 8), dtype=np.uint8)
+    >>> y = np.array(["happy", "sad"] * 20)
+    >>> X[y == "happy", 6:] = 255  # a bright "smile" at the bottom
+    >>> clf = BiLSTMFaceEmotionClassifier(row_hidden=8, col_hidden=8, epochs=15,
+    ...                                   batch_size=8, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "row_hidden": [Interval(Integral, 1, None, closed="left")],
+        "col_hidden": [Interval(Integral, 1, None, closed="left")],
+        "row_layers": [Interval(Integral, 1, None, closed="left")],
+        "col_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions({"adam", "adamw", "nadam", "rmsprop", "sgd"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "image_shape": [tuple, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        row_hidden=64,
+        col_hidden=64,
+        row_layers=1,
+        col_layers=1,
+        dropout=0.25,
+        l2=0.0,
+        optimizer="adam",
+        learning_rate=1e-3,
+        batch_size=64,
+        epochs=20,
+        label_smoothing=0.0,
+        validation_fraction=0.1,
+        early_stopping=False,
+        patience=5,
+        class_weight=None,
+        image_shape=None,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.row_hidden = row_hidden
+        self.col_hidden = col_hidden
+        self.row_layers = row_layers
+        self.col_layers = col_layers
+        self.dropout = dropout
+        self.l2 = l2
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.label_smoothing = label_smoothing
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.class_weight = class_weight
+        self.image_shape = image_shape
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width), \
+(n_samples, height, width, 1) or (n_samples, height * width)
+            Grayscale images: 8-bit integers or floats (see Notes).
+        y : array-like of shape (n_samples,)
+            Class labels, integers or strings; at least two distinct.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-image weights of the loss; multiplied by ``class_weight``.
+
+        Returns
+        -------
+        self : BiLSTMFaceEmotionClassifier
+            The fitted estimator.
+        """
+        first = not (self.warm_start and hasattr(self, "model_"))
+        if not first:
+            self._check_same_architecture()
+        X, y = self._validate_X_y(X, y, reset=first)
+        classes = np.unique(y) if first else self.classes_
+        return self._train(X, y, sample_weight, classes, epochs=self.epochs, first=first)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train the network for one epoch over ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width), \
+(n_samples, height, width, 1) or (n_samples, height * width)
+            Grayscale images, as for :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Class labels, all of them in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that any call may see. Required on the first call,
+            optional afterwards (it must then equal ``classes_``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-image weights of the loss.
+
+        Returns
+        -------
+        self : BiLSTMFaceEmotionClassifier
+            The fitted estimator.
+        """
+        first = not hasattr(self, "model_")
+        if first and classes is None:
+            raise ValueError(
+                "Expected `classes` on the first call to partial_fit, listing every "
+                "class label any call may see. Received: classes=None"
+            )
+        if classes is not None:
+            classes = np.unique(column_or_1d(classes))
+            if not first and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"Expected `classes` equal to classes_={self.classes_.tolist()} "
+                    f"from the first call. Received: classes={classes.tolist()}"
+                )
+        X, y = self._validate_X_y(X, y, reset=first)
+        if first:
+            return self._train(X, y, sample_weight, classes, epochs=1, first=True, compile_=True)
+        return self._train(
+            X, y, sample_weight, self.classes_, epochs=1, first=False, compile_=False
+        )
+
+    def _train(self, X, y, sample_weight, classes, *, epochs, first, compile_=True):
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "Expected at least 2 classes in y to train a classifier. Received: "
+                f"1 class ({classes.tolist()[0]!r})"
+            )
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"Expected labels among classes_={classes.tolist()}. Received: "
+                f"unknown labels {unknown.tolist()} in y"
+            )
+        y_idx = np.searchsorted(classes, y)
+        weights = self._sample_weights(X, y_idx, sample_weight, classes)
+
+        rng = check_random_state(self.random_state)
+        keras.utils.set_random_seed(int(rng.randint(np.iinfo(np.int32).max)))
+
+        if first:
+            self.classes_ = classes
+            self.history_ = {}
+            mean, var = float(X.mean(dtype=np.float64)), float(X.var(dtype=np.float64))
+            self.model_ = build_row_col_bilstm(
+                self.image_shape_,
+                len(classes),
+                row_hidden=self.row_hidden,
+                col_hidden=self.col_hidden,
+                row_layers=self.row_layers,
+                col_layers=self.col_layers,
+                dropout=self.dropout,
+                l2=self.l2,
+                input_mean=mean,
+                input_variance=var if var > 0 else 1.0,
+            )
+        if compile_:
+            self.model_.compile(
+                optimizer=self._make_optimizer(),
+                loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
+                metrics=["accuracy"],
+            )
+
+        Y = np.eye(len(classes), dtype=np.float32)[y_idx]
+        validation_data, callbacks = None, []
+        use_validation = self.early_stopping and self.validation_fraction > 0 and epochs > 1
+        if use_validation:
+            X, X_val, Y, Y_val, weights, _ = self._split_validation(X, Y, y_idx, weights, rng)
+            validation_data = (X_val, Y_val)
+        if self.early_stopping and epochs > 1:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if use_validation else "loss",
+                    patience=self.patience,
+                    restore_best_weights=True,
+                )
+            )
+        history = self.model_.fit(
+            X,
+            Y,
+            sample_weight=weights,
+            batch_size=self.batch_size,
+            epochs=epochs,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            shuffle=True,
+            verbose=int(min(self.verbose, 2)),
+        )
+        for key, values in history.history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        self.n_iter_ = len(history.history.get("loss", []))
+        self._architecture = {p: getattr(self, p) for p in _ARCHITECTURE_PARAMS}
+        return self
+
+    def _sample_weights(self, X, y_idx, sample_weight, classes):
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=classes[y_idx])
+            weights = weights * cw[y_idx]
+        present = np.unique(y_idx[weights > 0])
+        if present.size < 2:
+            raise ValueError(
+                "Expected at least 2 classes with positive sample weight. Received: "
+                f"{present.size} class with positive weight"
+            )
+        return weights.astype(np.float32)
+
+    def _split_validation(self, X, Y, y_idx, weights, rng):
+        n = X.shape[0]
+        n_val = max(1, round(self.validation_fraction * n))
+        if n - n_val < 1:
+            raise ValueError(
+                f"Expected enough samples to hold out validation_fraction="
+                f"{self.validation_fraction} for early stopping. Received: {n} samples"
+            )
+        counts = np.bincount(y_idx)
+        counts = counts[counts > 0]
+        stratify = (
+            y_idx
+            if counts.min() >= 2 and n_val >= counts.size and n - n_val >= counts.size
+            else None
+        )
+        return train_test_split(
+            X, Y, weights, test_size=n_val, stratify=stratify, random_state=rng
+        )
+
+    def _make_optimizer(self):
+        optimizers = {
+            "adam": keras.optimizers.Adam,
+            "adamw": keras.optimizers.AdamW,
+            "nadam": keras.optimizers.Nadam,
+            "rmsprop": keras.optimizers.RMSprop,
+            "sgd": keras.optimizers.SGD,
+        }
+        return optimizers[self.optimizer](learning_rate=self.learning_rate)
+
+    def _check_same_architecture(self):
+        for param, old in self._architecture.items():
+            new = getattr(self, param)
+            if new != old:
+                raise ValueError(
+                    f"Expected {param}={old!r} as in the fitted model, because "
+                    f"warm_start=True keeps training it. Received: {param}={new!r}. "
+                    "Set warm_start=False to train a new network."
+                )
+
+    # ------------------------------------------------------------- predict
+    def predict_proba(self, X):
+        """Probability of each class for every image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width), \
+(n_samples, height, width, 1) or (n_samples, height * width)
+            Grayscale images of the shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow :attr:`classes_`.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        proba = self.model_.predict(X, batch_size=self.batch_size, verbose=0)
+        proba = np.asarray(proba, dtype=np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Most probable class of every image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width), \
+(n_samples, height, width, 1) or (n_samples, height * width)
+            Grayscale images of the shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels taken from :attr:`classes_`.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # ---------------------------------------------------------- validation
+    def _validate_X_y(self, X, y, *, reset):
+        if y is not None:
+            n_x, n_y = _num_samples(_as_ndarray(X)), _num_samples(y)
+            if n_x != n_y:
+                raise ValueError(
+                    f"Expected y with one label per image ({n_x} labels). "
+                    f"Received: y with {n_y} labels"
+                )
+        X, image_shape = self._flatten(X, reset=reset)
+        X, y = validate_data(self, X, y, reset=reset, dtype="numeric", y_numeric=False)
+        check_classification_targets(y)
+        return self._fold(X, image_shape, reset=reset), y
+
+    def _validate_X(self, X, *, reset):
+        X, image_shape = self._flatten(X, reset=reset)
+        X = validate_data(self, X, reset=reset, dtype="numeric")
+        return self._fold(X, image_shape, reset=reset)
+
+    def _flatten(self, X, *, reset):
+        """Flatten image stacks; after fit, insist on the fitted image shape."""
+        X, image_shape = _flatten_images(X)
+        if not reset and image_shape is not None and image_shape != self.image_shape_:
+            raise ValueError(
+                f"Expected images of shape {self.image_shape_}, as in fit. "
+                f"Received: images of shape {image_shape}"
+            )
+        return X, image_shape
+
+    def _fold(self, X, image_shape, *, reset):
+        """Rescale validated flat rows to float32 and fold them into images."""
+        if reset:
+            self.image_shape_ = self._resolve_image_shape(X.shape[1], image_shape)
+        return _to_unit_float(X).reshape((X.shape[0], *self.image_shape_))
+
+    def _resolve_image_shape(self, n_features, image_shape):
+        wanted = None
+        if self.image_shape is not None:
+            wanted = tuple(self.image_shape)
+            if len(wanted) != 2 or not all(
+                isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in wanted
+            ):
+                raise ValueError(
+                    "Expected `image_shape` to be (height, width) of positive integers. "
+                    f"Received: image_shape={self.image_shape!r}"
+                )
+            wanted = (int(wanted[0]), int(wanted[1]))
+        if image_shape is not None:
+            if wanted is not None and wanted != image_shape:
+                raise ValueError(
+                    f"Expected images of shape image_shape={wanted}. Received: images of "
+                    f"shape {image_shape}"
+                )
+            return image_shape
+        if wanted is not None:
+            if wanted[0] * wanted[1] != n_features:
+                raise ValueError(
+                    f"Expected flat rows of {wanted[0]}*{wanted[1]}={wanted[0] * wanted[1]} "
+                    f"pixels for image_shape={wanted}. Received: {n_features} features"
+                )
+            return wanted
+        side = isqrt(n_features)
+        if side * side == n_features:
+            return (side, side)
+        warnings.warn(
+            f"Flat rows of {n_features} features are not square images; reading each "
+            f"as one row of {n_features} pixels, image_shape=(1, {n_features}). Pass "
+            "image_shape=(height, width) to fold them into images.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return (1, n_features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Identical results need a fixed random_state *and* the same backend and
+        # device: GPU kernels (cuDNN LSTMs) are not deterministic.
+        tags.non_deterministic = True
+        # A few epochs of a tiny network do not reach the accuracy the common
+        # checks demand of classifiers on their toy data sets.
+        tags.classifier_tags.poor_score = True
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+def _as_ndarray(X):
+    """``X`` itself when it has a shape (arrays, DataFrames, sparse), else ``np.asarray(X)``."""
+    return X if hasattr(X, "shape") else np.asarray(X)
+
+
+def _flatten_images(X):
+    """Flatten 3-D / 4-D image stacks to rows; return them and the image shape.
+
+    Other inputs (2-D rows, DataFrames, sparse matrices, 1-D mistakes) pass
+    through unchanged with ``None`` so that ``validate_data`` judges them.
+    """
+    X = _as_ndarray(X)
+    ndim = len(X.shape)
+    if ndim == 4:
+        if X.shape[-1] != 1:
+            raise ValueError(
+                "Expected grayscale images with one channel, of shape (n_samples, height, "
+                f"width, 1). Received: X.shape={tuple(X.shape)}. Convert colour images "
+                "to grayscale first (e.g. skimage.color.rgb2gray)."
+            )
+        X = X[..., 0]
+        ndim = 3
+    if ndim == 3:
+        image_shape = (int(X.shape[1]), int(X.shape[2]))
+        return np.asarray(X).reshape(X.shape[0], image_shape[0] * image_shape[1]), image_shape
+    if ndim > 4:
+        raise ValueError(
+            "Expected images as a 2-D (n_samples, height*width), 3-D (n_samples, height, "
+            f"width) or 4-D (n_samples, height, width, 1) array. Received: X.shape="
+            f"{tuple(X.shape)}"
+        )
+    return X, None
+
+
+def _to_unit_float(X):
+    """Float32 pixels: 8-bit (and 16-bit) integers scaled to [0, 1], floats as given."""
+    if X.dtype.kind not in "iu":
+        return np.asarray(X, dtype=np.float32)
+    if X.dtype == np.uint16:
+        return np.divide(X, 65535, dtype=np.float32)
+    if X.size and (X.min() < 0 or X.max() > 255):
+        raise ValueError(
+            "Expected integer pixels to be 8-bit intensities in [0, 255]. Received: "
+            f"values in [{X.min()}, {X.max()}] (dtype {X.dtype}). Pass floats to use "
+            "values as they are."
+        )
+    return np.divide(X, 255, dtype=np.float32)

@@ -1,0 +1,53 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+from bilstm_emotion import BiLSTMFaceEmotionClassifier
+from bilstm_emotion.datasets import make_synthetic_faces
+
+# "dev" explores more; "ci" keeps the suite inside its time budget.
+settings.register_profile(
+    "ci", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(
+    "ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev")
+)
+
+#: Parameters that make a fit take about a second: for tests, not for accuracy.
+FAST_PARAMS = dict(row_hidden=4, col_hidden=4, epochs=2, batch_size=16, random_state=0)
+
+
+def fast_clf(**params):
+    return BiLSTMFaceEmotionClassifier(**{**FAST_PARAMS, **params})
+
+
+@pytest.fixture(scope="session")
+def make_clf():
+    """Factory of fast classifiers: ``make_clf(epochs=3)``."""
+    return fast_clf
+
+
+@pytest.fixture(scope="session")
+def faces():
+    """60 generated 16x16 faces of three emotions, uint8."""
+    return make_synthetic_faces(
+        60, image_size=16, classes=("happy", "sad", "surprise"), random_state=0, return_X_y=True
+    )
+
+
+@pytest.fixture(scope="session")
+def fitted(faces):
+    X, y = faces
+    return fast_clf().fit(X, y)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,124 @@
+"""Smoke test on every Keras backend, and the choice of the default backend.
+
+Keras fixes its backend at import, so each backend runs in a fresh process.
+A backend that is not installed is skipped locally; in CI (``CI`` set) all
+three are installed and a missing one fails the test.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from bilstm_emotion import _backend
+
+SMOKE = textwrap.dedent(
+    """
+    import json, pickle, sys
+    import keras
+    import numpy as np
+    from bilstm_emotion import BiLSTMFaceEmotionClassifier
+    from bilstm_emotion.datasets import make_synthetic_faces
+
+    X, y = make_synthetic_faces(40, image_size=12, classes=("happy", "sad"), random_state=0,
+                                return_X_y=True)
+    clf = BiLSTMFaceEmotionClassifier(row_hidden=4, col_hidden=4, epochs=2, batch_size=8,
+                                      random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    again = BiLSTMFaceEmotionClassifier(**clf.get_params()).fit(X, y).predict_proba(X)
+    pickled = pickle.loads(pickle.dumps(clf)).predict_proba(X)
+    clf.model_.save(sys.argv[1])
+    loaded = keras.saving.load_model(sys.argv[1], safe_mode=True)
+    reloaded = np.asarray(loaded.predict(X.astype("float32") / 255, verbose=0))
+    print(json.dumps({
+        "backend": keras.backend.backend(),
+        "shape": list(proba.shape),
+        "row_sums": float(np.abs(proba.sum(1) - 1).max()),
+        "labels": sorted(set(clf.predict(X).tolist())),
+        "seeded_max_diff": float(np.abs(again - proba).max()),
+        "pickle_max_diff": float(np.abs(pickled - proba).max()),
+        "saved_max_diff": float(np.abs(reloaded - proba).max()),
+    }))
+    """
+)
+
+
+def _require(module):
+    if importlib.util.find_spec(module) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{module} is not installed; CI installs every backend (README).")
+        pytest.skip(f"{module} is not installed (pip install 'bilstm-emotion[{module}]')")
+
+
+@pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
+def test_fit_predict_save_load_pickle_on_backend(backend, tmp_path):
+    _require(backend)
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run(
+        [sys.executable, "-c", SMOKE, str(tmp_path / "model.keras")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["backend"] == backend
+    assert result["shape"] == [40, 2]
+    assert result["row_sums"] < 1e-9
+    assert set(result["labels"]) <= {"happy", "sad"}
+    assert result["seeded_max_diff"] == 0.0
+    assert result["pickle_max_diff"] == 0.0
+    assert result["saved_max_diff"] < 1e-5
+
+
+# ------------------------------------------------------ default backend choice
+@pytest.fixture
+def fresh(monkeypatch, tmp_path):
+    """No KERAS_BACKEND, Keras not imported, an empty KERAS_HOME."""
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delitem(sys.modules, "keras")
+    return tmp_path
+
+
+def test_picks_the_first_installed_backend(fresh, monkeypatch):
+    monkeypatch.setattr(_backend, "_installed", lambda b: b in {"jax", "torch"})
+    assert _backend.choose_backend() == "jax"
+    assert os.environ["KERAS_BACKEND"] == "jax"
+
+
+def test_prefers_tensorflow_when_installed(fresh, monkeypatch):
+    monkeypatch.setattr(_backend, "_installed", lambda b: True)
+    assert _backend.choose_backend() == "tensorflow"
+
+
+def test_keeps_a_working_keras_json(fresh, monkeypatch):
+    (fresh / "keras.json").write_text(json.dumps({"backend": "torch"}))
+    monkeypatch.setattr(_backend, "_installed", lambda b: True)
+    assert _backend.choose_backend() is None
+    assert "KERAS_BACKEND" not in os.environ
+
+
+def test_replaces_a_keras_json_backend_that_is_missing(fresh, monkeypatch):
+    (fresh / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))
+    monkeypatch.setattr(_backend, "_installed", lambda b: b == "jax")
+    assert _backend.choose_backend() == "jax"
+
+
+def test_never_overrides_an_explicit_choice(fresh, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    monkeypatch.setattr(_backend, "_installed", lambda b: True)
+    assert _backend.choose_backend() is None
+    assert os.environ["KERAS_BACKEND"] == "torch"
+
+
+def test_does_nothing_once_keras_is_imported(monkeypatch):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert "keras" in sys.modules
+    assert _backend.choose_backend() is None
+    assert "KERAS_BACKEND" not in os.environ

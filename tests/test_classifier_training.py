@@ -1,0 +1,183 @@
+"""Training options of BiLSTMFaceEmotionClassifier and its answers to bad input."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+
+# ------------------------------------------------------------ partial_fit
+def test_partial_fit_needs_classes_first(faces, make_clf):
+    X, y = faces
+    clf = make_clf()
+    with pytest.raises(ValueError, match=r"Expected `classes` on the first call.*classes=None"):
+        clf.partial_fit(X, y)
+    assert not hasattr(clf, "model_")
+
+
+def test_partial_fit_trains_one_epoch_per_call(faces, make_clf):
+    X, y = faces
+    clf = make_clf()
+    clf.partial_fit(X[:30], y[:30], classes=["happy", "sad", "surprise"])
+    model = clf.model_
+    weights = [w.copy() for w in model.get_weights()]
+    clf.partial_fit(X[30:], y[30:])
+    assert clf.model_ is model  # the same network keeps learning
+    assert any(not np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True))
+    assert clf.n_iter_ == 1
+    assert len(clf.history_["loss"]) == 2
+    assert clf.classes_.tolist() == ["happy", "sad", "surprise"]
+
+
+def test_partial_fit_rejects_other_classes_and_unknown_labels(faces, make_clf):
+    X, y = faces
+    clf = make_clf().partial_fit(X, y, classes=["happy", "sad", "surprise"])
+    with pytest.raises(ValueError, match=r"Expected `classes` equal to classes_=.*'fear'"):
+        clf.partial_fit(X, y, classes=["fear", "happy", "sad", "surprise"])
+    with pytest.raises(ValueError, match=r"unknown labels \['angry'\]"):
+        clf.partial_fit(X[:3], ["angry", "sad", "happy"])
+
+
+def test_partial_fit_class_absent_from_first_batch(faces, make_clf):
+    X, y = faces
+    keep = y != "surprise"
+    clf = make_clf().partial_fit(X[keep], y[keep], classes=np.unique(y))
+    assert clf.predict_proba(X).shape == (len(X), 3)
+
+
+# ------------------------------------------------------------ warm start
+def test_warm_start_continues_training(faces, make_clf):
+    X, y = faces
+    clf = make_clf(warm_start=True).fit(X, y)
+    model = clf.model_
+    clf.set_params(epochs=3).fit(X, y)
+    assert clf.model_ is model
+    assert len(clf.history_["loss"]) == 5 and clf.n_iter_ == 3
+
+
+def test_cold_start_replaces_the_network(faces, make_clf):
+    X, y = faces
+    clf = make_clf().fit(X, y)
+    model = clf.model_
+    clf.fit(X, y)
+    assert clf.model_ is not model and len(clf.history_["loss"]) == 2
+
+
+def test_warm_start_refuses_a_new_architecture(faces, make_clf):
+    X, y = faces
+    clf = make_clf(warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"Expected row_hidden=4 .*Received: row_hidden=8"):
+        clf.set_params(row_hidden=8).fit(X, y)
+
+
+# -------------------------------------------------------- early stopping
+def test_early_stopping_holds_out_data_and_stops(faces, make_clf):
+    X, y = faces
+    clf = make_clf(
+        early_stopping=True, patience=1, epochs=200, learning_rate=0.05, validation_fraction=0.2
+    ).fit(X, y)
+    assert clf.n_iter_ < 200
+    assert len(clf.history_["val_loss"]) == clf.n_iter_
+    best = int(np.argmin(clf.history_["val_loss"]))
+    assert clf.n_iter_ == best + 2  # patience=1: one epoch past the best, then stop
+
+
+def test_early_stopping_without_validation_watches_training_loss(faces, make_clf):
+    X, y = faces
+    clf = make_clf(early_stopping=True, validation_fraction=0.0, epochs=3).fit(X, y)
+    assert "val_loss" not in clf.history_ and clf.n_iter_ <= 3
+
+
+def test_validation_fraction_too_large_for_the_data(make_clf, rng):
+    X, y = rng.random((2, 4, 4)), np.array([0, 1])
+    with pytest.raises(ValueError, match=r"validation_fraction=0.9.*Received: 2 samples"):
+        make_clf(early_stopping=True, validation_fraction=0.9).fit(X, y)
+
+
+# ---------------------------------------------------------------- weights
+@pytest.mark.parametrize("class_weight", ["balanced", {"happy": 1.0, "sad": 3.0, "surprise": 0.5}])
+def test_class_weight_changes_the_model(faces, make_clf, class_weight):
+    X, y = faces
+    plain = make_clf().fit(X, y).predict_proba(X)
+    weighted = make_clf(class_weight=class_weight).fit(X[:50], y[:50]).predict_proba(X)
+    assert not np.allclose(plain, weighted)
+
+
+def test_sample_weight_of_ones_is_no_weight(faces, make_clf):
+    X, y = faces
+    np.testing.assert_array_equal(
+        make_clf().fit(X, y, sample_weight=np.ones(len(y))).predict_proba(X),
+        make_clf().fit(X, y).predict_proba(X),
+    )
+
+
+def test_a_single_class_with_weight_is_refused(faces, make_clf):
+    X, y = faces
+    w = (y == "happy").astype(float)
+    with pytest.raises(ValueError, match=r"at least 2 classes with positive sample weight"):
+        make_clf().fit(X, y, sample_weight=w)
+
+
+# ------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_pixels(faces, make_clf, bad):
+    X, y = faces
+    X = X.astype(float)
+    X[3, 2, 1] = bad
+    with pytest.raises(ValueError, match=r"Input X contains (NaN|infinity)"):
+        make_clf().fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "shape, match",
+    [
+        ((60,), r"Expected 2D array, got 1D array"),
+        ((60, 4, 4, 1, 1), r"Expected images as a 2-D .*Received: X.shape=\(60, 4, 4, 1, 1\)"),
+        ((60, 4, 4, 3), r"Expected grayscale images.*Received: X.shape=\(60, 4, 4, 3\)"),
+        ((0, 4, 4), r"Found array with 0 sample\(s\)"),
+    ],
+)
+def test_wrong_shapes(make_clf, shape, match):
+    X = np.zeros(shape)
+    y = np.arange(shape[0]) % 2
+    with pytest.raises(ValueError, match=match):
+        make_clf().fit(X, y)
+
+
+def test_single_class(faces, make_clf):
+    X, _ = faces
+    with pytest.raises(
+        ValueError, match=r"Expected at least 2 classes.*Received: 1 class \('sad'\)"
+    ):
+        make_clf().fit(X, ["sad"] * len(X))
+
+
+def test_y_of_wrong_length(faces, make_clf):
+    X, y = faces
+    with pytest.raises(
+        ValueError, match=r"one label per image \(60 labels\). Received: y with 59"
+    ):
+        make_clf().fit(X, y[:-1])
+
+
+def test_integer_pixels_out_of_range(faces, make_clf):
+    X, y = faces
+    X = X.astype(np.int32)
+    X[0, 0, 0] = 300
+    with pytest.raises(ValueError, match=r"in \[0, 255\]. Received: values in \[0, 300\]"):
+        make_clf().fit(X, y)
+
+
+def test_predict_needs_the_fitted_image_shape(fitted, faces):
+    with pytest.raises(
+        ValueError,
+        match=r"Expected images of shape \(16, 16\), as in fit. "
+        r"Received: images of shape \(12, 12\)",
+    ):
+        fitted.predict(np.zeros((2, 12, 12)))
+    with pytest.raises(ValueError, match=r"X has 144 features, but .* is expecting 256"):
+        fitted.predict(np.zeros((2, 144)))
+
+
+def test_predict_before_fit(faces, make_clf):
+    with pytest.raises(NotFittedError):
+        make_clf().predict(faces[0])
