@@ -32,31 +32,14 @@ html_theme = "alabaster"
 html_static_path = ["_static"]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+autodoc_default_options = {
+    "members": True,
+    # scikit-learn generates these; their docstrings cite labels of its own docs.
+    "exclude-members": "set_fit_request, set_partial_fit_request, set_score_request",
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = True
-numpydoc_xref_ignore = {
-    "of",
-    "or",
-    "shape",
-    "default",
-    "optional",
-    "n_samples",
-    "height",
-    "width",
-    "n_classes",
-    "n_features_in_",
-    "1",
-    "str",
-    "int",
-    "float",
-}
-numpydoc_xref_aliases = {
-    "keras.Model": "keras.Model",
-    "Bunch": "sklearn.utils.Bunch",
-    "RandomState": "numpy.random.RandomState",
-}
+numpydoc_xref_param_type = False  # offline: no intersphinx inventories
 nitpicky = False
 
 intersphinx_mapping = {}  # offline builds: no inventories are downloaded

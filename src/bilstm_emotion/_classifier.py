@@ -110,7 +110,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         The class labels, sorted; the columns of :meth:`predict_proba`.
     n_features_in_ : int
         Pixels per image (``height * width``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
     image_shape_ : tuple of (int, int)
         The ``(height, width)`` of the images the network reads.
