@@ -1,4 +1,6 @@
 import os
+import zipfile
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -51,3 +53,29 @@ def fitted(faces):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+FER_ZIP = Path(
+    os.environ.get("BILSTM_EMOTION_FER_ZIP")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013-dev.zip"
+)
+
+
+@pytest.fixture(scope="session")
+def fer_zip():
+    """The real FER2013 zip from ../shared (skipped, with the reason, where it is absent)."""
+    if not FER_ZIP.is_file():
+        pytest.skip(f"FER2013 zip not found at {FER_ZIP} (set BILSTM_EMOTION_FER_ZIP)")
+    return FER_ZIP
+
+
+@pytest.fixture(scope="session")
+def fer_sample(fer_zip):
+    """A few hundred real faces: {relative name: jpeg bytes}, 20 per emotion per split."""
+    with zipfile.ZipFile(fer_zip) as z:
+        names = sorted(n for n in z.namelist() if n.endswith(".jpg"))
+        by_folder = {}
+        for name in names:
+            by_folder.setdefault(name.rsplit("/", 1)[0], []).append(name)
+        chosen = [n for folder in sorted(by_folder) for n in by_folder[folder][:20]]
+        return {name: z.read(name) for name in chosen}

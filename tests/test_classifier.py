@@ -188,6 +188,10 @@ VALID_PARAMS = {
     "col_layers": st.integers(1, 4),
     "dropout": st.floats(0, 0.99),
     "l2": st.floats(0, 1),
+    "flip": st.booleans(),
+    "shift": st.floats(0, 0.99),
+    "rotation": st.floats(0, 180),
+    "zoom": st.floats(0, 0.99),
     "optimizer": st.sampled_from(["adam", "adamw", "nadam", "rmsprop", "sgd"]),
     "learning_rate": st.floats(1e-6, 1),
     "batch_size": st.integers(1, 512),
@@ -235,7 +239,11 @@ INVALID_PARAMS = st.one_of(
         st.sampled_from(["dropout", "label_smoothing", "validation_fraction"]),
         st.one_of(st.floats(1, 10), st.floats(-10, -0.01)),
     ),
-    st.tuples(st.sampled_from(["learning_rate", "l2"]), st.floats(-10, -0.01)),
+    st.tuples(
+        st.sampled_from(["learning_rate", "l2", "shift", "zoom", "rotation"]),
+        st.floats(-10, -0.01),
+    ),
+    st.tuples(st.just("rotation"), st.floats(180.5, 1000)),
     st.tuples(
         st.just("optimizer"),
         st.text(max_size=6).filter(

@@ -181,3 +181,26 @@ def test_predict_needs_the_fitted_image_shape(fitted, faces):
 def test_predict_before_fit(faces, make_clf):
     with pytest.raises(NotFittedError):
         make_clf().predict(faces[0])
+
+
+# ----------------------------------------------------------- augmentation
+def test_augmentation_acts_in_training_only(faces, make_clf):
+    X, y = faces
+    plain = make_clf().fit(X, y)
+    augmented = make_clf(flip=True, shift=0.1, rotation=10, zoom=0.1).fit(X, y)
+    names = [layer.name for layer in augmented.model_.layers]
+    assert {"random_flip", "random_shift", "random_rotation", "random_zoom"} <= set(names)
+    assert not any(
+        name.startswith("random_") for name in (layer.name for layer in plain.model_.layers)
+    )
+    # Prediction sees the image unchanged: repeated calls agree exactly.
+    np.testing.assert_array_equal(augmented.predict_proba(X), augmented.predict_proba(X))
+    # Training saw altered images: same seed, different weights.
+    assert not np.allclose(augmented.predict_proba(X), plain.predict_proba(X))
+
+
+def test_warm_start_refuses_to_change_augmentation(faces, make_clf):
+    X, y = faces
+    clf = make_clf(warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"Expected flip=False .*Received: flip=True"):
+        clf.set_params(flip=True).fit(X, y)

@@ -28,7 +28,10 @@ EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """The seven FER2013 emotions, in FER2013 label order (0 angry ... 6 neutral)."""
 
 # Parameters that fix the network's architecture: a warm start may not change them.
-_ARCHITECTURE_PARAMS = ("row_hidden", "col_hidden", "row_layers", "col_layers", "dropout", "l2")
+_ARCHITECTURE_PARAMS = (
+    "row_hidden", "col_hidden", "row_layers", "col_layers", "dropout", "l2",
+    "flip", "shift", "rotation", "zoom",
+)  # fmt: skip
 
 
 class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
@@ -55,6 +58,18 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         Dropout rate applied to the image encoding before the classifier.
     l2 : float, default=0.0
         L2 penalty on the LSTM and classifier weights.
+    flip : bool, default=False
+        Augment training images with random left-right mirroring.
+    shift : float, default=0.0
+        Augment training images with random shifts of up to this share of
+        their height and width (e.g. ``0.1``).
+    rotation : float, default=0.0
+        Augment training images with random rotations of up to this many
+        degrees (e.g. ``10``).
+    zoom : float, default=0.0
+        Augment training images with random zooms of up to this share.
+        Augmentation runs inside the network during :meth:`fit` only;
+        prediction sees the images unchanged.
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
         Keras optimizer used for training.
     learning_rate : float, default=1e-3
@@ -153,6 +168,10 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         "col_layers": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "l2": [Interval(Real, 0, None, closed="left")],
+        "flip": ["boolean"],
+        "shift": [Interval(Real, 0, 1, closed="left")],
+        "rotation": [Interval(Real, 0, 180, closed="both")],
+        "zoom": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions({"adam", "adamw", "nadam", "rmsprop", "sgd"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -177,6 +196,10 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         col_layers=1,
         dropout=0.25,
         l2=0.0,
+        flip=False,
+        shift=0.0,
+        rotation=0.0,
+        zoom=0.0,
         optimizer="adam",
         learning_rate=1e-3,
         batch_size=64,
@@ -197,6 +220,10 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         self.col_layers = col_layers
         self.dropout = dropout
         self.l2 = l2
+        self.flip = flip
+        self.shift = shift
+        self.rotation = rotation
+        self.zoom = zoom
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -311,6 +338,10 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
                 col_layers=self.col_layers,
                 dropout=self.dropout,
                 l2=self.l2,
+                flip=self.flip,
+                shift=self.shift,
+                rotation=self.rotation,
+                zoom=self.zoom,
                 input_mean=mean,
                 input_variance=var if var > 0 else 1.0,
             )

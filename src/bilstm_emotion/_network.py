@@ -76,6 +76,30 @@ def _bilstm_stack(x, units, n_layers, *, l2, name):
     return x
 
 
+def _augmentation(x, image_shape, *, flip, shift, rotation, zoom):
+    """Random flips, shifts, rotations and zooms, active only when training."""
+    steps = []
+    if flip:
+        steps.append(layers.RandomFlip("horizontal", name="random_flip"))
+    if shift:
+        steps.append(
+            layers.RandomTranslation(shift, shift, fill_mode="nearest", name="random_shift")
+        )
+    if rotation:
+        steps.append(
+            layers.RandomRotation(rotation / 360.0, fill_mode="nearest", name="random_rotation")
+        )
+    if zoom:
+        steps.append(layers.RandomZoom(zoom, fill_mode="nearest", name="random_zoom"))
+    if not steps:
+        return x
+    if len(image_shape) == 2:
+        x = layers.Reshape((*image_shape, 1), name="add_channel")(x)
+    for step in steps:
+        x = step(x)
+    return x
+
+
 def build_row_col_bilstm(
     image_shape,
     n_classes,
@@ -88,6 +112,10 @@ def build_row_col_bilstm(
     l2=0.0,
     input_mean=0.0,
     input_variance=1.0,
+    flip=False,
+    shift=0.0,
+    rotation=0.0,
+    zoom=0.0,
     name="row_col_bilstm",
 ):
     """Build the hierarchical row/column bidirectional LSTM.
@@ -116,6 +144,17 @@ def build_row_col_bilstm(
     input_mean, input_variance : float, default=0.0 and 1.0
         Pixel statistics used by the leading :class:`keras.layers.Normalization`
         layer, so the saved model standardises its own input.
+    flip : bool, default=False
+        Training-time augmentation: mirror faces left-right at random.
+    shift : float, default=0.0
+        Training-time augmentation: random shifts of up to this share of the
+        height and width.
+    rotation : float, default=0.0
+        Training-time augmentation: random rotations of up to this many degrees.
+    zoom : float, default=0.0
+        Training-time augmentation: random zoom in or out by up to this share.
+        The augmentation layers act only in training; at inference they pass
+        images through unchanged.
     name : str, default="row_col_bilstm"
         Name of the returned model.
 
@@ -158,6 +197,7 @@ def build_row_col_bilstm(
     x = layers.Normalization(
         mean=float(input_mean), variance=float(input_variance), name="standardize"
     )(inputs)
+    x = _augmentation(x, image_shape, flip=flip, shift=shift, rotation=rotation, zoom=zoom)
     x = FoldRows(name="fold_rows")(x)
     x = _bilstm_stack(x, row_hidden, row_layers, l2=l2, name="row")
     x = UnfoldRows(image_shape[0], name="unfold_rows")(x)

@@ -1,0 +1,200 @@
+"""Reading image files from folders and zip archives, and turning them into gray pixels."""
+
+import io
+import os
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageReadError",
+    "SkippedInputsWarning",
+    "decode_image",
+    "open_tree",
+    "to_gray",
+]
+
+#: File name endings read as images (case-insensitive).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm")
+
+
+class ImageReadError(ValueError):
+    """An input could not be read as an image; the message names it."""
+
+
+class SkippedInputsWarning(UserWarning):
+    """Inputs were skipped at the user's request; ``skipped`` lists ``(index, name, reason)``."""
+
+    def __init__(self, message, skipped):
+        super().__init__(message)
+        self.skipped = list(skipped)
+
+
+def warn_skipped(skipped, what="inputs", stacklevel=3):
+    """Warn with the full record of what was skipped (nothing goes silently)."""
+    if not skipped:
+        return
+    lines = "\n".join(f"  [{i}] {name}: {reason}" for i, name, reason in skipped[:20])
+    more = f"\n  ... and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+    warnings.warn(
+        SkippedInputsWarning(
+            f"Skipped {len(skipped)} {what} (see the warning's .skipped):\n{lines}{more}", skipped
+        ),
+        stacklevel=stacklevel,
+    )
+
+
+def decode_image(data, name):
+    """Decode encoded image bytes with Pillow into an array in the file's own dtype.
+
+    Raises :class:`ImageReadError` naming ``name`` for empty, truncated or
+    non-image data.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise ImageReadError(f"Cannot read image {name}: the file is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if image.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "1"):
+                image = image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB")
+            if image.mode == "LA":
+                image = image.convert("L")  # the alpha of a gray image carries no face
+            array = np.asarray(image)
+    except UnidentifiedImageError:
+        raise ImageReadError(f"Cannot read image {name}: not an image file") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"Cannot read image {name}: {exc}") from None
+    if array.ndim == 2 and image.mode.startswith("I;16"):
+        array = array.astype(np.uint16)
+    return array
+
+
+def read_image_file(path):
+    """Read and decode one image file; errors name the file."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"Cannot read image {path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"Cannot read image {path}: it is a folder") from None
+    return decode_image(data, path)
+
+
+def to_gray(image, name="image"):
+    """Any 2-D gray or 3-D RGB(A) image as a float32 2-D array in [0, 1].
+
+    Integers are intensities of their bit depth (``uint8`` / 255, ``uint16`` /
+    65535; other integers up to 255 as 8-bit, up to 65535 as 16-bit); booleans
+    are 0 or 1; floats must already lie in [0, 1]. RGB is converted with the
+    ITU-R 709 luma weights of :func:`skimage.color.rgb2gray`; RGBA is first
+    blended onto white.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] not in (2, 3, 4)):
+        raise ImageReadError(
+            f"Expected {name} as a 2-D gray or (height, width, 3|4) colour image. "
+            f"Received: shape={image.shape}"
+        )
+    if min(image.shape[:2]) < 1:
+        raise ImageReadError(
+            f"Expected {name} with at least 1x1 pixels. Received: shape={image.shape}"
+        )
+    pixels = _unit_range(image, name)
+    if pixels.ndim == 2:
+        return pixels
+    from skimage.color import rgb2gray, rgba2rgb
+
+    if pixels.shape[-1] == 2:  # gray + alpha
+        return np.ascontiguousarray(pixels[..., 0])
+    if pixels.shape[-1] == 4:
+        pixels = rgba2rgb(pixels)
+    return rgb2gray(pixels).astype(np.float32)
+
+
+def _unit_range(image, name):
+    kind = image.dtype.kind
+    if kind == "b":
+        return image.astype(np.float32)
+    if kind in "iu":
+        if image.dtype == np.uint16:
+            return image.astype(np.float32) / 65535
+        lo, hi = (int(image.min()), int(image.max())) if image.size else (0, 0)
+        if lo < 0 or hi > 65535:
+            raise ImageReadError(
+                f"Expected integer pixels of {name} in [0, 255] or [0, 65535]. Received: "
+                f"values in [{lo}, {hi}]"
+            )
+        return image.astype(np.float32) / (255 if hi <= 255 and image.itemsize <= 2 else 65535)
+    if kind == "f":
+        if not np.all(np.isfinite(image)):
+            raise ImageReadError(f"Expected finite pixels in {name}. Received: NaN or inf")
+        lo, hi = float(image.min()), float(image.max())
+        if lo < 0 or hi > 1:
+            raise ImageReadError(
+                f"Expected float pixels of {name} in [0, 1]. Received: values in "
+                f"[{lo:g}, {hi:g}] (divide 8-bit values by 255)"
+            )
+        return image.astype(np.float32)
+    raise ImageReadError(f"Expected numeric pixels in {name}. Received: dtype={image.dtype}")
+
+
+class _Tree:
+    """The files of a folder or of a zip archive, by relative POSIX name."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._zip = None
+        if self.path.is_dir():
+            root = self.path
+            self.names = sorted(
+                p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+            )
+        elif self.path.is_file() and zipfile.is_zipfile(self.path):
+            self._zip = zipfile.ZipFile(self.path)
+            self.names = sorted(i.filename for i in self._zip.infolist() if not i.is_dir())
+        elif not self.path.exists():
+            raise FileNotFoundError(f"No such file or folder: {self.path}")
+        else:
+            raise ValueError(f"Expected a folder or a .zip archive. Received: {self.path}")
+
+    def read(self, name):
+        if self._zip is not None:
+            return self._zip.read(name)
+        return (self.path / name).read_bytes()
+
+    def display(self, name):
+        return f"{self.path}/{name}" if self._zip is None else f"{self.path}!{name}"
+
+    def close(self):
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_tree(path):
+    """Open a folder or a zip archive for reading its files by relative name."""
+    return _Tree(path)
+
+
+def is_image_name(name):
+    """Whether a file name looks like an image (and is not macOS resource fork junk)."""
+    base = name.rsplit("/", 1)[-1]
+    return (
+        base.lower().endswith(IMAGE_EXTENSIONS)
+        and not base.startswith("._")
+        and "__MACOSX/" not in name
+    )

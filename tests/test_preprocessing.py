@@ -1,0 +1,240 @@
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+from skimage import data
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from bilstm_emotion._io import ImageReadError
+from bilstm_emotion.datasets import make_synthetic_faces
+from bilstm_emotion.preprocessing import (
+    FaceDetector,
+    FaceNormalizer,
+    ImageLoader,
+    SkippedInputsWarning,
+)
+
+
+def encode(array, fmt="PNG"):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+# -------------------------------------------------------------- ImageLoader
+def test_loader_reads_every_kind_of_input(tmp_path):
+    gray = np.arange(12 * 10, dtype=np.uint8).reshape(12, 10)
+    (tmp_path / "a.png").write_bytes(encode(gray))
+    (tmp_path / "b.jpg").write_bytes(encode(np.stack([gray] * 3, -1), "JPEG"))
+    inputs = [
+        str(tmp_path / "a.png"),
+        tmp_path / "b.jpg",
+        encode(gray),
+        io.BytesIO(encode(gray)),
+        gray,
+        gray.astype(np.uint16) * 257,
+        gray / 255.0,
+        np.stack([gray] * 3 + [np.full_like(gray, 255)], -1),  # opaque RGBA
+    ]
+    images = ImageLoader().transform(inputs)
+    assert len(images) == len(inputs)
+    for i, image in enumerate(images):
+        assert image.dtype == np.float32 and image.shape == (12, 10)
+        tolerance = 0.05 if i == 1 else 1e-6  # JPEG is lossy
+        np.testing.assert_allclose(image, gray / 255, atol=tolerance, err_msg=f"input {i}")
+
+
+def test_loader_converts_colour_to_gray():
+    rgb = np.zeros((2, 2, 3), dtype=np.uint8)
+    rgb[..., 1] = 255  # pure green
+    (image,) = ImageLoader().transform([rgb])
+    np.testing.assert_allclose(image, 0.7152, atol=1e-3)  # ITU-R 709 luma of green
+
+
+def test_loader_names_the_bad_file(tmp_path):
+    good = tmp_path / "good.png"
+    good.write_bytes(encode(np.zeros((5, 5), np.uint8)))
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(good.read_bytes()[:30])
+    (tmp_path / "notes.jpg").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    cases = {
+        tmp_path / "missing.png": (FileNotFoundError, r"missing.png: no such file"),
+        truncated: (ImageReadError, r"truncated.png"),
+        tmp_path / "notes.jpg": (ImageReadError, r"notes.jpg: not an image file"),
+        tmp_path / "empty.png": (ImageReadError, r"empty.png: the file is empty"),
+        tmp_path: (ImageReadError, r"it is a folder"),
+    }
+    for path, (error, match) in cases.items():
+        with pytest.raises(error, match=match):
+            ImageLoader().transform([good, path])
+
+
+def test_loader_skips_with_a_full_record(tmp_path):
+    good = tmp_path / "good.png"
+    good.write_bytes(encode(np.zeros((5, 5), np.uint8)))
+    with pytest.warns(SkippedInputsWarning, match=r"Skipped 2 inputs") as record:
+        images = ImageLoader(on_error="skip").transform(
+            [good, tmp_path / "missing.png", b"junk", good]
+        )
+    assert len(images) == 2
+    skipped = record[0].message.skipped
+    assert [i for i, _, _ in skipped] == [1, 2]
+    assert skipped[0][1].endswith("missing.png")
+
+
+def test_loader_rejects_a_single_path_and_bad_arrays():
+    with pytest.raises(TypeError, match=r"single str .*wrap it in a list"):
+        ImageLoader().transform("face.png")
+    with pytest.raises(ImageReadError, match=r"float pixels of input 0 .* in \[0, 1\]"):
+        ImageLoader().transform([np.full((3, 3), 200.0)])
+    with pytest.raises(ImageReadError, match=r"shape=\(3, 3, 5\)"):
+        ImageLoader().transform([np.zeros((3, 3, 5))])
+    with pytest.raises(ImageReadError, match=r"NaN"):
+        ImageLoader().transform([np.full((3, 3), np.nan)])
+
+
+# ------------------------------------------------------------- FaceDetector
+def test_detector_finds_the_astronauts_face():
+    photo = ImageLoader().transform([data.astronaut()])
+    boxes = FaceDetector().detect(photo)[0]
+    face = boxes[0]  # largest first
+    centre = (face["row"] + face["height"] / 2, face["col"] + face["width"] / 2)
+    assert 90 < centre[0] < 160 and 180 < centre[1] < 260  # her face, in 512x512 pixels
+    (crop,) = FaceDetector(margin=0.0).transform(photo)
+    assert crop.shape == (face["height"], face["width"])
+    (wider,) = FaceDetector(margin=0.25).transform(photo)
+    assert wider.shape[0] > crop.shape[0]
+
+
+def test_detector_maps_boxes_back_from_a_downscaled_search():
+    photo = ImageLoader().transform([data.astronaut()])[0]
+    big = np.kron(photo, np.ones((4, 4), dtype=np.float32))  # 2048x2048
+    small_box = FaceDetector().detect([photo])[0][0]
+    big_box = FaceDetector().detect([big])[0][0]
+    for key in ("row", "col", "height", "width"):
+        assert abs(big_box[key] / 4 - small_box[key]) <= 0.15 * small_box["height"]
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((1, 1)),
+        np.zeros((60, 80)),
+        np.ones((40, 40)),
+        np.zeros((3000, 4000), dtype=np.uint8),
+    ],
+)
+def test_no_face_policies(image):
+    assert FaceDetector().detect([image]) == [[]]
+    (full,) = FaceDetector().transform([image])
+    assert full.shape == image.shape
+    with pytest.warns(SkippedInputsWarning, match=r"images without a face"):
+        assert FaceDetector(on_no_face="skip").transform([image]) == []
+    with pytest.raises(ValueError, match=r"Expected a face in image 0"):
+        FaceDetector(on_no_face="raise").transform([image])
+
+
+def test_select_all_returns_every_face():
+    photo = ImageLoader().transform([data.astronaut()])
+    n_faces = len(FaceDetector().detect(photo)[0])
+    assert len(FaceDetector(select="all").transform(photo)) == n_faces
+
+
+# ----------------------------------------------------------- FaceNormalizer
+@given(
+    image=st.one_of(
+        arrays(np.uint8, st.tuples(st.integers(1, 120), st.integers(1, 120))),
+        arrays(np.uint16, st.tuples(st.integers(1, 60), st.integers(1, 60))),
+        arrays(
+            np.float64, st.tuples(st.integers(1, 60), st.integers(1, 60)), elements=st.floats(0, 1)
+        ),
+        arrays(np.bool_, st.tuples(st.integers(1, 60), st.integers(1, 60))),
+        arrays(np.uint8, st.tuples(st.integers(1, 60), st.integers(1, 60), st.just(3))),
+    ),
+    shape=st.tuples(st.integers(1, 64), st.integers(1, 64)),
+    equalize=st.sampled_from([None, "hist", "adaptive"]),
+)
+def test_normalizer_shape_and_range_for_any_input(image, shape, equalize):
+    out = FaceNormalizer(output_shape=shape, equalize=equalize).transform([image, image])
+    assert out.shape == (2, *shape) and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() <= 1
+    np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_normalizer_standardize():
+    rng = np.random.default_rng(0)
+    out = FaceNormalizer(standardize=True).transform(rng.integers(0, 256, (3, 60, 50)))
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.std(axis=(1, 2)), 1, atol=1e-4)
+
+
+def test_normalizer_keeps_48x48_faces_as_they_are():
+    faces = make_synthetic_faces(3, random_state=0, return_X_y=True)[0]
+    np.testing.assert_allclose(FaceNormalizer().transform(faces), faces / 255, atol=1e-6)
+
+
+# ------------------------------------------------------- stateless + pipeline
+@pytest.mark.parametrize("transformer", [ImageLoader(), FaceDetector(), FaceNormalizer()])
+def test_transformers_are_stateless(transformer):
+    faces = list(make_synthetic_faces(4, random_state=0, return_X_y=True)[0])
+    before = transformer.transform(faces)
+    state = dict(vars(transformer))
+    after = transformer.fit(faces).transform(faces)
+    assert vars(transformer) == state
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert clone(transformer).get_params() == transformer.get_params()
+
+
+@pytest.fixture(scope="module")
+def face_files(tmp_path_factory):
+    """Generated faces pasted into larger PNG 'photos', and their labels."""
+    root = tmp_path_factory.mktemp("photos")
+    X, y = make_synthetic_faces(
+        40, image_size=32, classes=("happy", "surprise"), random_state=0, return_X_y=True
+    )
+    paths = []
+    for i, face in enumerate(X):
+        photo = np.full((64, 80), 90, dtype=np.uint8)
+        photo[16:48, 24:56] = face
+        paths.append(root / f"{i}.png")
+        paths[-1].write_bytes(encode(photo))
+    return [str(p) for p in paths], y
+
+
+def test_pipeline_from_file_paths(face_files, make_clf):
+    paths, y = face_files
+    pipe = Pipeline(
+        [
+            ("load", ImageLoader()),
+            ("detect", FaceDetector()),
+            ("normalize", FaceNormalizer(output_shape=(16, 16))),
+            ("clf", make_clf(epochs=1)),
+        ]
+    )
+    pipe.fit(paths, y)
+    assert pipe.predict(paths).shape == (40,)
+    assert set(pipe.predict(paths)) <= {"happy", "surprise"}
+    proba = pipe.predict_proba(paths[:3])
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+
+
+def test_pipeline_in_grid_search(face_files, make_clf):
+    paths, y = face_files
+    pipe = Pipeline(
+        [
+            ("load", ImageLoader()),
+            ("normalize", FaceNormalizer(output_shape=(8, 8))),
+            ("clf", make_clf(epochs=1)),
+        ]
+    )
+    search = GridSearchCV(pipe, {"normalize__equalize": [None, "hist"]}, cv=2).fit(paths, y)
+    assert len(search.cv_results_["params"]) == 2
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
