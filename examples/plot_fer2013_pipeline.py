@@ -33,10 +33,14 @@ from bilstm_emotion import EMOTIONS, BiLSTMFaceEmotionClassifier
 from bilstm_emotion.datasets import load_fer2013, make_synthetic_faces
 from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer, ImageLoader
 
-here = Path(globals().get("__file__", "examples/plot_fer2013_pipeline.py")).resolve()
+# The zip sits in ``shared/data/`` beside the project, or where
+# ``$BILSTM_EMOTION_FER_ZIP`` says.
+candidates = [
+    Path(p) / "shared" / "data" / "fer2013-dev.zip" for p in (Path.cwd(), *Path.cwd().parents)
+]
 zip_path = Path(
     os.environ.get(
-        "BILSTM_EMOTION_FER_ZIP", here.parents[2] / "shared" / "data" / "fer2013-dev.zip"
+        "BILSTM_EMOTION_FER_ZIP", next((p for p in candidates if p.is_file()), candidates[0])
     )
 )
 if zip_path.is_file():

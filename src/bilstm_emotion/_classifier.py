@@ -542,7 +542,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
             f"as one row of {n_features} pixels, image_shape=(1, {n_features}). Pass "
             "image_shape=(height, width) to fold them into images.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=6,  # fit <- _fit_context <- _validate_X_y <- _fold <- here
         )
         return (1, n_features)
 

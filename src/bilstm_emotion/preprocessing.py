@@ -309,8 +309,8 @@ class FaceDetector(_StatelessTransformer):
             Float32 gray crops in [0, 1] (whole images where no face was found
             and ``on_no_face="full"``).
         """
-        images = [to_gray(img, f"image {i}") for i, img in enumerate(_as_list(X, "images"))]
         self._validate_params()
+        images = [to_gray(img, f"image {i}") for i, img in enumerate(_as_list(X, "images"))]
         faces, skipped = [], []
         for i, (image, boxes) in enumerate(
             zip(images, map(self._detect_one, images), strict=True)
@@ -363,7 +363,7 @@ class FaceNormalizer(_StatelessTransformer):
     >>> from bilstm_emotion.preprocessing import FaceNormalizer
     >>> faces = [np.full((100, 80), 200, dtype=np.uint8), np.zeros((10, 10))]
     >>> out = FaceNormalizer().transform(faces)
-    >>> out.shape, out.dtype, float(out[0].max()) == 200 / 255
+    >>> out.shape, out.dtype, bool(np.isclose(out[0].max(), 200 / 255))
     ((2, 48, 48), dtype('float32'), True)
     """
 
@@ -388,8 +388,8 @@ class FaceNormalizer(_StatelessTransformer):
 
         Returns
         -------
-        faces : ndarray of shape (n_images, *output_shape)
-            Float32 faces.
+        faces : ndarray of shape (n_images, height, width)
+            Float32 faces, ``(height, width) = output_shape``.
         """
         self._validate_params()
         shape = tuple(self.output_shape)
