@@ -11,12 +11,12 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from bilstm_emotion._io import ImageReadError
 from bilstm_emotion.datasets import make_synthetic_faces
 from bilstm_emotion.preprocessing import (
     FaceDetector,
     FaceNormalizer,
     ImageLoader,
+    ImageReadError,
     SkippedInputsWarning,
 )
 

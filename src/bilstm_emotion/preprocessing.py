@@ -28,7 +28,13 @@ from ._io import (
     warn_skipped,
 )
 
-__all__ = ["FaceDetector", "FaceNormalizer", "ImageLoader", "SkippedInputsWarning"]
+__all__ = [
+    "FaceDetector",
+    "FaceNormalizer",
+    "ImageLoader",
+    "ImageReadError",
+    "SkippedInputsWarning",
+]
 
 
 class _StatelessTransformer(TransformerMixin, BaseEstimator):
