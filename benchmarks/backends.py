@@ -12,10 +12,10 @@ Usage::
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
-import time
+
+from _common import write_report  # benchmarks/ is on sys.path when run as a script
 
 WORKER = r"""
 import json, sys, time
@@ -101,19 +101,9 @@ def main(argv=None):
     report = {
         "benchmark": "backends",
         "config": cfg,
-        "hardware": {
-            "machine": platform.machine(),
-            "processor": platform.processor(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "results": results,
     }
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
-    print(f"wrote {args.out}")
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ Usage::
 """
 
 import argparse
-import json
 import os
-import platform
 import tempfile
 import time
+
+from _common import write_report  # benchmarks/ is on sys.path when run as a script
 
 from bilstm_emotion.datasets import load_fer2013
 
@@ -46,22 +46,13 @@ def main(argv=None):
         "decode_and_write_cache_s": write_s,
         "cached_load_s": cached_s,
         "cache_mb": cache_mb,
-        "hardware": {
-            "machine": platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     print(
         f"{n} faces: decode {decode_s:.2f} s ({n / decode_s:,.0f} faces/s), "
         f"decode + write cache {write_s:.2f} s, cached load {cached_s:.2f} s "
         f"(cache {cache_mb:.1f} MB); best of {args.repeats}"
     )
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
-    print(f"wrote {args.out}")
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,11 @@ the hardware as JSON. Example (the seed study's sizes, Adam instead of SGD)::
 """
 
 import argparse
-import json
-import os
-import platform
 import time
 
 import keras
 import numpy as np
+from _common import write_report  # benchmarks/ is on sys.path when run as a script
 from sklearn.metrics import classification_report, f1_score
 
 from bilstm_emotion import EMOTIONS, BiLSTMFaceEmotionClassifier
@@ -81,12 +79,6 @@ def main(argv=None):
         "per_class": report,
         "history": clf.history_,
         "train_s": train_s,
-        "hardware": {
-            "machine": platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     print(
         classification_report(
@@ -97,10 +89,7 @@ def main(argv=None):
         f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
         f"trained in {train_s / 60:.1f} min"
     )
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print(f"wrote {args.out}")
+    write_report(result, args.out)
 
 
 if __name__ == "__main__":

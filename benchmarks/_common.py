@@ -1,0 +1,27 @@
+"""What every benchmark script records: the machine, the time, and a JSON file."""
+
+import json
+import os
+import platform
+import time
+
+
+def environment():
+    """Hardware and date, to store beside the numbers."""
+    return {
+        "hardware": {
+            "machine": platform.machine(),
+            "processor": platform.processor(),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def write_report(report, path):
+    """Write ``report`` plus :func:`environment` as indented JSON to ``path``."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({**report, **environment()}, f, indent=2)
+    print(f"wrote {path}")
