@@ -76,6 +76,14 @@ def test_loader_names_the_bad_file(tmp_path):
             ImageLoader().transform([good, path])
 
 
+def test_loader_names_an_image_too_large_to_decode(tmp_path, monkeypatch):
+    path = tmp_path / "huge.png"
+    path.write_bytes(encode(np.zeros((300, 400), np.uint8)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 120,000 px is "huge" now
+    with pytest.raises(ImageReadError, match=r"huge.png: Image size \(120000 pixels\)"):
+        ImageLoader().transform([path])
+
+
 def test_loader_skips_with_a_full_record(tmp_path):
     good = tmp_path / "good.png"
     good.write_bytes(encode(np.zeros((5, 5), np.uint8)))

@@ -67,6 +67,8 @@ def decode_image(data, name):
             array = np.asarray(image)
     except UnidentifiedImageError:
         raise ImageReadError(f"Cannot read image {name}: not an image file") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(f"Cannot read image {name}: {exc}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"Cannot read image {name}: {exc}") from None
     if array.ndim == 2 and image.mode.startswith("I;16"):
