@@ -37,6 +37,13 @@ def test_partial_fit_rejects_other_classes_and_unknown_labels(faces, make_clf):
         clf.partial_fit(X[:3], ["angry", "sad", "happy"])
 
 
+def test_partial_fit_refuses_a_new_architecture(faces, make_clf):
+    X, y = faces
+    clf = make_clf().partial_fit(X, y, classes=np.unique(y))
+    with pytest.raises(ValueError, match=r"Expected col_hidden=4 .*Received: col_hidden=6"):
+        clf.set_params(col_hidden=6).partial_fit(X, y)
+
+
 def test_partial_fit_class_absent_from_first_batch(faces, make_clf):
     X, y = faces
     keep = y != "surprise"

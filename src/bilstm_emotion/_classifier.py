@@ -288,6 +288,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         first = not hasattr(self, "model_")
+        if not first:
+            self._check_same_architecture()
         if first and classes is None:
             raise ValueError(
                 "Expected `classes` on the first call to partial_fit, listing every "
@@ -430,9 +432,9 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
             new = getattr(self, param)
             if new != old:
                 raise ValueError(
-                    f"Expected {param}={old!r} as in the fitted model, because "
-                    f"warm_start=True keeps training it. Received: {param}={new!r}. "
-                    "Set warm_start=False to train a new network."
+                    f"Expected {param}={old!r} as in the fitted model, which "
+                    f"warm_start=True and partial_fit keep training. Received: "
+                    f"{param}={new!r}. Use fit with warm_start=False for a new network."
                 )
 
     # ------------------------------------------------------------- predict
