@@ -27,7 +27,7 @@ __all__ = ["BiLSTMFaceEmotionClassifier"]
 EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """The seven FER2013 emotions, in FER2013 label order (0 angry ... 6 neutral)."""
 
-# Parameters that fix the network's architecture: a warm start may not change them.
+# Parameters of build_row_col_bilstm that fix the architecture: a warm start may not change them.
 _ARCHITECTURE_PARAMS = (
     "row_hidden", "col_hidden", "row_layers", "col_layers", "dropout", "l2",
     "flip", "shift", "rotation", "zoom",
@@ -334,16 +334,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
             self.model_ = build_row_col_bilstm(
                 self.image_shape_,
                 len(classes),
-                row_hidden=self.row_hidden,
-                col_hidden=self.col_hidden,
-                row_layers=self.row_layers,
-                col_layers=self.col_layers,
-                dropout=self.dropout,
-                l2=self.l2,
-                flip=self.flip,
-                shift=self.shift,
-                rotation=self.rotation,
-                zoom=self.zoom,
+                **{param: getattr(self, param) for param in _ARCHITECTURE_PARAMS},
                 input_mean=mean,
                 input_variance=var if var > 0 else 1.0,
             )

@@ -134,8 +134,7 @@ def load_fer2013(
     >>> faces.data.shape, faces.target_names[faces.target[0]]   # doctest: +SKIP
     ((3589, 48, 48), 'angry')
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"Expected on_error='raise' or 'skip'. Received: on_error={on_error!r}")
+    _check_on_error(on_error)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such file or folder: {path}")
@@ -156,7 +155,7 @@ def load_fer2013(
         if cache_file is not None and (not skipped or on_error == "skip"):
             _store(cache_file, faces, skipped)
     if skipped:
-        warn_skipped([(i, name, why) for i, (name, why) in enumerate(skipped)], "images")
+        _warn_skipped_files(skipped)
     if wanted is not None:
         available = sorted(set(faces["split"].tolist()))
         missing = sorted(set(wanted) - set(available))
@@ -177,6 +176,16 @@ def load_fer2013(
     )
 
 
+def _check_on_error(on_error):
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"Expected on_error='raise' or 'skip'. Received: on_error={on_error!r}")
+
+
+def _warn_skipped_files(skipped):
+    """Warn with every skipped ``(filename, reason)``, numbered in skipping order."""
+    warn_skipped([(i, name, why) for i, (name, why) in enumerate(skipped)], "images", stacklevel=4)
+
+
 def _normalise_subset(subset):
     if subset is None:
         return None
@@ -194,11 +203,11 @@ def _normalise_subset(subset):
 
 
 def _cache_file(path, data_home):
-    stat = path.stat()
     if path.is_dir():  # a folder's own mtime misses edits deep inside: sum its files'
         files = [p.stat() for p in path.rglob("*") if p.is_file()]
         size, mtime = sum(s.st_size for s in files), max((s.st_mtime_ns for s in files), default=0)
     else:
+        stat = path.stat()
         size, mtime = stat.st_size, stat.st_mtime_ns
     key = f"{_CACHE_VERSION}|{path.resolve()}|{size}|{mtime}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
@@ -385,8 +394,7 @@ def load_image_folder(path, *, image_size=None, return_X_y=False, on_error="rais
     (data, target) : tuple
         When ``return_X_y=True``.
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"Expected on_error='raise' or 'skip'. Received: on_error={on_error!r}")
+    _check_on_error(on_error)
     if image_size is not None:
         image_size = tuple(int(d) for d in image_size)
     with open_tree(path) as tree:
@@ -412,7 +420,7 @@ def load_image_folder(path, *, image_size=None, return_X_y=False, on_error="rais
             )
         pixels, kept, skipped = _decode_all(tree, names, on_error, progress, size=image_size)
     if skipped:
-        warn_skipped([(i, n, why) for i, (n, why) in enumerate(skipped)], "images")
+        _warn_skipped_files(skipped)
     target = np.array([n.split("/", 1)[0] for n in names])[kept]
     if return_X_y:
         return pixels, target

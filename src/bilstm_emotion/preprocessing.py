@@ -80,6 +80,11 @@ def _as_list(X, what):
     return list(X)
 
 
+def _gray_images(X):
+    """Every image of ``X`` as a float32 gray array in [0, 1]."""
+    return [to_gray(img, f"image {i}") for i, img in enumerate(_as_list(X, "images"))]
+
+
 class ImageLoader(_StatelessTransformer):
     """Read images from paths, bytes, file objects or arrays into gray [0, 1] floats.
 
@@ -267,10 +272,7 @@ class FaceDetector(_StatelessTransformer):
             list where no face was found.
         """
         self._validate_params()
-        return [
-            self._detect_one(to_gray(img, f"image {i}"))
-            for i, img in enumerate(_as_list(X, "images"))
-        ]
+        return [self._detect_one(image) for image in _gray_images(X)]
 
     def _detect_one(self, image):
         from skimage.transform import rescale
@@ -316,7 +318,7 @@ class FaceDetector(_StatelessTransformer):
             and ``on_no_face="full"``).
         """
         self._validate_params()
-        images = [to_gray(img, f"image {i}") for i, img in enumerate(_as_list(X, "images"))]
+        images = _gray_images(X)
         faces, skipped = [], []
         for i, (image, boxes) in enumerate(
             zip(images, map(self._detect_one, images), strict=True)
@@ -404,10 +406,7 @@ class FaceNormalizer(_StatelessTransformer):
                 "Expected `output_shape` to be (height, width) of positive "
                 f"integers. Received: output_shape={self.output_shape!r}"
             )
-        faces = [
-            self._one(to_gray(img, f"image {i}"), shape)
-            for i, img in enumerate(_as_list(X, "images"))
-        ]
+        faces = [self._one(face, shape) for face in _gray_images(X)]
         if not faces:
             return np.empty((0, *shape), dtype=np.float32)
         return np.stack(faces)
