@@ -25,3 +25,19 @@ def write_report(report, path):
     with open(path, "w") as f:
         json.dump({**report, **environment()}, f, indent=2)
     print(f"wrote {path}")
+
+
+def fer2013_train_test(path):
+    """FER2013 ``train/`` and PublicTest faces with emotion names as labels.
+
+    Returns ``X_train, y_train, X_test, y_test`` (uint8 faces, label strings).
+    """
+    import numpy as np
+
+    from bilstm_emotion import EMOTIONS
+    from bilstm_emotion.datasets import load_fer2013
+
+    faces = load_fer2013(path)
+    names = np.asarray(EMOTIONS)[faces.target]
+    train, test = faces.split == "train", faces.split == "test"
+    return faces.data[train], names[train], faces.data[test], names[test]

@@ -33,16 +33,9 @@ from bilstm_emotion import EMOTIONS, BiLSTMFaceEmotionClassifier
 from bilstm_emotion.datasets import load_fer2013, make_synthetic_faces
 from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer, ImageLoader
 
-# The zip sits in ``shared/data/`` beside the project, or where
-# ``$BILSTM_EMOTION_FER_ZIP`` says.
-candidates = [
-    Path(p) / "shared" / "data" / "fer2013-dev.zip" for p in (Path.cwd(), *Path.cwd().parents)
-]
-zip_path = Path(
-    os.environ.get(
-        "BILSTM_EMOTION_FER_ZIP", next((p for p in candidates if p.is_file()), candidates[0])
-    )
-)
+# The zip as downloaded from Kaggle; ``$BILSTM_EMOTION_FER_ZIP`` says where
+# (the docs build points it at the project's copy).
+zip_path = Path(os.environ.get("BILSTM_EMOTION_FER_ZIP", "fer2013.zip"))
 if zip_path.is_file():
     faces = load_fer2013(zip_path)
     X, y, split = faces.data, faces.target, faces.split

@@ -34,7 +34,18 @@ SMOKE = textwrap.dedent(
     clf.model_.save(sys.argv[1])
     loaded = keras.saving.load_model(sys.argv[1], safe_mode=True)
     reloaded = np.asarray(loaded.predict(X.astype("float32") / 255, verbose=0))
+    from bilstm_emotion import PRETRAINED, load_pretrained, pretrained_info
+    pretrained = {}
+    for name in PRETRAINED:
+        ref = pretrained_info(name)["reference"]
+        got = load_pretrained(name).predict_proba(np.asarray(ref["images"], dtype=np.uint8))
+        pretrained[name] = float(np.abs(got - np.asarray(ref["proba"])).max())
+    from bilstm_emotion.inspection import gradient_saliency
+    saliency = gradient_saliency(clf, X[:3], method="integrated", steps=4)
     print(json.dumps({
+        "saliency": [list(saliency.shape), bool(np.isfinite(saliency).all()),
+                     float(np.abs(saliency).max())],
+        "pretrained_max_diff": pretrained,
         "backend": keras.backend.backend(),
         "shape": list(proba.shape),
         "row_sums": float(np.abs(proba.sum(1) - 1).max()),
@@ -74,6 +85,12 @@ def test_fit_predict_save_load_pickle_on_backend(backend, tmp_path):
     assert result["seeded_max_diff"] == 0.0
     assert result["pickle_max_diff"] == 0.0
     assert result["saved_max_diff"] < 1e-5
+    assert result["saliency"][:2] == [[3, 12, 12], True]
+    assert result["saliency"][2] > 0
+    # The shipped models give the probabilities recorded at export (TensorFlow) here too.
+    assert result["pretrained_max_diff"], "no shipped model was checked"
+    for name, diff in result["pretrained_max_diff"].items():
+        assert diff < 1e-4, f"{name} on {backend}: max |proba difference| {diff}"
 
 
 # ------------------------------------------------------ default backend choice

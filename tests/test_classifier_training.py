@@ -1,5 +1,6 @@
 """Training options of BiLSTMFaceEmotionClassifier and its answers to bad input."""
 
+import keras
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -211,3 +212,60 @@ def test_warm_start_refuses_to_change_augmentation(faces, make_clf):
     clf = make_clf(warm_start=True).fit(X, y)
     with pytest.raises(ValueError, match=r"Expected flip=False .*Received: flip=True"):
         clf.set_params(flip=True).fit(X, y)
+
+
+def test_cosine_schedule_decays_to_zero_over_the_epochs(faces, make_clf):
+    X, y = faces
+    clf = make_clf(lr_schedule="cosine", learning_rate=0.01, epochs=3).fit(X, y)
+    opt = clf.model_.optimizer
+    steps = int(keras.ops.convert_to_numpy(opt.iterations))
+    assert steps == 3 * -(-len(X) // 16)
+    assert float(keras.ops.convert_to_numpy(opt.learning_rate)) == pytest.approx(0.0, abs=1e-6)
+    constant = make_clf(learning_rate=0.01, epochs=3).fit(X, y).model_.optimizer
+    assert float(keras.ops.convert_to_numpy(constant.learning_rate)) == pytest.approx(0.01)
+
+
+def test_test_time_flip_averages_the_mirror_image(faces, make_clf):
+    X, y = faces
+    clf = make_clf(test_time_flip=True).fit(X, y)
+    images = X.astype("float32") / 255
+    plain = np.asarray(clf.model_.predict(images, verbose=0), dtype=np.float64)
+    mirror = np.asarray(clf.model_.predict(images[:, :, ::-1], verbose=0), dtype=np.float64)
+    expected = (plain + mirror) / (plain + mirror).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-6)
+    # A face and its mirror image get the same probabilities.
+    np.testing.assert_allclose(clf.predict_proba(X[:, :, ::-1]), clf.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "front_end",
+    [
+        {"patch_size": 4},
+        {"patch_size": 2, "sweep_layers": 1, "sweep_hidden": 3},
+        {"stem": "conv", "stem_filters": (4,)},
+    ],
+)
+def test_front_ends_fit_and_predict(faces, make_clf, front_end):
+    X, y = faces
+    clf = make_clf(**front_end).fit(X, y)
+    assert clf.predict_proba(X).shape == (len(X), 3)
+    assert set(clf.predict(X)) <= set(y)
+
+
+def test_warm_start_refuses_to_change_the_front_end(faces, make_clf):
+    X, y = faces
+    clf = make_clf(patch_size=2, warm_start=True).fit(X, y)
+    clf.set_params(stem="conv")
+    with pytest.raises(ValueError, match="Expected stem=None as in the fitted model"):
+        clf.fit(X, y)
+
+
+def test_stem_is_grid_searchable(faces, make_clf):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = faces
+    search = GridSearchCV(
+        make_clf(epochs=1), {"stem": [None, "conv"], "stem_filters": [(4,)]}, cv=2
+    ).fit(X, y)
+    assert [p["stem"] for p in search.cv_results_["params"]] == [None, "conv"]
+    assert search.best_estimator_.stem in (None, "conv")

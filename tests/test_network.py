@@ -95,3 +95,83 @@ def test_invalid_arguments_are_named(kwargs, match):
     args = {"image_shape": (8, 8), "n_classes": 3, **kwargs}
     with pytest.raises(ValueError, match=match):
         build_row_col_bilstm(args.pop("image_shape"), args.pop("n_classes"), **args)
+
+
+def test_patchify_matches_numpy_and_pads_without_dropping():
+    from bilstm_emotion._network import Patchify
+
+    x = np.arange(2 * 5 * 6 * 1, dtype="float32").reshape(2, 5, 6, 1) + 1
+    out = keras.ops.convert_to_numpy(Patchify(2)(x))
+    assert out.shape == (2, 3, 3, 4)
+    # Top-left patch of the first image, in row-major order inside the patch.
+    np.testing.assert_array_equal(
+        out[0, 0, 0], [x[0, 0, 0, 0], x[0, 0, 1, 0], x[0, 1, 0, 0], x[0, 1, 1, 0]]
+    )
+    # The fifth (last) row is kept, padded with zeros below it.
+    np.testing.assert_array_equal(out[0, 2, 1], [x[0, 4, 2, 0], x[0, 4, 3, 0], 0, 0])
+    # Every input pixel appears exactly once.
+    assert sorted(out[out > 0].tolist()) == sorted(x.ravel().tolist())
+
+
+def test_patches_shorten_the_row_sequences():
+    model = build_row_col_bilstm((48, 48), 7, row_hidden=3, col_hidden=2, patch_size=4)
+    assert model.get_layer("fold_rows").output.shape == (None, 12, 16)
+    assert model.get_layer("unfold_rows").output.shape == (None, 12, 6)
+    # 16 inputs per step instead of 1
+    assert model.get_layer("row_bilstm_0").count_params() == bilstm_params(3, 16)
+
+
+def test_sweep_keeps_a_feature_map_that_sees_the_whole_image():
+    """After one ReNet sweep, a change in one corner reaches every position."""
+    model = build_row_col_bilstm(
+        (8, 8), 3, row_hidden=2, col_hidden=2, patch_size=2, sweep_layers=1, sweep_hidden=3
+    )
+    feature_map = keras.Model(model.input, model.get_layer("sweep_0_to_rows").output)
+    assert feature_map.output.shape == (None, 4, 4, 6)
+    x = np.random.default_rng(3).random((1, 8, 8), dtype=np.float32)
+    x2 = x.copy()
+    x2[0, 0, 0] += 1.0
+    diff = np.abs(keras.ops.convert_to_numpy(feature_map(x2) - feature_map(x)))
+    assert (diff.max(axis=-1) > 1e-7).all()
+
+
+def test_sweep_has_no_convolution_and_conv_stem_has():
+    pure = build_row_col_bilstm(
+        (16, 16), 3, row_hidden=2, col_hidden=2, patch_size=2, sweep_layers=2
+    )
+    assert not [layer for layer in pure.layers if "conv" in layer.__class__.__name__.lower()]
+    stem = build_row_col_bilstm(
+        (48, 48), 3, row_hidden=2, col_hidden=2, stem="conv", stem_filters=(4, 8, 8)
+    )
+    convs = [layer for layer in stem.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == 6
+    # three blocks halve 48 three times: 6 rows of 6 positions with 8 channels
+    assert stem.get_layer("fold_rows").output.shape == (None, 6, 8)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"patch_size": 0}, "patch_size"),
+        ({"sweep_layers": -1}, "sweep_layers"),
+        ({"stem": "resnet"}, "stem"),
+        ({"stem": "conv", "stem_filters": ()}, "stem_filters"),
+        ({"stem": "conv", "stem_filters": (8, 0)}, "stem_filters"),
+    ],
+)
+def test_front_end_arguments_are_checked(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        build_row_col_bilstm((8, 8), 2, **kwargs)
+
+
+def test_every_front_end_saves_and_loads_in_safe_mode(tmp_path):
+    model = build_row_col_bilstm(
+        (12, 12), 3, row_hidden=2, col_hidden=2, patch_size=2, sweep_layers=1, sweep_hidden=2,
+        stem="conv", stem_filters=(2,), flip=True,
+    )  # fmt: skip
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    x = np.random.default_rng(4).random((2, 12, 12), dtype=np.float32)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), rtol=1e-5
+    )

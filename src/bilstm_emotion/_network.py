@@ -9,7 +9,7 @@ Keras 3 backend (JAX, TensorFlow, PyTorch) because it only uses ``keras`` and
 import keras
 from keras import layers, ops
 
-__all__ = ["build_row_col_bilstm"]
+__all__ = ["STEMS", "build_row_col_bilstm"]
 
 _PACKAGE = "bilstm_emotion"
 
@@ -37,21 +37,63 @@ class FoldRows(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class UnfoldRows(layers.Layer):
-    """Undo :class:`FoldRows`: ``(batch * rows, units)`` to ``(batch, rows, units)``."""
+    """Undo :class:`FoldRows`: ``(batch * rows, ...)`` to ``(batch, rows, ...)``.
+
+    Row encodings ``(batch * rows, units)`` become ``(batch, rows, units)``;
+    whole encoded rows ``(batch * rows, width, units)`` become feature maps
+    ``(batch, rows, width, units)``.
+    """
 
     def __init__(self, rows, **kwargs):
         super().__init__(**kwargs)
         self.rows = int(rows)
 
     def call(self, inputs):
-        return ops.reshape(inputs, (-1, self.rows, inputs.shape[-1]))
+        return ops.reshape(inputs, (-1, self.rows, *inputs.shape[1:]))
 
     def compute_output_shape(self, input_shape):
         batch = None if input_shape[0] is None else input_shape[0] // self.rows
-        return (batch, self.rows, input_shape[-1])
+        return (batch, self.rows, *input_shape[1:])
 
     def get_config(self):
         return {**super().get_config(), "rows": self.rows}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Patchify(layers.Layer):
+    """Cut ``(batch, height, width, channels)`` maps into ``size`` x ``size`` patches.
+
+    Each patch becomes one position with ``size * size * channels`` features,
+    so a recurrent layer reads several pixels per time step and its sequences
+    are ``size`` times shorter. Maps whose sides are not multiples of ``size``
+    are padded with zeros at the bottom and right (zero is the mean pixel
+    after standardisation), so no pixel is dropped.
+    """
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def _grid(self, height, width):
+        return -(-height // self.size), -(-width // self.size)
+
+    def call(self, inputs):
+        p = self.size
+        height, width, channels = inputs.shape[1:]
+        rows, cols = self._grid(height, width)
+        pad_h, pad_w = rows * p - height, cols * p - width
+        if pad_h or pad_w:
+            inputs = ops.pad(inputs, [(0, 0), (0, pad_h), (0, pad_w), (0, 0)])
+        x = ops.reshape(inputs, (-1, rows, p, cols, p, channels))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, rows, cols, p * p * channels))
+
+    def compute_output_shape(self, input_shape):
+        rows, cols = self._grid(input_shape[1], input_shape[2])
+        return (input_shape[0], rows, cols, self.size * self.size * input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
 
 
 def _check_positive_int(name, value):
@@ -59,7 +101,7 @@ def _check_positive_int(name, value):
         raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
 
 
-def _bilstm_stack(x, units, n_layers, *, l2, name):
+def _bilstm_stack(x, units, n_layers, *, l2, name, return_sequences=False):
     """``n_layers`` stacked Bi-LSTMs; all but the last return full sequences."""
     regularizer = keras.regularizers.L2(l2) if l2 else None
     for i in range(n_layers):
@@ -67,7 +109,7 @@ def _bilstm_stack(x, units, n_layers, *, l2, name):
         x = layers.Bidirectional(
             layers.LSTM(
                 units,
-                return_sequences=not last,
+                return_sequences=return_sequences or not last,
                 kernel_regularizer=regularizer,
                 recurrent_regularizer=regularizer,
             ),
@@ -76,7 +118,7 @@ def _bilstm_stack(x, units, n_layers, *, l2, name):
     return x
 
 
-def _augmentation(x, image_shape, *, flip, shift, rotation, zoom):
+def _augmentation(x, *, flip, shift, rotation, zoom):
     """Random flips, shifts, rotations and zooms, active only when training."""
     steps = []
     if flip:
@@ -91,13 +133,48 @@ def _augmentation(x, image_shape, *, flip, shift, rotation, zoom):
         )
     if zoom:
         steps.append(layers.RandomZoom(zoom, fill_mode="nearest", name="random_zoom"))
-    if not steps:
-        return x
-    if len(image_shape) == 2:
-        x = layers.Reshape((*image_shape, 1), name="add_channel")(x)
     for step in steps:
         x = step(x)
     return x
+
+
+def _conv_stem(x, filters, *, l2):
+    """VGG-style blocks: two 3x3 conv + batch norm + ReLU, then 2x2 max pooling."""
+    regularizer = keras.regularizers.L2(l2) if l2 else None
+    for i, n_filters in enumerate(filters):
+        for j in range(2):
+            x = layers.Conv2D(
+                n_filters,
+                3,
+                padding="same",
+                use_bias=False,
+                kernel_regularizer=regularizer,
+                name=f"stem_conv_{i}_{j}",
+            )(x)
+            x = layers.BatchNormalization(name=f"stem_bn_{i}_{j}")(x)
+            x = layers.Activation("relu", name=f"stem_relu_{i}_{j}")(x)
+        x = layers.MaxPooling2D(2, padding="same", name=f"stem_pool_{i}")(x)
+    return x
+
+
+def _sweep(x, units, *, l2, name):
+    """One ReNet layer: a Bi-LSTM along every row, then one along every column.
+
+    Maps ``(batch, rows, cols, channels)`` to ``(batch, rows, cols, 2 * units)``;
+    every output position has seen the whole image.
+    """
+    rows, cols = x.shape[1], x.shape[2]
+    x = FoldRows(name=f"{name}_fold_h")(x)
+    x = _bilstm_stack(x, units, 1, l2=l2, name=f"{name}_h", return_sequences=True)
+    x = UnfoldRows(rows, name=f"{name}_unfold_h")(x)
+    x = layers.Permute((2, 1, 3), name=f"{name}_to_columns")(x)
+    x = FoldRows(name=f"{name}_fold_v")(x)
+    x = _bilstm_stack(x, units, 1, l2=l2, name=f"{name}_v", return_sequences=True)
+    x = UnfoldRows(cols, name=f"{name}_unfold_v")(x)
+    return layers.Permute((2, 1, 3), name=f"{name}_to_rows")(x)
+
+
+STEMS = (None, "conv")
 
 
 def build_row_col_bilstm(
@@ -108,6 +185,11 @@ def build_row_col_bilstm(
     col_hidden=128,
     row_layers=1,
     col_layers=1,
+    patch_size=1,
+    sweep_layers=0,
+    sweep_hidden=32,
+    stem=None,
+    stem_filters=(32, 64),
     dropout=0.25,
     l2=0.0,
     input_mean=0.0,
@@ -127,6 +209,16 @@ def build_row_col_bilstm(
     encodings from top to bottom. Dropout and a softmax over ``n_classes``
     close the network.
 
+    Three optional front ends change what the row level reads:
+
+    * ``stem="conv"``: convolution blocks (``stem_filters``) turn the face into
+      a smaller feature map first;
+    * ``patch_size``: each time step reads a ``patch_size`` x ``patch_size``
+      patch instead of one pixel;
+    * ``sweep_layers``: ReNet layers, each a Bi-LSTM along every row and then
+      along every column of the map, keep a 2-D feature map in which every
+      position has seen the whole face (a purely recurrent feature extractor).
+
     Parameters
     ----------
     image_shape : tuple of int
@@ -137,10 +229,21 @@ def build_row_col_bilstm(
         Units per direction of the row-level and column-level Bi-LSTMs.
     row_layers, col_layers : int, default=1
         Depth of each Bi-LSTM stack.
+    patch_size : int, default=1
+        Side of the square patch read per time step (1: one pixel).
+    sweep_layers : int, default=0
+        Number of ReNet layers between the patches and the row level.
+    sweep_hidden : int, default=32
+        Units per direction of the ReNet Bi-LSTMs.
+    stem : {None, "conv"}, default=None
+        Optional convolutional stem before everything else.
+    stem_filters : tuple of int, default=(32, 64)
+        Filters of each stem block; each block halves height and width.
     dropout : float, default=0.25
         Dropout rate before the classifier, in ``[0, 1)``.
     l2 : float, default=0.0
-        L2 penalty on the kernels of every LSTM and of the classifier.
+        L2 penalty on the kernels of every LSTM, convolution and of the
+        classifier.
     input_mean, input_variance : float, default=0.0 and 1.0
         Pixel statistics used by the leading :class:`keras.layers.Normalization`
         layer, so the saved model standardises its own input.
@@ -170,6 +273,10 @@ def build_row_col_bilstm(
     >>> model = build_row_col_bilstm((48, 48), 7, row_hidden=8, col_hidden=4)
     >>> model.output_shape
     (None, 7)
+    >>> model = build_row_col_bilstm((48, 48), 7, row_hidden=8, col_hidden=4,
+    ...                              patch_size=4, sweep_layers=1, sweep_hidden=4)
+    >>> model.get_layer("unfold_rows").output.shape  # 12 rows of 4x4 patches
+    (None, 12, 16)
     """
     image_shape = tuple(image_shape)
     if len(image_shape) not in (2, 3) or not all(
@@ -184,8 +291,26 @@ def build_row_col_bilstm(
         ("col_hidden", col_hidden),
         ("row_layers", row_layers),
         ("col_layers", col_layers),
+        ("patch_size", patch_size),
+        ("sweep_hidden", sweep_hidden),
     ]:
         _check_positive_int(arg, value)
+    if isinstance(sweep_layers, bool) or not isinstance(sweep_layers, int) or sweep_layers < 0:
+        raise ValueError(
+            "Expected `sweep_layers` to be a non-negative integer. "
+            f"Received: sweep_layers={sweep_layers!r}"
+        )
+    if stem not in STEMS:
+        raise ValueError(f"Expected `stem` to be one of {STEMS}. Received: stem={stem!r}")
+    stem_filters = tuple(stem_filters)
+    if stem is not None:
+        if not stem_filters:
+            raise ValueError(
+                "Expected at least one block in `stem_filters` with stem='conv'. "
+                f"Received: stem_filters={stem_filters!r}"
+            )
+        for value in stem_filters:
+            _check_positive_int("stem_filters", value)
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(
             f"Expected `n_classes` to be an integer >= 2. Received: n_classes={n_classes!r}"
@@ -197,10 +322,19 @@ def build_row_col_bilstm(
     x = layers.Normalization(
         mean=float(input_mean), variance=float(input_variance), name="standardize"
     )(inputs)
-    x = _augmentation(x, image_shape, flip=flip, shift=shift, rotation=rotation, zoom=zoom)
+    if len(image_shape) == 2:
+        x = layers.Reshape((*image_shape, 1), name="add_channel")(x)
+    x = _augmentation(x, flip=flip, shift=shift, rotation=rotation, zoom=zoom)
+    if stem == "conv":
+        x = _conv_stem(x, stem_filters, l2=l2)
+    if patch_size > 1:
+        x = Patchify(patch_size, name="patchify")(x)
+    for i in range(sweep_layers):
+        x = _sweep(x, sweep_hidden, l2=l2, name=f"sweep_{i}")
+    rows = x.shape[1]
     x = FoldRows(name="fold_rows")(x)
     x = _bilstm_stack(x, row_hidden, row_layers, l2=l2, name="row")
-    x = UnfoldRows(image_shape[0], name="unfold_rows")(x)
+    x = UnfoldRows(rows, name="unfold_rows")(x)
     x = _bilstm_stack(x, col_hidden, col_layers, l2=l2, name="col")
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(

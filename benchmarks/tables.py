@@ -1,0 +1,113 @@
+"""Render the JSON results of the benchmarks as reST tables for the docs.
+
+python benchmarks/tables.py            # writes docs/results/*.rst
+"""
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+OUT = ROOT / "docs" / "results"
+CLASSES = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+
+def grid(rows):
+    """A reST grid table from rows of strings (the first row is the header)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    out = [line]
+    for n, row in enumerate(rows):
+        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        out.append(line.replace("-", "=") if n == 0 else line)
+    return "\n".join(out) + "\n"
+
+
+def training_tables():
+    runs = sorted(RESULTS.glob("train_*.json"))
+    summary = [["run", "accuracy", "macro-F1", "flip TTA", "parameters", "epochs", "train time"]]
+    per_class = {}
+    for path in runs:
+        r = json.loads(path.read_text())
+        if "scores" not in r:  # the first baseline, before test-time flips
+            r["scores"] = {"plain": {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"],
+                                     "per_class": r["per_class"]}}  # fmt: skip
+        plain, tta = r["scores"]["plain"], r["scores"].get("flip_tta")
+        summary.append(
+            [
+                path.stem.removeprefix("train_"),
+                f"{plain['accuracy']:.3f}",
+                f"{plain['macro_f1']:.3f}",
+                f"{tta['accuracy']:.3f} / {tta['macro_f1']:.3f}" if tta else "-",
+                f"{r.get('n_params', 0):,}" if r.get("n_params") else "-",
+                str(len(r["history"]["loss"])),
+                f"{r['train_s'] / 60:.0f} min",
+            ]
+        )
+        best = tta if tta and tta["accuracy"] >= plain["accuracy"] else plain
+        rows = [["class", "precision", "recall", "F1", "support"]]
+        for label, stats in best["per_class"].items():
+            if isinstance(stats, dict):
+                name = CLASSES[int(label)] if label.isdigit() else label
+                rows.append(
+                    [name, f"{stats['precision']:.3f}", f"{stats['recall']:.3f}",
+                     f"{stats['f1-score']:.3f}", str(int(stats["support"]))]
+                )  # fmt: skip
+        per_class[path.stem.removeprefix("train_")] = grid(rows)
+    text = grid(summary)
+    for name, table in per_class.items():
+        text += f"\n.. rubric:: {name}: per-class report\n\n{table}"
+    return text
+
+
+def grid_search_tables():
+    path = RESULTS / "grid_search.json"
+    if not path.is_file():
+        return ""
+    r = json.loads(path.read_text())
+    text = ""
+    for name, search in r["searches"].items():
+        text += (
+            f".. rubric:: {name} ({search['wall_s'] / 60:.1f} min, {search['n_fits']} fits)\n\n"
+        )
+        text += "::\n\n"
+        text += f"    Best: {search['best_score']:f} using {search['best_params']}\n"
+        for row in search["table"]:
+            extra = (
+                f"  [iteration {row['iteration']}, {row['n_resources']} faces]"
+                if ("iteration" in row)
+                else ""
+            )
+            text += f"    {row['mean']:f} ({row['std']:f}) with: {row['params']}{extra}\n"
+        text += "\n"
+    return text
+
+
+def compare_table():
+    path = RESULTS / "compare.json"
+    if not path.is_file():
+        return ""
+    r = json.loads(path.read_text())
+    rows = [["model", "accuracy", "macro-F1", "parameters", "faces/s (batch 256)", "1 face (ms)"]]
+    for name, m in r["models"].items():
+        rows.append(
+            [name, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f}", f"{m['n_params']:,}",
+             f"{m['throughput']:,.0f}", f"{m['latency_ms']:.1f}"]
+        )  # fmt: skip
+    hw = r["hardware"]
+    return grid(rows) + (
+        f"\nMeasured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']}), "
+        f"Keras backend {r['backend']}.\n"
+    )
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    (OUT / "training.rst").write_text(training_tables())
+    (OUT / "grid_search.rst").write_text(grid_search_tables())
+    (OUT / "compare.rst").write_text(compare_table())
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

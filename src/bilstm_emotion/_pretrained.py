@@ -1,0 +1,118 @@
+"""Pretrained FER2013 models shipped inside the package, and how they are stored.
+
+Each model is two files in ``bilstm_emotion/weights/``: ``<name>.keras`` (the
+network without optimizer state, loaded with ``safe_mode=True``) and
+``<name>.json`` (the estimator's parameters, classes, the scores it reached
+and reference probabilities used by the tests to check every backend).
+"""
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ._classifier import _ARCHITECTURE_PARAMS, BiLSTMFaceEmotionClassifier
+
+__all__ = ["PRETRAINED", "load_pretrained", "pretrained_info"]
+
+PRETRAINED = ("conv-bilstm", "bilstm")
+"""Names of the shipped models; the first is the default of :func:`load_pretrained`."""
+
+
+def _weights_dir():
+    return resources.files("bilstm_emotion") / "weights"
+
+
+def pretrained_info(name="conv-bilstm"):
+    """The metadata stored with a shipped model: parameters, scores, training.
+
+    Parameters
+    ----------
+    name : str, default="conv-bilstm"
+        One of :data:`PRETRAINED`.
+
+    Returns
+    -------
+    info : dict
+        ``params``, ``classes``, ``image_shape``, ``scores`` (accuracy and
+        macro-F1 on FER2013 PublicTest), ``training`` (command, time,
+        hardware) and ``reference`` (probabilities of the test faces).
+    """
+    if name not in PRETRAINED:
+        raise ValueError(f"Expected `name` to be one of {PRETRAINED}. Received: name={name!r}")
+    return json.loads((_weights_dir() / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def load_pretrained(name="conv-bilstm"):
+    """Load a fitted classifier trained on FER2013, from inside the package.
+
+    Works offline: the weights ship in the wheel. The network is read with
+    Keras' ``safe_mode=True`` and gives the same probabilities on every
+    Keras backend, within float tolerance.
+
+    Parameters
+    ----------
+    name : {"conv-bilstm", "bilstm"}, default="conv-bilstm"
+        ``"conv-bilstm"``: convolutional stem + Bi-LSTM levels, the most
+        accurate. ``"bilstm"``: purely recurrent (patches, ReNet sweeps, then
+        the row/column Bi-LSTMs), no convolution at all.
+
+    Returns
+    -------
+    clf : BiLSTMFaceEmotionClassifier
+        Fitted on 48x48 grayscale faces, ``classes_`` the seven emotion
+        names in alphabetical order. Feed it faces the way FER2013 shows them
+        (see :class:`~bilstm_emotion.preprocessing.FaceNormalizer`).
+
+    See Also
+    --------
+    bilstm_emotion.pretrained_info : scores and training record of each model.
+
+    Examples
+    --------
+    >>> from bilstm_emotion import load_pretrained
+    >>> clf = load_pretrained()
+    >>> clf.classes_.tolist()
+    ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']
+    >>> clf.image_shape_
+    (48, 48)
+    """
+    info = pretrained_info(name)
+    params = {**info["params"], "stem_filters": tuple(info["params"]["stem_filters"])}
+    clf = BiLSTMFaceEmotionClassifier(**params)
+    with resources.as_file(_weights_dir() / f"{name}.keras") as path:
+        clf.model_ = keras.saving.load_model(path, compile=False, safe_mode=True)
+    clf.classes_ = np.asarray(info["classes"])
+    clf.image_shape_ = tuple(info["image_shape"])
+    clf.n_features_in_ = clf.image_shape_[0] * clf.image_shape_[1]
+    clf.history_ = info.get("history", {})
+    clf.n_iter_ = len(clf.history_.get("loss", []))
+    clf._architecture = {p: getattr(clf, p) for p in _ARCHITECTURE_PARAMS}
+    return clf
+
+
+def export_pretrained(clf, directory, name, **metadata):
+    """Write a fitted classifier as ``<name>.keras`` + ``<name>.json`` (used by benchmarks).
+
+    The network is saved without optimizer state (a third of the size).
+    ``metadata`` (scores, training record, reference probabilities) is stored
+    in the JSON beside the parameters and classes.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # A fresh, never-compiled copy: saving clf.model_ (or a clone of it, which Keras
+    # compiles like the original) would store the optimizer's slots too, three times the size.
+    model = keras.Model.from_config(clf.model_.get_config())
+    model.set_weights(clf.model_.get_weights())
+    model.save(directory / f"{name}.keras")
+    params = {k: v for k, v in clf.get_params().items() if k not in ("verbose", "warm_start")}
+    info = {
+        "params": params,
+        "classes": np.asarray(clf.classes_).tolist(),
+        "image_shape": list(clf.image_shape_),
+        "history": clf.history_,
+        **metadata,
+    }
+    (directory / f"{name}.json").write_text(json.dumps(info), encoding="utf-8")

@@ -1,0 +1,99 @@
+"""The models shipped inside the package."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from bilstm_emotion import (
+    EMOTIONS,
+    PRETRAINED,
+    BiLSTMFaceEmotionClassifier,
+    load_pretrained,
+    pretrained_info,
+)
+from bilstm_emotion._pretrained import _weights_dir
+from bilstm_emotion.datasets import load_fer2013
+
+
+@pytest.fixture(scope="module", params=PRETRAINED)
+def shipped(request):
+    return request.param, load_pretrained(request.param)
+
+
+def test_shipped_files_are_small_and_complete():
+    for name in PRETRAINED:
+        model = _weights_dir() / f"{name}.keras"
+        info = json.loads((_weights_dir() / f"{name}.json").read_text())
+        assert model.is_file()
+        assert model.stat().st_size < 8 * 2**20, f"{name}.keras is over 8 MiB"
+        assert set(info) >= {"params", "classes", "accuracy", "macro_f1", "training", "reference"}
+        assert "benchmarks/train_fer2013.py" in info["training"]["command"]
+
+
+def test_loads_a_fitted_classifier(shipped):
+    _name, clf = shipped
+    assert isinstance(clf, BiLSTMFaceEmotionClassifier)
+    assert clf.classes_.tolist() == sorted(EMOTIONS)
+    assert clf.image_shape_ == (48, 48)
+    assert clf.n_features_in_ == 2304
+    assert clf.get_params()["random_state"] == 0
+    assert clf.model_.input_shape == (None, 48, 48)
+    # clone gives the same, unfitted configuration (to retrain it elsewhere)
+    fresh = clone(clf)
+    assert not hasattr(fresh, "model_")
+    assert fresh.get_params() == clf.get_params()
+
+
+def test_reproduces_the_probabilities_recorded_at_export(shipped):
+    name, clf = shipped
+    ref = pretrained_info(name)["reference"]
+    images = np.asarray(ref["images"], dtype=np.uint8)
+    np.testing.assert_allclose(clf.predict_proba(images), ref["proba"], atol=1e-4)
+
+
+def test_the_architecture_matches_its_kind():
+    convs = {
+        name: [
+            layer
+            for layer in load_pretrained(name).model_.layers
+            if isinstance(layer, keras.layers.Conv2D)
+        ]
+        for name in PRETRAINED
+    }
+    assert convs["bilstm"] == []  # purely recurrent
+    assert len(convs["conv-bilstm"]) > 0
+
+
+def test_unknown_name_is_named():
+    with pytest.raises(ValueError, match="Received: name='vgg'"):
+        load_pretrained("vgg")
+
+
+def test_refuses_other_image_sizes(shipped):
+    _, clf = shipped
+    with pytest.raises(ValueError, match=r"Expected images of shape \(48, 48\)"):
+        clf.predict(np.zeros((1, 64, 64), dtype=np.uint8))
+
+
+def test_the_smiling_astronaut_is_happy():
+    from skimage import data
+
+    from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer, ImageLoader
+
+    faces = FaceNormalizer().transform(
+        FaceDetector().transform(ImageLoader().transform([data.astronaut()]))
+    )
+    for name in PRETRAINED:
+        assert load_pretrained(name).predict(faces).tolist() == ["happy"], name
+
+
+def test_recorded_accuracy_holds_on_the_real_test_split(shipped, fer_zip, tmp_path):
+    """The score in the metadata is what the shipped weights give on FER2013 PublicTest."""
+    name, clf = shipped
+    X, y = load_fer2013(fer_zip, subset="test", return_X_y=True, cache=False)
+    accuracy = np.mean(clf.predict(X) == np.asarray(EMOTIONS)[y])
+    assert len(X) == 3589
+    assert accuracy == pytest.approx(pretrained_info(name)["accuracy"], abs=0.003)
