@@ -80,15 +80,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="FER2013 CSV, folder or zip")
     parser.add_argument("--study-epochs", type=int, default=3, help="the study used 32")
-    parser.add_argument("--train-size", type=int, default=None, help="first N faces (checks)")
-    parser.add_argument("--test-size", type=int, default=None, help="first N faces (checks)")
+    parser.add_argument("--train-size", type=int, default=None, help="N random faces (checks)")
+    parser.add_argument("--test-size", type=int, default=None, help="N random faces (checks)")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/compare.json")
     args = parser.parse_args(argv)
 
     X_train, y_train, X_test, y_test = fer2013_train_test(args.path)
-    X_train, y_train = X_train[: args.train_size], y_train[: args.train_size]
-    X_test, y_test = X_test[: args.test_size], y_test[: args.test_size]
+    rng = np.random.default_rng(args.random_state)
+    keep = rng.permutation(len(X_train))[: args.train_size]  # all of them by default
+    X_train, y_train = X_train[np.sort(keep)], y_train[np.sort(keep)]
+    keep = rng.permutation(len(X_test))[: args.test_size]
+    X_test, y_test = X_test[np.sort(keep)], y_test[np.sort(keep)]
 
     candidates = {
         "majority class": DummyClassifier(strategy="most_frequent"),

@@ -15,6 +15,14 @@ from bilstm_emotion.plotting import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def report(fitted, faces):
     X, y = faces

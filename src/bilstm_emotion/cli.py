@@ -59,13 +59,13 @@ def _demo_pretrained(args):
         f"{gray.shape[1]}x{gray.shape[0]} pixels: {len(boxes)} face(s), classified in {ms:.0f} ms"
     )
     header = "face  box (row, col, height, width)  emotion    " + " ".join(
-        f"{c[:7]:>7}" for c in clf.classes_
+        f"{c:>8}" for c in clf.classes_
     )
     print(header)
     for i, (box, p) in enumerate(zip(boxes, proba, strict=False), start=1):
         where = f"({box['row']}, {box['col']}, {box['height']}, {box['width']})"
         label = clf.classes_[p.argmax()]
-        print(f"{i:>4}  {where:<31} {label:<10} " + " ".join(f"{v:7.3f}" for v in p))
+        print(f"{i:>4}  {where:<31} {label:<10} " + " ".join(f"{v:8.3f}" for v in p))
     return 0
 
 
@@ -174,8 +174,12 @@ def _evaluate(args):
         }
         if getattr(clf, "history_", None):
             figures["history.png"] = lambda: plotting.plot_history(clf)
+        import matplotlib.pyplot as plt
+
         for name, make in figures.items():
-            make().savefig(out / name, dpi=120)
+            fig = make()
+            fig.savefig(out / name, dpi=120)
+            plt.close(fig)
             written.append(name)
     except ImportError as exc:
         print(f"plots skipped: {exc}", file=sys.stderr)

@@ -1,9 +1,11 @@
 """Figures of an evaluation, a training history and the model's mistakes.
 
-Every function returns a :class:`matplotlib.figure.Figure` built without
-pyplot's global state, so it works without a display (save it with
-``fig.savefig("name.png")``). Needs matplotlib: ``pip install
-"bilstm-emotion[plots]"``.
+Every function returns a :class:`matplotlib.figure.Figure` (made with
+``pyplot``, as scikit-learn's displays do, so notebooks show it); it works
+without a display under the Agg backend, which matplotlib picks by itself on
+machines without one. Save it with ``fig.savefig("name.png")`` and close it
+with ``matplotlib.pyplot.close(fig)`` in long-running programs. Needs
+matplotlib: ``pip install "bilstm-emotion[plots]"``.
 """
 
 import numpy as np
@@ -18,12 +20,12 @@ __all__ = [
 
 def _figure(**kwargs):
     try:
-        from matplotlib.figure import Figure
+        import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             'Plotting needs matplotlib: pip install "bilstm-emotion[plots]"'
         ) from exc
-    return Figure(**kwargs)
+    return plt.figure(**kwargs)
 
 
 def plot_confusion_matrix(report, *, normalize=True, cmap="Blues"):
