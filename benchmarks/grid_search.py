@@ -7,7 +7,7 @@ the study's format (``mean (std) with: {params}``) and ``best_params_`` for
 both searches, and writes everything, with wall times, as JSON::
 
     python benchmarks/grid_search.py ../shared/data/fer2013-dev.zip \\
-        --per-class 150 --epochs 5 --out benchmarks/results/grid_search.json
+        --per-class 100 --epochs 4 --out benchmarks/results/grid_search.json
 """
 
 import argparse
