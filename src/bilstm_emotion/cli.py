@@ -162,10 +162,8 @@ def _evaluate(args):
     report.to_json(out / "report.json")
     (out / "report.md").write_text(report.to_markdown(), encoding="utf-8")
     written = ["report.json", "report.md"]
-    try:
-        from . import plotting
-    except ImportError:  # pragma: no cover
-        plotting = None
+    from . import plotting
+
     try:
         figures = {
             "confusion_matrix.png": lambda: plotting.plot_confusion_matrix(report),
