@@ -552,11 +552,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
     def _fold(self, X, image_shape, *, reset):
         """Rescale validated flat rows to float32 and fold them into images."""
         if reset:
-            self.image_shape_ = self._resolve_image_shape(X.shape[1], image_shape)
+            self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1], image_shape)
         return to_unit_float(X).reshape((X.shape[0], *self.image_shape_))
-
-    def _resolve_image_shape(self, n_features, image_shape):
-        return resolve_image_shape(self.image_shape, n_features, image_shape)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -44,7 +44,7 @@ def resolve_image_shape(requested, n_features, image_shape):
         f"as one row of {n_features} pixels, image_shape=(1, {n_features}). Pass "
         "image_shape=(height, width) to fold them into images.",
         UserWarning,
-        stacklevel=7,  # fit <- _fit_context <- _validate_X_y <- _fold <- method <- here
+        stacklevel=6,  # fit <- _fit_context <- _validate_X_y <- _fold <- here
     )
     return (1, n_features)
 

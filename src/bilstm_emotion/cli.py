@@ -47,7 +47,7 @@ def _demo_pretrained(args):
     boxes = detector.detect([gray])[0]
     if not boxes:
         raise ValueError(f"Expected at least one face in {source}. Received: no face found")
-    faces = FaceNormalizer().transform(detector.transform([gray]))
+    faces = FaceNormalizer().transform([detector._crop(gray, box) for box in boxes])
     clf = load_pretrained(args.model)
     info = pretrained_info(args.model)
     start = time.perf_counter()
