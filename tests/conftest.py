@@ -79,3 +79,46 @@ def fer_sample(fer_zip):
             by_folder.setdefault(name.rsplit("/", 1)[0], []).append(name)
         chosen = [n for folder in sorted(by_folder) for n in by_folder[folder][:20]]
         return {name: z.read(name) for name in chosen}
+
+
+def astronaut_head():
+    """Eileen Collins' head and shoulders from scikit-image's astronaut photo (RGB uint8)."""
+    from skimage import data
+
+    return data.astronaut()[0:220, 120:320]
+
+
+def write_face_video(path, *, seconds=2.0, fps=10, size=(320, 240), face=True):
+    from bilstm_emotion.video import make_demo_video
+
+    return make_demo_video(path, seconds=seconds, fps=fps, size=size, face=face)
+
+
+@pytest.fixture(scope="session")
+def face_video(tmp_path_factory):
+    """A 2-second 320x240 10 fps mp4 with one moving face (20 frames)."""
+    return write_face_video(tmp_path_factory.mktemp("video") / "face.mp4")
+
+
+@pytest.fixture(scope="session")
+def photo_folder(tmp_path_factory):
+    """posts/{a,b}/ with two astronaut photos, a faceless image and a broken file."""
+    from PIL import Image
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("photos") / "posts"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    Image.fromarray(data.astronaut()).save(root / "a" / "astronaut.jpg")
+    Image.fromarray(astronaut_head()).save(root / "b" / "head.png")
+    Image.new("L", (120, 90), color=128).save(root / "b" / "wall.png")
+    (root / "b" / "broken.jpg").write_bytes(b"this is not a jpeg")
+    (root / "b" / "notes.txt").write_text("not an image, not picked up in folders")
+    return root
+
+
+@pytest.fixture(scope="session")
+def pretrained():
+    from bilstm_emotion import load_pretrained
+
+    return load_pretrained()

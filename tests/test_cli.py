@@ -151,3 +151,227 @@ def test_evaluate_a_saved_estimator_with_history(tmp_path, faces, make_clf, caps
 def test_evaluate_missing_data_is_named(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "absent.zip"), "--out", str(tmp_path / "r")]) == 1
     assert "absent.zip" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ predict
+CLASSES = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+
+
+def _csv(path):
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_predict_writes_csv_json_and_annotations(photo_folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["predict", str(photo_folder), "--csv", str(out / "faces.csv"),
+                 "--json", str(out / "faces.json"), "--annotate", str(out / "ann")])  # fmt: skip
+    captured = capsys.readouterr()
+    # one input is broken: the job finishes, says which, and exits 3
+    assert code == 3
+    assert "broken.jpg" in captured.err and captured.err.count("broken.jpg") == 2
+    rows = _csv(out / "faces.csv")
+    assert list(rows[0]) == ["source", "face", "row", "col", "height", "width", "label",
+                             "score", *CLASSES, "status"]  # fmt: skip
+    status = {r["source"].rsplit("/", 1)[-1]: r["status"] for r in rows}
+    assert status["wall.png"] == "no face" and status["broken.jpg"].startswith("error:")
+    happy = [r for r in rows if r["label"] == "happy"]
+    assert {r["source"].rsplit("/", 1)[-1] for r in happy} == {"astronaut.jpg", "head.png"}
+    records = json.loads((out / "faces.json").read_text())
+    assert len(records) == len(rows)
+    assert records[0]["face"] == 1 and abs(sum(records[0][c] for c in CLASSES) - 1) < 1e-3
+    assert sorted(p.name for p in (out / "ann").iterdir()) == ["astronaut.png", "head.png"]
+    assert "happy" in captured.out and "face(s) in 4 image(s)" in captured.out
+
+
+def test_predict_refuses_to_overwrite(photo_folder, tmp_path, capsys):
+    target = tmp_path / "faces.csv"
+    target.write_text("precious")
+    code = main(["predict", str(photo_folder / "a"), "--csv", str(target)])
+    assert code == 1 and target.read_text() == "precious"
+    err = capsys.readouterr().err
+    assert (
+        err == f"bilstm-emotion predict: error: Output {target} already exists; pass "
+        "--overwrite to replace it\n"
+    )
+    assert main(["predict", str(photo_folder / "a"), "--csv", str(target), "--overwrite"]) == 0
+    assert _csv(target)[0]["label"] == "happy"
+
+
+def test_predict_demo_and_quiet(capsys):
+    assert main(["predict", "--demo", "--quiet", "--model", "bilstm"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["predict", "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert "astronaut (scikit-image)" in out and "happy" in out
+
+
+def test_predict_errors(tmp_path, capsys):
+    assert main(["predict", str(tmp_path / "gone.jpg")]) == 1
+    assert capsys.readouterr().err.startswith("bilstm-emotion predict: error: No such file")
+    assert main(["predict"]) == 1
+    assert "Expected image files" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", str(tmp_path / "empty")]) == 1
+    assert "No image files in" in capsys.readouterr().err
+    assert main(["predict", "--demo", "--estimator", str(tmp_path / "m.joblib")]) == 1
+    assert "m.joblib" in capsys.readouterr().err
+
+
+def test_predict_no_detect_with_a_saved_estimator(tmp_path, faces, fitted, capsys):
+    import joblib
+    from PIL import Image
+
+    X, _ = faces
+    joblib.dump(fitted, tmp_path / "m.joblib")
+    for i in range(3):
+        Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
+    code = main(["predict", str(tmp_path / "*.png"), "--no-detect", "--estimator",
+                 str(tmp_path / "m.joblib"), "--csv", str(tmp_path / "o.csv")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    rows = _csv(tmp_path / "o.csv")
+    assert [r["label"] for r in rows] == list(fitted.predict(X[:3]))
+
+
+# ------------------------------------------------------------------ summary
+def test_summary_per_folder_with_csv_and_plot(photo_folder, tmp_path, capsys):
+    code = main(["summary", str(photo_folder), "--csv", str(tmp_path / "s.csv"),
+                 "--plot", str(tmp_path / "s.png")])  # fmt: skip
+    assert code == 3  # broken.jpg
+    rows = {r["group"]: r for r in _csv(tmp_path / "s.csv")}
+    assert set(rows) == {"a", "b"}
+    assert rows["b"]["images"] == "3" and rows["b"]["errors"] == "1"
+    assert rows["b"]["no_face"] == "1"
+    assert rows["a"]["dominant"] == "happy"
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    assert "dominant" in capsys.readouterr().out
+
+
+def test_summary_from_a_predictions_csv(photo_folder, tmp_path, capsys):
+    main(["predict", str(photo_folder / "a"), "--csv", str(tmp_path / "p.csv"), "-q"])
+    assert main(["summary", str(tmp_path / "p.csv"), "--by", "none"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:5] == ["group", "images", "faces", "no_face", "errors"]
+    assert out[1].split()[:3] == ["all", "1", str(len(_csv(tmp_path / "p.csv")))]
+    bad = tmp_path / "other.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["summary", str(bad)]) == 1
+    assert "Expected a CSV written by" in capsys.readouterr().err
+
+
+# -------------------------------------------------------------------- video
+def test_video_writes_timeline_summary_plot_and_annotated_copy(face_video, tmp_path, capsys):
+    out = tmp_path / "v"
+    code = main(["video", str(face_video), "--out", str(out), "--annotate", "--window", "1"])
+    assert code == 0, capsys.readouterr().err
+    rows = _csv(out / "timeline.csv")
+    assert list(rows[0])[:3] == ["time", "frame", "face"]
+    assert {r["frame"] for r in rows} == {str(i) for i in range(20)}  # every frame, in order
+    faces = [r for r in rows if r["status"] == "ok"]
+    assert len(faces) >= 18 and {r["face"] for r in faces if r["label"] == "happy"} == {"1"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["frames"] == 20 and summary["overall"]["happy"] > 0.5
+    assert summary["per_face"]["1"]["frames"] >= 15
+    assert [w["start"] for w in summary["per_window"]] == [0, 1]
+    assert (out / "timeline.png").stat().st_size > 1000
+    from bilstm_emotion.video import video_info
+
+    assert video_info(out / "annotated.mp4")["n_frames"] == 20
+    assert "1 face(s) tracked" in capsys.readouterr().out
+    # never overwrite without --overwrite
+    assert main(["video", str(face_video), "--out", str(out)]) == 1
+    assert "timeline.csv already exists" in capsys.readouterr().err
+
+
+def test_video_truncated_keeps_what_was_decoded(face_video, tmp_path, capsys):
+    data = face_video.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.85)])
+    code = main(["video", str(cut), "--out", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert code == 3 and "looks truncated" in err and "cut.mp4" in err
+    rows = _csv(tmp_path / "c" / "timeline.csv")
+    assert 0 < len({r["frame"] for r in rows}) < 20
+    # cut inside the first frame: nothing to decode, the whole job fails
+    cut.write_bytes(data[: int(len(data) * 0.3)])
+    assert main(["video", str(cut), "--out", str(tmp_path / "d")]) == 1
+    assert "Cannot read video" in capsys.readouterr().err
+
+
+def test_video_errors_name_the_culprit(tmp_path, capsys):
+    assert main(["video", str(tmp_path / "none.mp4")]) == 1
+    assert "No such video file" in capsys.readouterr().err
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00" * 1000)
+    assert main(["video", str(junk), "--out", str(tmp_path / "j")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bilstm-emotion video: error: Cannot read video") and "junk.mp4" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "j").exists()  # nothing half-made
+    assert main(["video"]) == 1
+    assert "Expected a video file or --camera N" in capsys.readouterr().err
+
+
+def test_video_without_faces_says_so(tmp_path, capsys):
+    from .conftest import write_face_video
+
+    path = write_face_video(tmp_path / "empty.mp4", seconds=1.0, face=False)
+    assert main(["video", str(path), "--out", str(tmp_path / "e"), "-q"]) == 0
+    assert "no face found" in capsys.readouterr().err
+    rows = _csv(tmp_path / "e" / "timeline.csv")
+    assert len(rows) == 10 and {r["status"] for r in rows} == {"no face"}
+
+
+# ------------------------------------------------------ train / grid-search
+def test_train_then_predict_with_the_saved_model(tmp_path, capsys):
+    _write_fer_folder(tmp_path / "fer", n_per_class=4)
+    model = tmp_path / "m.joblib"
+    code = main(["train", str(tmp_path / "fer"), "--out", str(model), "--epochs", "1",
+                 "--set", "row_hidden=4", "--set", "col_hidden=4", "-q"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    import joblib
+
+    clf = joblib.load(model)
+    assert clf.row_hidden == 4 and clf.n_iter_ == 1 and list(clf.classes_) == [
+        "angry", "happy", "sad"]  # fmt: skip
+    assert main(["train", str(tmp_path / "fer"), "--out", str(model), "--set", "rowhidden=4"]) == 1
+    err = capsys.readouterr().err
+    assert "already exists" in err
+    assert main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "n.joblib"),
+                 "--set", "rowhidden=4"]) == 1  # fmt: skip
+    assert "'rowhidden'" in capsys.readouterr().err
+
+
+def test_grid_search_prints_the_study_table(tmp_path, capsys):
+    _write_fer_folder(tmp_path / "fer", n_per_class=4)
+    code = main(["grid-search", str(tmp_path / "fer"), "--param", "row_hidden=2,3",
+                 "--set", "col_hidden=2", "--epochs", "1", "--cv", "2",
+                 "--out", str(tmp_path / "g.json")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert out.startswith("Best: ") and "with: {'row_hidden': 2}" in out
+    result = json.loads((tmp_path / "g.json").read_text())
+    assert len(result["results"]) == 2 and set(result["best_params"]) == {"row_hidden"}
+
+
+def test_every_subcommand_help_has_examples():
+    choices = build_parser()._subparsers._group_actions[0].choices
+    assert set(choices) == {"predict", "video", "summary", "train", "evaluate",
+                            "grid-search", "demo"}  # fmt: skip
+    for name, sub in choices.items():
+        assert f"bilstm-emotion {name}" in sub.format_help(), name
+
+
+def test_console_script_exit_codes(photo_folder, tmp_path):
+    import shutil
+
+    exe = shutil.which("bilstm-emotion") or pytest.fail("bilstm-emotion is not installed")
+    ok = subprocess.run([exe, "predict", str(photo_folder / "a"), "-q"], capture_output=True,
+                        text=True, timeout=300)  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([exe, "video", str(tmp_path / "x.mp4")], capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert bad.returncode == 1 and bad.stderr.strip().endswith("No such video file: " + str(
+        tmp_path / "x.mp4"))  # fmt: skip

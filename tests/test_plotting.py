@@ -73,3 +73,23 @@ def test_confident_mistakes_shows_only_mistakes_most_confident_first(fitted, fac
     for title in titles:
         true, predicted = title.split("\n")[0].split(" → ")
         assert true != predicted
+
+
+def test_emotion_timeline_and_shares():
+    import matplotlib.pyplot as plt
+
+    from bilstm_emotion.plotting import plot_emotion_shares, plot_emotion_timeline
+
+    classes = ["happy", "sad"]
+    records = [{"time": t / 10, "happy": 0.8, "sad": 0.2} for t in range(3)]
+    fig = plot_emotion_timeline(records, classes, smooth=1.0)  # wider than the clip
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == classes
+    assert len(lines[0].get_xdata()) == 3
+    plt.close(fig)
+    table = [{"group": "a", "faces": 2, "happy": 0.5, "sad": 0.5},
+             {"group": "b", "faces": 0, "happy": 0.0, "sad": 0.0}]  # fmt: skip
+    fig = plot_emotion_shares(table, classes)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == [0.5, 0.0, 0.5, 0.0]
+    plt.close(fig)

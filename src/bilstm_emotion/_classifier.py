@@ -496,12 +496,36 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        proba = np.asarray(self.model_.predict(X, batch_size=self.batch_size, verbose=0))
-        if self.test_time_flip:
-            mirrored = self.model_.predict(X[:, :, ::-1], batch_size=self.batch_size, verbose=0)
-            proba = proba + np.asarray(mirrored)
-        proba = proba.astype(np.float64)
+        proba = self._predict_batches(X).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
+
+    def _predict_batches(self, X):
+        """Run the network over ``X`` in batches through its compiled predict step.
+
+        ``keras.Model.predict`` builds a data pipeline and a progress loop on
+        every call (~30-50 ms); ``predict_on_batch`` reuses the compiled
+        function, so one face costs a few milliseconds. With
+        ``test_time_flip`` the mirrored faces ride in the same batch. Short
+        batches are padded to a power of two so that backends compiling per
+        input shape (JAX) see few distinct shapes.
+        """
+        n = X.shape[0]
+        out = np.empty((n, len(self.classes_)), dtype=np.float32)
+        for start in range(0, n, self.batch_size):
+            chunk = X[start : start + self.batch_size]
+            size = chunk.shape[0]
+            if self.test_time_flip:
+                chunk = np.concatenate([chunk, chunk[:, :, ::-1]])
+            rows, full = chunk.shape[0], self.batch_size * (2 if self.test_time_flip else 1)
+            padded = min(1 << (rows - 1).bit_length(), full)
+            if padded > rows:
+                pad = np.zeros((padded - rows, *chunk.shape[1:]), dtype=chunk.dtype)
+                chunk = np.concatenate([chunk, pad])
+            proba = np.asarray(self.model_.predict_on_batch(chunk))
+            out[start : start + size] = (
+                proba[:size] + proba[size : 2 * size] if self.test_time_flip else proba[:size]
+            )
+        return out
 
     def predict(self, X):
         """Most probable class of every image.

@@ -13,6 +13,8 @@ import numpy as np
 __all__ = [
     "plot_confident_mistakes",
     "plot_confusion_matrix",
+    "plot_emotion_shares",
+    "plot_emotion_timeline",
     "plot_error_rates",
     "plot_history",
 ]
@@ -147,4 +149,77 @@ def plot_confident_mistakes(estimator, X, y, *, n=16, ncols=8):
         ax.imshow(np.squeeze(images[i]), cmap="gray")
         ax.set_title(f"{y[i]} → {pred[i]}\n({proba[i].max():.2f})", fontsize=7)
         ax.axis("off")
+    return fig
+
+
+def plot_emotion_shares(table, classes):
+    """Stacked bars: the share of each emotion per group of a summary table.
+
+    Parameters
+    ----------
+    table : list of dict
+        From :func:`bilstm_emotion.monitoring.summarize` (``group``,
+        ``faces`` and one share per emotion).
+    classes : list of str
+        The emotions, in stacking order.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    fig = _figure(figsize=(max(5.0, 0.8 * len(table) + 3), 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    groups = [f"{row['group']}\n({row['faces']} faces)" for row in table]
+    bottom = np.zeros(len(table))
+    for emotion in classes:
+        share = np.array([float(row[emotion] or 0) for row in table])
+        ax.bar(groups, share, bottom=bottom, label=emotion)
+        bottom += share
+    ax.set_ylabel("share of faces")
+    ax.set_ylim(0, 1)
+    ax.set_title("Emotions per group")
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
+    return fig
+
+
+def plot_emotion_timeline(records, classes, *, smooth=1.0):
+    """Probability of each emotion over time, averaged over the faces on screen.
+
+    Parameters
+    ----------
+    records : list of dict
+        Face records with ``time`` (seconds) and one probability per
+        emotion, as written by :func:`bilstm_emotion.video.analyze_video`.
+    classes : list of str
+        The emotions to draw.
+    smooth : float, default=1.0
+        Width in seconds of the moving average (``0``: none).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    fig = _figure(figsize=(8, 4), layout="constrained")
+    ax = fig.add_subplot()
+    times = np.array(sorted({float(r["time"]) for r in records}))
+    if len(times):
+        index = {t: i for i, t in enumerate(times)}
+        sums = np.zeros((len(times), len(classes)))
+        counts = np.zeros(len(times))
+        for r in records:
+            i = index[float(r["time"])]
+            sums[i] += [float(r[c]) for c in classes]
+            counts[i] += 1
+        mean = sums / counts[:, None]
+        step = np.median(np.diff(times)) if len(times) > 1 else 1.0
+        width = min(len(times), max(1, round(float(smooth / step)))) if smooth else 1
+        kernel = np.ones(width) / width
+        for j, emotion in enumerate(classes):
+            curve = np.convolve(mean[:, j], kernel, mode="same") if width > 1 else mean[:, j]
+            ax.plot(times, curve, label=emotion)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("mean probability over faces")
+    ax.set_ylim(0, 1)
+    ax.set_title("Emotions over time")
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
     return fig

@@ -1,0 +1,273 @@
+"""``predict``: the faces and emotions of photos; ``summary``: their distribution per group."""
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+from ._common import (
+    PartialFailure,
+    add_model_options,
+    add_output_options,
+    check_outputs,
+    load_model,
+    print_table,
+    progress,
+    sink,
+    write_json,
+)
+
+PREDICT_EPILOG = """examples:
+  bilstm-emotion predict --demo                     # scikit-image's astronaut, offline
+  bilstm-emotion predict photo.jpg posts/ "shots/*.png" --csv faces.csv --json faces.json
+  bilstm-emotion predict posts/ --annotate annotated/ --model bilstm
+  bilstm-emotion predict crops/ --no-detect        # images that already are cropped faces
+
+exit codes: 0 all inputs done; 1 the job failed (the message names the culprit);
+2 bad command line; 3 done, but some inputs could not be read (status column)
+"""
+
+SUMMARY_EPILOG = """examples:
+  bilstm-emotion summary posts/                     # one row per sub-folder
+  bilstm-emotion summary posts/ --by date --csv by_day.csv --plot by_day.png
+  bilstm-emotion summary faces.csv --by none        # from `predict --csv` output
+"""
+
+
+def _predictor(args):
+    from ..monitoring import FacePredictor
+
+    return FacePredictor(load_model(args), detect=not args.no_detect)
+
+
+def _records(files, predictor, args, on_record=None):
+    """Classify every file; call ``on_record(file, gray, records)`` as each is done."""
+    from ..monitoring import _empty_record
+    from ..preprocessing import ImageLoader
+
+    records, failed = [], []
+    for path in progress(files, desc="images", quiet=args.quiet, unit="img"):
+        try:
+            gray = ImageLoader().transform([path])[0]
+        except (ValueError, OSError) as exc:
+            print(f"bilstm-emotion {args.command}: skipped {exc}", file=sys.stderr)
+            done = [_empty_record(str(path), predictor.classes, f"error: {exc}")]
+            failed.append(str(path))
+            gray = None
+        else:
+            done = predictor.records(gray, str(path))
+        records.extend(done)
+        if on_record is not None:
+            on_record(path, gray, done)
+    return records, failed
+
+
+def _fields(classes, extra=()):
+    from ..monitoring import BOX_FIELDS
+
+    return ["source", *extra, "face", *BOX_FIELDS, "label", "score", *classes, "status"]
+
+
+def _demo_image():
+    from skimage import data
+
+    return data.astronaut()
+
+
+def _predict(args):
+    from ..monitoring import expand_paths
+
+    if not args.paths and not args.demo:
+        raise ValueError("Expected image files, folders or globs (or --demo). Received: none")
+    check_outputs([args.csv, args.json], args.overwrite)
+    annotate = Path(args.annotate) if args.annotate else None
+    files = expand_paths(args.paths)
+    if not files and not args.demo:
+        raise FileNotFoundError(f"No image files in {', '.join(map(str, args.paths))}")
+    predictor = _predictor(args)
+    fields = _fields(predictor.classes)
+    written = []
+
+    def annotate_one(path, gray, records):
+        if annotate is None or gray is None or not any(r["label"] for r in records):
+            return
+        from ..monitoring import draw_faces
+
+        target = _annotated_name(annotate, path, written)
+        check_outputs([target], args.overwrite)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        from PIL import Image
+
+        Image.fromarray(draw_faces(_colour(path), records)).save(target)
+        written.append(target)
+
+    with sink(args.csv, fields) as out:
+        records, failed = [], []
+        if args.demo:
+            from ..preprocessing import ImageLoader
+
+            image = _demo_image()
+            gray = ImageLoader().transform([image])[0]
+            demo = predictor.records(gray, "astronaut (scikit-image)")
+            out.write(demo)
+            records.extend(demo)
+            if annotate is not None:
+                from PIL import Image
+
+                from ..monitoring import draw_faces
+
+                target = annotate / "astronaut.png"
+                check_outputs([target], args.overwrite)
+                annotate.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(draw_faces(image, demo)).save(target)
+                written.append(target)
+        more, failed = _records(
+            files, predictor, args, lambda p, g, r: (out.write(r), annotate_one(p, g, r))
+        )
+        records.extend(more)
+    if args.json:
+        write_json(args.json, records)
+    if not args.quiet:
+        print_table(records, ["source", "face", *_box(), "label", "score", "status"])
+        n_faces = sum(1 for r in records if r["label"])
+        print(
+            f"{n_faces} face(s) in {len(files) + args.demo} image(s)"
+            + (f"; annotated copies in {annotate}" if written else "")
+        )
+    if failed:
+        raise PartialFailure(
+            f"{len(failed)} of {len(files)} input(s) could not be read, first {failed[0]}"
+        )
+    return 0
+
+
+def _box():
+    from ..monitoring import BOX_FIELDS
+
+    return list(BOX_FIELDS)
+
+
+def _colour(path):
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def _annotated_name(folder, path, taken):
+    path = Path(path)
+    target = folder / f"{path.stem}.png"
+    n = 2
+    while target in taken:
+        target = folder / f"{path.stem}-{n}.png"
+        n += 1
+    return target
+
+
+def _summary(args):
+    from ..monitoring import expand_paths, image_date, summarize
+
+    check_outputs([args.csv, args.plot], args.overwrite)
+    source = Path(args.source)
+    if source.is_file() and source.suffix.lower() == ".csv":
+        records, classes = _read_predictions(source)
+        failed = [r["source"] for r in records if str(r["status"]).startswith("error")]
+    else:
+        files = expand_paths([source])
+        if not files:
+            raise FileNotFoundError(f"No image files in {source}")
+        predictor = _predictor(args)
+        classes = predictor.classes
+        records, failed = _records(files, predictor, args)
+    root = source if source.is_dir() else source.parent
+    groupers = {
+        "none": None,
+        "folder": lambda r: _folder(r["source"], root),
+        "date": lambda r: _date(r["source"], image_date),
+    }
+    table = summarize(records, classes, by=groupers[args.by])
+    columns = ["group", "images", "faces", "no_face", "errors", *classes, "dominant"]
+    if not args.quiet:
+        print_table(table, columns)
+    if args.csv:
+        with sink(args.csv, columns) as out:
+            out.write(table)
+    if args.plot:
+        from ..plotting import plot_emotion_shares
+
+        fig = plot_emotion_shares(table, classes)
+        fig.savefig(args.plot, dpi=120)
+    if failed:
+        raise PartialFailure(f"{len(failed)} input(s) could not be read: {failed[0]}")
+    return 0
+
+
+def _folder(name, root):
+    try:
+        parts = Path(name).relative_to(root).parts
+    except ValueError:
+        return "."
+    return parts[0] if len(parts) > 1 else "."
+
+
+def _date(name, image_date):
+    try:
+        return image_date(name)
+    except OSError:
+        return "unknown"
+
+
+def _read_predictions(path):
+    with Path(path).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    header = list(rows[0]) if rows else []
+    if not {"source", "label", "status", "score"} <= set(header):
+        raise ValueError(
+            f"Expected a CSV written by `bilstm-emotion predict --csv`. Received: {path} "
+            f"with columns {header}"
+        )
+    classes = header[header.index("score") + 1 : header.index("status")]
+    return rows, classes
+
+
+def add_parsers(sub):
+    p = sub.add_parser(
+        "predict",
+        help="find the faces in photos and folders; print and save their emotions",
+        description="Find every face in the given images (files, folders searched "
+        "recursively, glob patterns), classify its emotion, print a table and write one row "
+        "per face (file, box, label, probability of each emotion, status) to CSV/JSON. "
+        "Images without a face or that cannot be read get a row saying so.",
+        epilog=PREDICT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="image files, folders or globs")
+    p.add_argument("--demo", action="store_true", help="also run on scikit-image's astronaut")
+    p.add_argument("--csv", default=None, metavar="FILE", help="write one row per face here")
+    p.add_argument("--json", default=None, metavar="FILE", help="write the records as JSON")
+    p.add_argument("--annotate", default=None, metavar="DIR", help="write copies with boxes")
+    p.add_argument(
+        "--no-detect", action="store_true", help="each image is one cropped face (no detection)"
+    )
+    add_model_options(p)
+    add_output_options(p)
+    p.set_defaults(func=_predict)
+
+    s = sub.add_parser(
+        "summary",
+        help="emotion distribution of a folder of photos (social media monitoring)",
+        description="Classify every face in a folder of images (or read a `predict --csv` "
+        "file) and report the share of each emotion overall, per sub-folder or per day "
+        "(EXIF date, else file date), as a table, a CSV and a stacked bar chart.",
+        epilog=SUMMARY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("source", help="folder of images, or a CSV written by predict --csv")
+    s.add_argument("--by", choices=("folder", "date", "none"), default="folder", help="(folder)")
+    s.add_argument("--csv", default=None, metavar="FILE", help="write the table here")
+    s.add_argument("--plot", default=None, metavar="FILE.png", help="write a bar chart here")
+    s.add_argument("--no-detect", action="store_true", help="each image is one cropped face")
+    add_model_options(s)
+    add_output_options(s)
+    s.set_defaults(func=_summary)

@@ -1,0 +1,218 @@
+"""``video``: emotions over time in a video file or a live camera."""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ._common import (
+    PartialFailure,
+    add_model_options,
+    add_output_options,
+    check_outputs,
+    load_model,
+    print_table,
+    progress,
+    sink,
+    write_json,
+)
+
+VIDEO_EPILOG = """examples:
+  bilstm-emotion video call.mp4                      # writes call-emotions/timeline.csv, ...
+  bilstm-emotion video call.mp4 --fps 5 --out results/ --annotate
+  bilstm-emotion video --camera 0 --max-seconds 60  # live; Ctrl-C also stops and summarises
+
+outputs (in --out): timeline.csv (one row per face per frame, written as it goes),
+summary.json (share of each emotion overall, per face and per --window seconds),
+timeline.png (needs matplotlib), annotated.mp4 (with --annotate)
+"""
+
+_FILES = ("timeline.csv", "summary.json", "timeline.png", "annotated.mp4")
+
+
+def _video(args):
+    from ..video import FaceTracker, analyze_video, video_info
+
+    if (args.path is None) == (args.camera is None):
+        raise ValueError(
+            "Expected a video file or --camera N (one of them). Received: "
+            + ("both" if args.path else "neither")
+        )
+    source = args.camera if args.path is None else args.path
+    out = Path(
+        args.out
+        or (
+            f"camera{args.camera}-emotions"
+            if args.path is None
+            else f"{Path(args.path).with_suffix('')}-emotions"
+        )
+    )
+    outputs = [out / name for name in _FILES if name != "annotated.mp4" or args.annotate]
+    check_outputs(outputs, args.overwrite)
+    info = video_info(args.path) if args.path is not None else None
+    model = load_model(args)
+    classes = [str(c) for c in model.classes_]
+    fields = ["time", "frame", "face", "row", "col", "height", "width", "label", "score",
+              *classes, "status"]  # fmt: skip
+    frames = analyze_video(
+        source, model, fps=args.fps, detect_every=args.detect_every,
+        tracker=FaceTracker(max_missing=args.detect_every + 0.5), color=args.annotate,
+    )  # fmt: skip
+    expected = None
+    if info is not None:
+        expected = round(info["duration"] * args.fps) if args.fps else info["n_frames"]
+    writer, rows, n_frames, fault = None, [], 0, None
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    with sink(out / "timeline.csv", fields) as timeline:
+        bar = progress(total=expected or None, desc="frames", quiet=args.quiet, unit="frame")
+        try:
+            for frame in frames:
+                records = frame.records or [_no_face(frame, classes)]
+                timeline.write(records)
+                rows.extend(r for r in records if r["label"])
+                n_frames += 1
+                bar.update()
+                if args.annotate:
+                    writer = writer or _writer(out / "annotated.mp4", frame, args.fps, info)
+                    _write_frame(writer, frame)
+                if args.max_seconds is not None and frame.time >= args.max_seconds:
+                    break
+        except KeyboardInterrupt:
+            print("stopped by the user; summarising what was seen", file=sys.stderr)
+        except ValueError as exc:  # the video broke off: keep what was done
+            fault = str(exc)
+        finally:
+            bar.close()
+            if writer is not None:
+                writer.close()
+    seconds = time.perf_counter() - start
+    if n_frames == 0 and fault:
+        raise ValueError(fault)
+    summary = _summarise(rows, classes, n_frames, args.window)
+    summary.update(
+        source=str(source), processed_seconds=round(seconds, 2),
+        frames_per_second=round(n_frames / seconds, 1) if seconds else None,
+        info=info, fps=args.fps, detect_every=args.detect_every,
+    )  # fmt: skip
+    write_json(out / "summary.json", summary)
+    plot_note = _plot(out / "timeline.png", rows, classes)
+    if not args.quiet:
+        print(
+            f"{n_frames} frame(s) in {seconds:.1f} s ({summary['frames_per_second']} "
+            f"frames/s); {summary['faces']} face(s) tracked; outputs in {out}"
+        )
+        print_table([{"face": "all", **summary["overall"]}]
+                    + [{"face": k, **v["shares"]} for k, v in summary["per_face"].items()],
+                    ["face", *classes])  # fmt: skip
+    if plot_note:
+        print(plot_note, file=sys.stderr)
+    if fault:
+        raise PartialFailure(f"{fault}; the first {n_frames} frame(s) are in {out}")
+    if expected and n_frames < 0.95 * expected and args.max_seconds is None:
+        raise PartialFailure(
+            f"{source} ended after {n_frames} of {expected} frames: the file looks truncated; "
+            f"what was decoded is in {out}"
+        )
+    if info is not None and not rows:
+        print(f"no face found in {source}", file=sys.stderr)
+    return 0
+
+
+def _no_face(frame, classes):
+    row = {"time": round(frame.time, 3), "frame": frame.index, "face": 0, "label": "",
+           "score": "", **dict.fromkeys(classes, ""), "status": "no face"}  # fmt: skip
+    return row
+
+
+def _summarise(rows, classes, n_frames, window):
+    def shares(subset):
+        labels = [r["label"] for r in subset]
+        return {c: round(labels.count(c) / len(labels), 4) if labels else 0.0 for c in classes}
+
+    per_face = {}
+    for r in rows:
+        per_face.setdefault(str(r["face"]), []).append(r)
+    windows = {}
+    for r in rows:
+        windows.setdefault(int(r["time"] // window), []).append(r)
+    return {
+        "frames": n_frames,
+        "face_frames": len(rows),
+        "faces": len(per_face),
+        "overall": shares(rows),
+        "per_face": {
+            k: {
+                "first": v[0]["time"],
+                "last": v[-1]["time"],
+                "frames": len(v),
+                "shares": shares(v),
+            }
+            for k, v in per_face.items()
+        },
+        "per_window": [
+            {"start": k * window, "end": (k + 1) * window, **shares(v)}
+            for k, v in sorted(windows.items())
+        ],
+    }
+
+
+def _plot(path, rows, classes):
+    try:
+        from ..plotting import plot_emotion_timeline
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        return f"timeline plot skipped: {exc}"
+    import matplotlib.pyplot as plt
+
+    fig = plot_emotion_timeline(rows, classes)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return None
+
+
+def _writer(path, frame, fps, info):
+    from ..video import _ffmpeg
+
+    height, width = frame.rgb.shape[:2]
+    rate = fps or (info["fps"] if info else 10)
+    writer = _ffmpeg().write_frames(
+        str(path), (width, height), fps=rate, macro_block_size=1, ffmpeg_log_level="error"
+    )
+    writer.send(None)
+    return writer
+
+
+def _write_frame(writer, frame):
+    import numpy as np
+
+    from ..monitoring import draw_faces
+
+    writer.send(np.ascontiguousarray(draw_faces(frame.rgb, frame.records)).tobytes())
+
+
+def add_parsers(sub):
+    v = sub.add_parser(
+        "video",
+        help="emotions over time in a video file or a live camera",
+        description="Track the faces of a video (file or camera) and classify their emotion "
+        "in every sampled frame. Writes a per-frame timeline CSV as it goes, then a summary "
+        "(share of each emotion overall, per face and over time), a timeline plot and "
+        "optionally an annotated copy of the video.",
+        epilog=VIDEO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument("path", nargs="?", default=None, help="video file (mp4, avi, mkv, webm, ...)")
+    v.add_argument("--camera", type=int, default=None, metavar="N", help="live camera N instead")
+    v.add_argument("--fps", type=float, default=None, help="frames per second to analyse (all)")
+    v.add_argument(
+        "--detect-every", type=float, default=1.0, metavar="S",
+        help="seconds between whole-frame face searches; faces are tracked in between (1.0)",
+    )  # fmt: skip
+    v.add_argument("--window", type=float, default=10.0, metavar="S",
+                   help="summary time window in seconds (10)")  # fmt: skip
+    v.add_argument("--max-seconds", type=float, default=None, help="stop after this much video")
+    v.add_argument("--out", default=None, metavar="DIR", help="output folder (<video>-emotions)")
+    v.add_argument("--annotate", action="store_true", help="also write annotated.mp4")
+    add_model_options(v)
+    add_output_options(v)
+    v.set_defaults(func=_video)

@@ -1,0 +1,299 @@
+"""Emotions of the faces in photos: find files, predict, draw, summarise.
+
+The Python side of ``bilstm-emotion predict`` and ``bilstm-emotion summary``.
+Every face becomes one *record*, a flat ``dict`` that goes straight into a CSV
+row, a JSON list or a :class:`pandas.DataFrame`::
+
+    {"source": "posts/a.jpg", "face": 1, "row": 40, "col": 52, "height": 90,
+     "width": 90, "label": "happy", "score": 0.91, "angry": 0.01, ...,
+     "status": "ok"}
+
+An image without a face, or one that cannot be read, still gets a record
+(``face`` 0, ``label`` empty, ``status`` saying why), so no input is silently
+dropped.
+"""
+
+import glob
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ._io import ImageReadError, is_image_name
+from .preprocessing import FaceDetector, FaceNormalizer, ImageLoader
+
+__all__ = [
+    "BOX_FIELDS",
+    "FacePredictor",
+    "draw_faces",
+    "expand_paths",
+    "face_record",
+    "image_date",
+    "predict_images",
+    "summarize",
+]
+
+#: The keys of a face's box in every record, in pixels of the source image.
+BOX_FIELDS = ("row", "col", "height", "width")
+
+
+def expand_paths(paths):
+    """Image files named by ``paths``: files, folders (recursive) and globs.
+
+    Parameters
+    ----------
+    paths : list of str or path-like
+        Files are kept as given (whatever their extension, so that a wrong
+        file gets a clear read error later); folders contribute every image
+        file below them, sorted; glob patterns (``*``, ``?``, ``[``) their
+        sorted matches.
+
+    Returns
+    -------
+    files : list of str
+        In the order given, without duplicates.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the first path that does not exist or the first pattern that
+        matches nothing.
+    """
+    files = []
+    for path in paths:
+        path = os.fspath(path)
+        if Path(path).is_dir():
+            found = sorted(
+                p.as_posix()
+                for p in Path(path).rglob("*")
+                if p.is_file() and is_image_name(p.name)
+            )
+        elif Path(path).exists():
+            found = [path]
+        elif glob.has_magic(path):
+            found = sorted(glob.glob(path, recursive=True))
+            if not found:
+                raise FileNotFoundError(f"No file matches the pattern {path!r}")
+        else:
+            raise FileNotFoundError(f"No such file or folder: {path}")
+        files.extend(found)
+    return list(dict.fromkeys(files))
+
+
+class FacePredictor:
+    """Detect, crop, normalise and classify the faces of gray images.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or None
+        Anything with ``predict_proba`` and ``classes_`` taking
+        ``(n, 48, 48)`` faces; ``None`` loads the default pretrained model.
+    detector : FaceDetector or None
+        ``None``: ``FaceDetector(select="all")``.
+    normalizer : FaceNormalizer or None
+        ``None``: a ``FaceNormalizer`` to the estimator's ``image_shape_``
+        (48x48 when it has none).
+    detect : bool, default=True
+        ``False`` treats every image as one already cropped face.
+    """
+
+    def __init__(self, estimator=None, *, detector=None, normalizer=None, detect=True):
+        if estimator is None:
+            from ._pretrained import load_pretrained
+
+            estimator = load_pretrained()
+        self.estimator = estimator
+        self.detector = detector if detector is not None else FaceDetector(select="all")
+        if normalizer is None:
+            shape = getattr(estimator, "image_shape_", (48, 48))
+            normalizer = FaceNormalizer(output_shape=tuple(int(d) for d in shape[:2]))
+        self.normalizer = normalizer
+        self.detect = detect
+        self.classes = [str(c) for c in estimator.classes_]
+
+    def boxes(self, gray):
+        """Boxes of the faces of one gray image (the whole image if ``detect`` is off)."""
+        if not self.detect:
+            return [{"row": 0, "col": 0, "height": gray.shape[0], "width": gray.shape[1]}]
+        return self.detector.detect([gray])[0]
+
+    def classify(self, gray, boxes):
+        """Probabilities, shape ``(len(boxes), n_classes)``, of the faces in ``boxes``."""
+        if not boxes:
+            return np.empty((0, len(self.classes)))
+        crops = [self.detector._crop(gray, box) for box in boxes] if self.detect else [gray]
+        return self.estimator.predict_proba(self.normalizer.transform(crops))
+
+    def records(self, gray, source, boxes=None):
+        """One record per face of ``gray`` (one ``"no face"`` record if none)."""
+        boxes = self.boxes(gray) if boxes is None else boxes
+        if not boxes:
+            return [_empty_record(source, self.classes, "no face")]
+        proba = self.classify(gray, boxes)
+        return [
+            face_record(source, i, box, p, self.classes)
+            for i, (box, p) in enumerate(zip(boxes, proba, strict=True), start=1)
+        ]
+
+
+def face_record(source, face, box, proba, classes):
+    """The flat record of one classified face."""
+    best = int(np.argmax(proba))
+    record = {"source": source, "face": face, **{k: int(box[k]) for k in BOX_FIELDS}}
+    record.update(label=classes[best], score=round(float(proba[best]), 4))
+    record.update({c: round(float(p), 4) for c, p in zip(classes, proba, strict=True)})
+    record["status"] = "ok"
+    return record
+
+
+def _empty_record(source, classes, status):
+    record = {"source": source, "face": 0, **dict.fromkeys(BOX_FIELDS, "")}
+    record.update(label="", score="", **dict.fromkeys(classes, ""), status=status)
+    return record
+
+
+def predict_images(images, estimator=None, *, detect=True, detector=None, on_error="record"):
+    """Find and classify every face in every image.
+
+    Parameters
+    ----------
+    images : list of str, path-like or array
+        Image files or arrays (gray or colour).
+    estimator : fitted classifier or None
+        ``None`` loads the default pretrained model.
+    detect : bool, default=True
+        ``False`` treats each image as one already cropped face (FER2013-style
+        48x48 crops, which are too small for the detector).
+    detector : FaceDetector or None
+        ``None``: ``FaceDetector(select="all")``.
+    on_error : {"record", "raise"}, default="record"
+        An image that cannot be read gets a record whose ``status`` is the
+        error message, or raises it.
+
+    Returns
+    -------
+    records : list of dict
+        One per face, in input order; see the module docstring.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from bilstm_emotion.monitoring import predict_images
+    >>> records = predict_images([data.astronaut()])
+    >>> records[0]["label"], records[0]["status"]
+    ('happy', 'ok')
+    """
+    if on_error not in ("record", "raise"):
+        raise ValueError(
+            f"Expected `on_error` to be 'record' or 'raise'. Received: on_error={on_error!r}"
+        )
+    predictor = FacePredictor(estimator, detector=detector, detect=detect)
+    records = []
+    for i, image in enumerate(images):
+        source = os.fspath(image) if isinstance(image, (str, os.PathLike)) else f"image {i}"
+        try:
+            gray = ImageLoader().transform([image])[0]
+        except (ImageReadError, FileNotFoundError, IsADirectoryError) as exc:
+            if on_error == "raise":
+                raise
+            records.append(_empty_record(source, predictor.classes, f"error: {exc}"))
+            continue
+        records.extend(predictor.records(gray, source))
+    return records
+
+
+def draw_faces(image, records, *, color=(255, 200, 0)):
+    """A colour copy of ``image`` with each record's box and label drawn.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width) or (height, width, 3)
+        Gray or RGB image, integer or [0, 1] float.
+    records : list of dict
+        Records of this image (records without a box are ignored).
+    color : tuple of int, default=(255, 200, 0)
+        RGB colour of boxes and labels.
+
+    Returns
+    -------
+    annotated : ndarray of shape (height, width, 3), dtype uint8
+    """
+    from PIL import Image, ImageDraw
+
+    array = np.asarray(image)
+    if array.dtype.kind == "f":
+        array = np.clip(array * 255 + 0.5, 0, 255).astype(np.uint8)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    canvas = Image.fromarray(np.ascontiguousarray(array[:, :, :3]).astype(np.uint8))
+    draw = ImageDraw.Draw(canvas)
+    width = max(1, round(max(array.shape[:2]) / 300))
+    for record in records:
+        if record.get("label", "") == "":
+            continue
+        top, left = record["row"], record["col"]
+        bottom, right = top + record["height"], left + record["width"]
+        draw.rectangle([left, top, right, bottom], outline=color, width=width)
+        tag = f"{record.get('face', '')} {record['label']} {record['score']:.2f}"
+        text_top = max(0, top - 12)
+        draw.rectangle([left, text_top, left + 7 * len(tag), text_top + 11], fill=color)
+        draw.text((left + 1, text_top), tag, fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def image_date(path):
+    """The day a photo was taken (EXIF), else its file's modification day, as ``YYYY-MM-DD``."""
+    from datetime import datetime, timezone
+
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            exif = img.getexif()
+            stamp = exif.get_ifd(0x8769).get(36867) or exif.get(306)
+        if stamp:
+            return str(stamp)[:10].replace(":", "-")
+    except (OSError, ValueError):
+        pass
+    mtime = os.stat(path).st_mtime
+    return datetime.fromtimestamp(mtime, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def summarize(records, classes, by=None):
+    """Emotion distribution of classified faces, overall or per group.
+
+    Parameters
+    ----------
+    records : list of dict
+        Face records (records without a label are counted as ``no_face`` or
+        ``errors``, not as emotions).
+    classes : list of str
+        The emotion names, in column order.
+    by : callable or None
+        ``record -> group name``; ``None`` gives one group, ``"all"``.
+
+    Returns
+    -------
+    table : list of dict
+        Per group (sorted): ``group``, ``faces``, ``images``, ``no_face``,
+        ``errors``, the share of faces per emotion and ``dominant``.
+    """
+    groups = {}
+    for record in records:
+        groups.setdefault("all" if by is None else by(record), []).append(record)
+    table = []
+    for name in sorted(groups):
+        rows = groups[name]
+        faces = [r["label"] for r in rows if r.get("label", "") != ""]
+        counts = {c: faces.count(c) for c in classes}
+        row = {
+            "group": name,
+            "faces": len(faces),
+            "images": len({r["source"] for r in rows}),
+            "no_face": sum(r["status"] == "no face" for r in rows),
+            "errors": sum(str(r["status"]).startswith("error") for r in rows),
+        }
+        row.update({c: round(counts[c] / len(faces), 4) if faces else 0.0 for c in classes})
+        row["dominant"] = max(classes, key=counts.get) if faces else ""
+        table.append(row)
+    return table

@@ -1,0 +1,424 @@
+"""Emotions over time in video files and live camera streams.
+
+Frames are decoded by ffmpeg (through ``imageio-ffmpeg``, the engine of
+imageio's ffmpeg plugin; ``pip install "bilstm-emotion[video]"``), straight to
+gray pixels and, if asked, at a lower frame rate. Faces are searched in the
+whole frame once every ``detect_every`` seconds; in between, each tracked face
+is searched again only in a small window around where it was, which is what
+makes 640x480 video run faster than real time on two CPU cores. A tracker
+keeps one id per face across frames.
+
+>>> from bilstm_emotion.video import FaceTracker
+>>> tracker = FaceTracker()
+>>> tracker.update([{"row": 10, "col": 10, "height": 50, "width": 50}], time=0.0)
+[(1, {'row': 10, 'col': 10, 'height': 50, 'width': 50})]
+>>> tracker.update([{"row": 14, "col": 12, "height": 50, "width": 50}], time=0.1)[0][0]
+1
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .monitoring import FacePredictor, face_record
+from .preprocessing import FaceDetector, _cascade
+
+__all__ = [
+    "FaceTracker",
+    "VideoFrame",
+    "analyze_video",
+    "make_demo_video",
+    "read_frames",
+    "video_info",
+]
+
+_GRAY_WEIGHTS = np.array([0.2125, 0.7154, 0.0721], dtype=np.float32)  # as skimage.rgb2gray
+
+
+def _ffmpeg():
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "Reading video needs imageio-ffmpeg: pip install 'bilstm-emotion[video]'"
+        ) from exc
+    return imageio_ffmpeg
+
+
+def video_info(source):
+    """Frame rate, size (width, height), duration (s) and frame count of a video file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` does not exist.
+    ValueError
+        If ffmpeg cannot read it as a video (the message names the file).
+    """
+    path = _check_file(source)
+    reader = _open(path, gray=True, fps=None)
+    try:
+        meta = next(reader)
+    finally:
+        reader.close()
+    return _meta(meta)
+
+
+def _meta(meta):
+    fps, duration = float(meta.get("fps") or 0), float(meta.get("duration") or 0)
+    return {
+        "fps": fps,
+        "size": tuple(meta["size"]),
+        "duration": duration,
+        "n_frames": round(fps * duration),
+    }
+
+
+def _check_file(source):
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"No such video file: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"Expected a video file. Received: the folder {path}")
+    return path
+
+
+def _open(path, *, gray, fps):
+    params = ["-vf", f"fps={fps}"] if fps else None
+    reader = _ffmpeg().read_frames(
+        os.fspath(path),
+        pix_fmt="gray" if gray else "rgb24",
+        bits_per_pixel=8 if gray else 24,
+        output_params=params,
+    )
+    return _named_errors(reader, path)
+
+
+def _named_errors(reader, path):
+    try:
+        yield from reader
+    except (OSError, RuntimeError, StopIteration) as exc:
+        raise ValueError(f"Cannot read video {path}: {_ffmpeg_reason(exc)}") from exc
+    finally:
+        reader.close()
+
+
+_REASONS = ("moov atom not found", "partial file", "Invalid data found", "Invalid NAL unit")
+
+
+def _ffmpeg_reason(exc):
+    """The telling line of ffmpeg's log (it ends with a generic "Conversion failed!")."""
+    import re
+
+    lines = [re.sub(r"^(\[[^]]*\] ?)+", "", line).strip() for line in str(exc).splitlines()]
+    lines = [line for line in lines if line]
+    for reason in _REASONS:
+        for line in lines:
+            if reason in line:
+                return line
+    return lines[-1] if lines else type(exc).__name__
+
+
+def read_frames(source, *, fps=None, color=False):
+    """Decode a video file, or a camera, frame by frame.
+
+    Parameters
+    ----------
+    source : str, path-like or int
+        A video file (anything ffmpeg reads: mp4, avi, mkv, webm, gif, ...),
+        or the index of a camera (``0`` for the first).
+    fps : float or None
+        Frames per second to sample (ffmpeg drops or repeats frames to reach
+        it); ``None`` keeps every frame.
+    color : bool, default=False
+        Also return the RGB frame (for drawing on); the gray frame is
+        always returned.
+
+    Yields
+    ------
+    index : int
+        Frame number, from 0, after sampling.
+    time : float
+        Seconds from the start.
+    gray : ndarray of shape (height, width), dtype float32
+        The frame in [0, 1].
+    rgb : ndarray of shape (height, width, 3), dtype uint8, or None
+        The colour frame when ``color=True``.
+
+    Raises
+    ------
+    FileNotFoundError
+        A missing file.
+    ValueError
+        ffmpeg cannot open the file, or it breaks off; frames decoded before
+        the fault have already been yielded.
+    """
+    if isinstance(source, (int, np.integer)) and not isinstance(source, bool):
+        yield from _read_camera(int(source), fps=fps, color=color)
+        return
+    path = _check_file(source)
+    reader = _open(path, gray=not color, fps=fps)
+    meta = next(reader)
+    width, height = meta["size"]
+    rate = float(fps or meta.get("fps") or 25.0)
+    for index, raw in enumerate(reader):
+        frame = np.frombuffer(raw, dtype=np.uint8)
+        if color:
+            rgb = frame.reshape(height, width, 3)
+            gray = (rgb @ _GRAY_WEIGHTS) / np.float32(255)
+        else:
+            rgb, gray = None, frame.reshape(height, width) / np.float32(255)
+        yield index, index / rate, gray, rgb
+
+
+def _read_camera(index, *, fps, color):  # pragma: no cover - needs a camera
+    import time
+
+    import imageio.v2 as iio
+
+    try:
+        reader = iio.get_reader(f"<video{index}>", format="ffmpeg")
+    except Exception as exc:
+        raise ValueError(f"Cannot open camera {index}: {exc}") from exc
+    start, last, n = time.perf_counter(), -np.inf, 0
+    try:
+        for rgb in reader:
+            now = time.perf_counter() - start
+            if fps and now - last < 1 / fps:
+                continue
+            last = now
+            gray = (rgb[:, :, :3] @ _GRAY_WEIGHTS) / np.float32(255)
+            yield n, now, gray, (rgb[:, :, :3] if color else None)
+            n += 1
+    finally:
+        reader.close()
+
+
+def _iou(a, b):
+    top, left = max(a["row"], b["row"]), max(a["col"], b["col"])
+    bottom = min(a["row"] + a["height"], b["row"] + b["height"])
+    right = min(a["col"] + a["width"], b["col"] + b["width"])
+    inter = max(0, bottom - top) * max(0, right - left)
+    union = a["height"] * a["width"] + b["height"] * b["width"] - inter
+    return inter / union if union else 0.0
+
+
+def _containment(a, b):
+    """Intersection over the smaller box's area: 1 when one box holds the other."""
+    top, left = max(a["row"], b["row"]), max(a["col"], b["col"])
+    bottom = min(a["row"] + a["height"], b["row"] + b["height"])
+    right = min(a["col"] + a["width"], b["col"] + b["width"])
+    inter = max(0, bottom - top) * max(0, right - left)
+    smaller = min(a["height"] * a["width"], b["height"] * b["width"])
+    return inter / smaller if smaller else 0.0
+
+
+class FaceTracker:
+    """Give each face one id across frames by matching boxes (greedy IoU).
+
+    A box that is not matched and lies mostly (over half its area) inside, or
+    around, a box already taken in the same frame is dropped as a duplicate
+    detection of that face.
+
+    Parameters
+    ----------
+    min_iou : float, default=0.3
+        Overlap (intersection over union) a box needs with a tracked face's
+        last box to continue it; otherwise it starts a new face.
+    max_missing : float, default=1.0
+        Seconds a face may go unseen before its id is retired.
+    """
+
+    def __init__(self, *, min_iou=0.3, max_missing=1.0):
+        self.min_iou = min_iou
+        self.max_missing = max_missing
+        self.tracks = {}  # id -> (box, last time seen)
+        self._next_id = 1
+
+    def update(self, boxes, time):
+        """Match ``boxes`` (seen at ``time``) to tracked faces; return ``[(id, box)]``."""
+        self.tracks = {
+            i: (box, seen) for i, (box, seen) in self.tracks.items()
+            if time - seen <= self.max_missing
+        }  # fmt: skip
+        pairs = sorted(
+            ((_iou(box, tracked), j, i) for j, box in enumerate(boxes)
+             for i, (tracked, _) in self.tracks.items()),
+            reverse=True,
+        )  # fmt: skip
+        ids, used = {}, set()
+        for overlap, j, i in pairs:
+            if overlap < self.min_iou:
+                break
+            if j not in ids and i not in used:
+                ids[j] = i
+                used.add(i)
+        kept = [boxes[j] for j in ids]
+        for j, box in enumerate(boxes):
+            if j in ids:
+                continue
+            if any(_containment(box, other) > 0.5 for other in kept):
+                continue  # a second box around a face already seen: not a new face
+            ids[j] = self._next_id
+            self._next_id += 1
+            kept.append(box)
+        out = []
+        for j, box in enumerate(boxes):
+            if j in ids:
+                self.tracks[ids[j]] = (box, time)
+                out.append((ids[j], box))
+        return out
+
+
+def _search_near(detector, gray, box, target=40):
+    """Search for the face ``box`` again in a window twice its size around it."""
+    from skimage.transform import resize
+
+    pad_r, pad_c = box["height"] // 2, box["width"] // 2
+    top, left = max(0, box["row"] - pad_r), max(0, box["col"] - pad_c)
+    bottom = min(gray.shape[0], box["row"] + box["height"] + pad_r)
+    right = min(gray.shape[1], box["col"] + box["width"] + pad_c)
+    window = gray[top:bottom, left:right]
+    scale = min(1.0, target / box["height"])
+    if scale < 1:
+        shape = (max(1, round(window.shape[0] * scale)), max(1, round(window.shape[1] * scale)))
+        window = resize(window, shape, anti_aliasing=False)
+    face = box["height"] * scale
+    low = max(detector.min_size, int(face / 1.5))
+    if min(window.shape) < low:
+        return None
+    found = _cascade().detect_multi_scale(
+        img=window,
+        scale_factor=detector.scale_factor,
+        step_ratio=1,
+        min_size=(low, low),
+        max_size=(min(window.shape),) * 2,
+        min_neighbor_number=detector.min_neighbors,
+    )
+    candidates = [
+        {
+            "row": top + round(d["r"] / scale), "col": left + round(d["c"] / scale),
+            "height": round(d["height"] / scale), "width": round(d["width"] / scale),
+        }
+        for d in found
+    ]  # fmt: skip
+    return max(candidates, key=lambda c: _iou(c, box), default=None)
+
+
+@dataclass
+class VideoFrame:
+    """What :func:`analyze_video` found in one sampled frame."""
+
+    index: int
+    time: float
+    records: list = field(default_factory=list)
+    rgb: np.ndarray | None = None
+
+
+def analyze_video(
+    source,
+    estimator=None,
+    *,
+    fps=None,
+    detect_every=1.0,
+    detector=None,
+    tracker=None,
+    color=False,
+):
+    """Track the faces of a video and classify their emotion in every sampled frame.
+
+    Parameters
+    ----------
+    source : str, path-like or int
+        Video file or camera index (see :func:`read_frames`).
+    estimator : fitted classifier or None
+        ``None`` loads the default pretrained model.
+    fps : float or None
+        Frames per second to analyse; ``None``: every frame.
+    detect_every : float, default=1.0
+        Seconds between searches of the whole frame (new faces appear at
+        most this late); in between, tracked faces are searched near their
+        last position. ``0`` searches the whole of every frame.
+    detector : FaceDetector or None
+        ``None``: ``FaceDetector(select="all")``.
+    tracker : FaceTracker or None
+        ``None``: ``FaceTracker()``.
+    color : bool, default=False
+        Keep each RGB frame in :attr:`VideoFrame.rgb` (for drawing).
+
+    Yields
+    ------
+    frame : VideoFrame
+        Its ``records`` hold one record per face (see
+        :mod:`bilstm_emotion.monitoring`) whose ``face`` is the tracker's
+        id, plus ``frame`` and ``time`` (seconds).
+    """
+    detector = detector if detector is not None else FaceDetector(select="all")
+    predictor = FacePredictor(estimator, detector=detector)
+    tracker = tracker if tracker is not None else FaceTracker()
+    last_full = -np.inf
+    for index, time, gray, rgb in read_frames(source, fps=fps, color=color):
+        if time - last_full >= detect_every:
+            boxes, last_full = predictor.boxes(gray), time
+        else:
+            boxes = [_search_near(detector, gray, box) for box, _ in tracker.tracks.values()]
+            boxes = [b for b in boxes if b is not None]
+        faces = tracker.update(boxes, time)
+        proba = predictor.classify(gray, [box for _, box in faces])
+        records = []
+        for (face_id, box), p in zip(faces, proba, strict=True):
+            record = face_record(source, face_id, box, p, predictor.classes)
+            record.update(frame=index, time=round(time, 3))
+            records.append(record)
+        yield VideoFrame(index, time, records, rgb)
+
+
+def make_demo_video(path, *, seconds=2.0, fps=10, size=(320, 240), face=True):
+    """Write a short video of a face sliding across a gray background.
+
+    The face is the astronaut's from scikit-image's sample photo, so this
+    works offline: material to try :func:`analyze_video` and the ``video``
+    command on, and what the tests and ``benchmarks/video_speed.py`` use.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write (its extension picks the container, e.g. ``.mp4``).
+    seconds : float, default=2.0
+        Length.
+    fps : float, default=10
+        Frames per second.
+    size : tuple of (int, int), default=(320, 240)
+        ``(width, height)``; the face is scaled to half the frame's height.
+    face : bool, default=True
+        ``False`` writes the background only (a video without faces).
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    from skimage import data
+    from skimage.transform import rescale
+
+    width, height = size
+    head = data.astronaut()[0:220, 120:320]
+    head = (rescale(head, min(1.0, height / 2 / head.shape[0]), channel_axis=2) * 255).astype(
+        np.uint8
+    )
+    writer = _ffmpeg().write_frames(
+        os.fspath(path), (width, height), fps=fps, macro_block_size=1, quality=8,
+        output_params=["-movflags", "+faststart"], ffmpeg_log_level="error",
+    )  # fmt: skip
+    writer.send(None)
+    n = max(1, round(seconds * fps))
+    top = (height - head.shape[0]) // 2
+    for i in range(n):
+        frame = np.full((height, width, 3), 90, np.uint8)
+        if face:
+            left = round(10 + (width - head.shape[1] - 20) * i / max(1, n - 1))
+            frame[top : top + head.shape[0], left : left + head.shape[1]] = head
+        writer.send(np.ascontiguousarray(frame).tobytes())
+    writer.close()
+    return Path(path)

@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+
+from bilstm_emotion.monitoring import (
+    BOX_FIELDS,
+    FacePredictor,
+    draw_faces,
+    expand_paths,
+    image_date,
+    predict_images,
+    summarize,
+)
+
+CLASSES = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+
+
+def test_expand_paths_folders_globs_and_files(photo_folder):
+    files = expand_paths([photo_folder])
+    names = [f.rsplit("/", 1)[-1] for f in files]
+    # recursive, sorted, images only (the .txt is not picked up inside folders)
+    assert names == ["astronaut.jpg", "broken.jpg", "head.png", "wall.png"]
+    assert expand_paths([f"{photo_folder}/*/*.png"]) == [
+        f"{photo_folder}/b/head.png",
+        f"{photo_folder}/b/wall.png",
+    ]
+    # an explicit file is kept whatever its extension; duplicates are dropped
+    txt = str(photo_folder / "b" / "notes.txt")
+    assert expand_paths([txt, txt]) == [txt]
+
+
+def test_expand_paths_names_what_is_missing(photo_folder):
+    with pytest.raises(FileNotFoundError, match=r"nope\.jpg"):
+        expand_paths([photo_folder / "nope.jpg"])
+    with pytest.raises(FileNotFoundError, match=r"\*\.gif"):
+        expand_paths([f"{photo_folder}/*.gif"])
+
+
+def test_predict_images_records_every_input(photo_folder, pretrained):
+    files = expand_paths([photo_folder])
+    records = predict_images(files, pretrained)
+    by_file = {}
+    for r in records:
+        by_file.setdefault(r["source"].rsplit("/", 1)[-1], []).append(r)
+    assert set(by_file) == {"astronaut.jpg", "broken.jpg", "head.png", "wall.png"}
+    assert by_file["broken.jpg"][0]["status"].startswith("error: Cannot read image")
+    assert "broken.jpg" in by_file["broken.jpg"][0]["status"]
+    assert by_file["wall.png"] == [
+        {"source": files[3], "face": 0, **dict.fromkeys(BOX_FIELDS, ""), "label": "",
+         "score": "", **dict.fromkeys(CLASSES, ""), "status": "no face"}
+    ]  # fmt: skip
+    face = by_file["astronaut.jpg"][0]
+    assert face["label"] == "happy" and face["status"] == "ok"
+    assert abs(sum(face[c] for c in CLASSES) - 1) < 1e-3
+    assert face["score"] == max(face[c] for c in CLASSES)
+    # her face is in the upper middle of the 512x512 photo
+    assert 40 < face["row"] < 140 and 140 < face["col"] < 240 and face["height"] > 60
+
+
+def test_predict_images_can_raise_and_validates(photo_folder, pretrained):
+    with pytest.raises(ValueError, match=r"broken\.jpg"):
+        predict_images([photo_folder / "b" / "broken.jpg"], pretrained, on_error="raise")
+    with pytest.raises(ValueError, match="on_error='skip'"):
+        predict_images([], pretrained, on_error="skip")
+
+
+def test_no_detect_treats_each_image_as_a_face(pretrained):
+    faces = np.random.default_rng(0).integers(0, 256, (3, 48, 48), dtype=np.uint8)
+    records = predict_images(list(faces), pretrained, detect=False)
+    assert [r["face"] for r in records] == [1, 1, 1]
+    assert [(r["height"], r["width"]) for r in records] == [(48, 48)] * 3
+    expected = pretrained.predict_proba(faces / 255.0)
+    got = np.array([[r[c] for c in CLASSES] for r in records])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_face_predictor_classifies_given_boxes(pretrained):
+    from skimage import data
+
+    from bilstm_emotion.preprocessing import ImageLoader
+
+    gray = ImageLoader().transform([data.astronaut()])[0]
+    predictor = FacePredictor(pretrained)
+    boxes = predictor.boxes(gray)
+    assert len(boxes) >= 1
+    assert predictor.classify(gray, []).shape == (0, 7)
+    assert predictor.classify(gray, boxes[:1]).shape == (1, 7)
+
+
+def test_draw_faces_marks_the_box_only(pretrained):
+    image = np.zeros((100, 120), dtype=np.uint8)
+    record = {"face": 1, "row": 30, "col": 40, "height": 40, "width": 30, "label": "happy",
+              "score": 0.9}  # fmt: skip
+    out = draw_faces(image, [record, {"label": ""}], color=(255, 0, 0))
+    assert out.shape == (100, 120, 3) and out.dtype == np.uint8
+    assert tuple(out[70, 55]) == (255, 0, 0)  # bottom edge of the box
+    assert tuple(out[50, 55]) == (0, 0, 0)  # inside: untouched
+    assert tuple(out[95, 5]) == (0, 0, 0)
+
+
+def test_summarize_counts_and_shares():
+    def rec(source, label, status="ok"):
+        return {"source": source, "label": label, "status": status}
+
+    records = [rec("a/1.jpg", "happy"), rec("a/1.jpg", "sad"), rec("a/2.jpg", "happy"),
+               rec("b/3.jpg", "", "no face"), rec("b/4.jpg", "", "error: broken")]  # fmt: skip
+    (overall,) = summarize(records, CLASSES)
+    assert overall["faces"] == 3 and overall["images"] == 4
+    assert overall["no_face"] == 1 and overall["errors"] == 1
+    assert overall["happy"] == pytest.approx(2 / 3, abs=1e-4) and overall["dominant"] == "happy"
+    groups = summarize(records, CLASSES, by=lambda r: r["source"].split("/")[0])
+    assert [g["group"] for g in groups] == ["a", "b"]
+    assert groups[1]["faces"] == 0 and groups[1]["dominant"] == "" and groups[1]["happy"] == 0
+
+
+def test_image_date_prefers_exif(tmp_path):
+    from PIL import Image
+
+    img = Image.new("RGB", (8, 8))
+    exif = Image.Exif()
+    exif[306] = "2024:03:05 10:11:12"
+    img.save(tmp_path / "exif.jpg", exif=exif)
+    img.save(tmp_path / "plain.png")
+    assert image_date(tmp_path / "exif.jpg") == "2024-03-05"
+    assert len(image_date(tmp_path / "plain.png")) == 10  # the file's own date
