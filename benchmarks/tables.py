@@ -101,11 +101,37 @@ def compare_table():
     )
 
 
+def video_speed_tables():
+    path = RESULTS / "video_speed.json"
+    if not path.is_file():
+        return "Not measured yet: run ``python benchmarks/video_speed.py``.\n"
+    r = json.loads(path.read_text())
+    rows = [["model", "keras predict (ms)", "predict_proba (ms)", "with flip TTA (ms)",
+             "video frames/s", "faces found"]]  # fmt: skip
+    for name, lat in r["latency"].items():
+        e2e = r["end_to_end"][name]
+        rows.append(
+            [name, f"{lat['keras_predict_ms']:.1f}", f"{lat['predict_proba_ms']:.1f}",
+             f"{lat['predict_proba_tta_ms']:.1f}", f"{e2e['frames_per_second']:.1f}",
+             f"{e2e['face_frames']} in {e2e['frames']} frames"]
+        )  # fmt: skip
+    hw, v = r["hardware"], r["video"]
+    return grid(rows) + (
+        f"\nOne face, median of many calls; the video is {v['size'][0]}x{v['size'][1]} at "
+        f"{v['fps']} frames/s, {v['seconds']:.0f} s with one face, processed end to end "
+        f"(decode, detect/track, normalise, classify, CSV) by ``bilstm-emotion video``; "
+        f"decoding alone runs at {r['decode_fps']:.0f} frames/s. Measured {r['date'][:10]} "
+        f"on {hw['cpu_count']} CPU cores ({hw['machine']}), Keras backend {r['backend']}, "
+        "by ``benchmarks/video_speed.py``.\n"
+    )
+
+
 def main():
     OUT.mkdir(exist_ok=True)
     (OUT / "training.rst").write_text(training_tables())
     (OUT / "grid_search.rst").write_text(grid_search_tables())
     (OUT / "compare.rst").write_text(compare_table())
+    (OUT / "video_speed.rst").write_text(video_speed_tables())
     print(f"wrote {OUT}")
 
 

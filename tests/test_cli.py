@@ -312,6 +312,8 @@ def test_video_errors_name_the_culprit(tmp_path, capsys):
     assert not (tmp_path / "j").exists()  # nothing half-made
     assert main(["video"]) == 1
     assert "Expected a video file or --camera N" in capsys.readouterr().err
+    assert main(["video", str(junk), "--fps", "0"]) == 1
+    assert "Expected --fps > 0. Received: --fps 0.0" in capsys.readouterr().err
 
 
 def test_video_without_faces_says_so(tmp_path, capsys):
@@ -351,7 +353,8 @@ def test_grid_search_prints_the_study_table(tmp_path, capsys):
                  "--out", str(tmp_path / "g.json")])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert out.startswith("Best: ") and "with: {'row_hidden': 2}" in out
+    assert "Fitting 2 folds for each of 2 candidates" in out  # progress, unless --quiet
+    assert "\nBest: " in out and "with: {'row_hidden': 2}" in out
     result = json.loads((tmp_path / "g.json").read_text())
     assert len(result["results"]) == 2 and set(result["best_params"]) == {"row_hidden"}
 

@@ -112,6 +112,7 @@ def _grid_search(args):
                                      random_state=args.random_state)  # fmt: skip
     else:
         search = GridSearchCV(clf, grid, cv=cv, n_jobs=args.n_jobs)
+    search.set_params(verbose=0 if args.quiet else 1)
     start = time.perf_counter()
     search.fit(X, y)
     seconds = time.perf_counter() - start

@@ -38,6 +38,12 @@ def _video(args):
             "Expected a video file or --camera N (one of them). Received: "
             + ("both" if args.path else "neither")
         )
+    for option, value, low in (("--fps", args.fps, 0), ("--window", args.window, 0),
+                               ("--max-seconds", args.max_seconds, 0)):  # fmt: skip
+        if value is not None and not value > low:
+            raise ValueError(f"Expected {option} > 0. Received: {option} {value}")
+    if args.detect_every < 0:
+        raise ValueError(f"Expected --detect-every >= 0. Received: {args.detect_every}")
     source = args.camera if args.path is None else args.path
     out = Path(
         args.out
