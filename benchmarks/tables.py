@@ -126,12 +126,57 @@ def video_speed_tables():
     )
 
 
+def speed_tables():
+    path = RESULTS / "speed.json"
+    if not path.is_file():
+        return "Not measured yet: run ``python benchmarks/speed.py``.\n"
+    r = json.loads(path.read_text())
+    parts = []
+    if "overhead" in r:
+        o = r["overhead"]
+        parts.append(grid([
+            ["call", "estimator (s)", "plain Keras (s)", "ratio"],
+            ["fit", f"{o['fit_wrapper_s']:.2f}", f"{o['fit_keras_s']:.2f}",
+             f"{o['fit_ratio']:.3f}"],
+            ["predict", f"{o['predict_wrapper_s']:.2f}", f"{o['predict_keras_s']:.2f}",
+             f"{o['predict_ratio']:.3f}"],
+        ]) + f"\n{o['n_images']} faces, {o['epochs']} epochs, median of {o['repeat']} "
+            "alternating runs; the estimator's time includes validation, seeding, building and "
+            "compiling the network.\n")  # fmt: skip
+    if "throughput" in r:
+        t = r["throughput"]
+        rows = [["model", "faces/s (batch 256)"],
+                ["conv-bilstm, flip TTA (shipped setting)",
+                 f"{t['conv-bilstm_tta_faces_per_s']:,.0f}"],
+                ["conv-bilstm, no flips", f"{t['conv-bilstm_faces_per_s']:,.0f}"]]  # fmt: skip
+        if "fer_faces_per_s" in t:
+            rows += [["fer mini-Xception (64x64 input ready)", f"{t['fer_faces_per_s']:,.0f}"],
+                     ["fer mini-Xception incl. resizing to 64x64",
+                      f"{t['fer_with_resize_faces_per_s']:,.0f}"]]  # fmt: skip
+        parts.append(grid(rows))
+    if "training" in r:
+        rows = [["backend", "default", "jit_compile=True", "jit_compile=False",
+                 "steps_per_execution=8", "batch 128"]]  # fmt: skip
+        for b in r["training"]:
+            cells = [b["backend"]]
+            for v in b.get("variants", []):
+                cells.append(f"{v['images_per_s']:.0f}" if "images_per_s" in v else "fails")
+            rows.append(cells + ["-"] * (len(rows[0]) - len(cells)))
+        parts.append(grid(rows) + "\nTraining images/s, shipped ``bilstm`` architecture, "
+                     "one epoch after a warm-up.\n")  # fmt: skip
+    hw = r["hardware"]
+    parts.append(f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']}) "
+                 "by ``benchmarks/speed.py``.\n")  # fmt: skip
+    return "\n".join(parts)
+
+
 def main():
     OUT.mkdir(exist_ok=True)
     (OUT / "training.rst").write_text(training_tables())
     (OUT / "grid_search.rst").write_text(grid_search_tables())
     (OUT / "compare.rst").write_text(compare_table())
     (OUT / "video_speed.rst").write_text(video_speed_tables())
+    (OUT / "speed.rst").write_text(speed_tables())
     print(f"wrote {OUT}")
 
 

