@@ -115,11 +115,19 @@ def throughput(n, batch=256, repeat=3):
     return out
 
 
-def growth(n, batches):
+def growth(n, batches, data=None):
     from bilstm_emotion import BiLSTMFaceEmotionClassifier, load_pretrained
     from bilstm_emotion._pretrained import pretrained_info
 
-    X, y = _faces(n)
+    if data:
+        from _common import fer2013_train_test
+
+        X, y, _, _ = fer2013_train_test(data)
+        order = np.random.default_rng(0).permutation(len(X))
+        X, y = X[order], y[order]
+        n = len(X)
+    else:
+        X, y = _faces(n)
     params = {k: tuple(v) if isinstance(v, list) else v
               for k, v in pretrained_info("bilstm")["params"].items()}  # fmt: skip
     params.update(epochs=1, verbose=0)
@@ -130,6 +138,10 @@ def growth(n, batches):
         start = time.perf_counter()
         BiLSTMFaceEmotionClassifier(**params).fit(X[:m], y[:m])
         fit.append({"share": share, "n_images": m, "seconds": time.perf_counter() - start})
+    sizes, secs = [f["n_images"] for f in fit], [f["seconds"] for f in fit]
+    slope, intercept = np.polyfit(sizes, secs, 1)
+    residual = np.asarray(secs) - (slope * np.asarray(sizes) + intercept)
+    r2 = 1 - float(residual @ residual) / float(np.var(secs) * len(secs))
     clf = load_pretrained()
     Xf = (X[:2048] / np.float32(255)).astype(np.float32)
     predict = []
@@ -140,7 +152,10 @@ def growth(n, batches):
         clf.predict_proba(Xf)
         seconds = time.perf_counter() - start
         predict.append({"batch_size": batch, "seconds": seconds, "faces_per_s": len(Xf) / seconds})
-    return {"fit": fit, "predict": predict, "predict_n_images": len(Xf)}
+    return {"fit": fit, "fit_line": {"seconds_per_1000": 1000 * float(slope),
+                                     "fixed_s": float(intercept), "r2": r2},
+            "data": "FER2013 train" if data else "generated faces",
+            "predict": predict, "predict_n_images": len(Xf)}  # fmt: skip
 
 
 TRAIN_WORKER = r"""
@@ -207,6 +222,7 @@ def main(argv=None):
     parser.add_argument("--overhead-size", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--growth-size", type=int, default=4096)
+    parser.add_argument("--growth-data", default=None, help="FER2013 zip: grow over train/")
     parser.add_argument("--train-size", type=int, default=1024)
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
     parser.add_argument("--out", default="benchmarks/results/speed.json")
@@ -223,7 +239,8 @@ def main(argv=None):
         report["throughput"] = throughput(2048)
         print(json.dumps(report["throughput"]))
     if "growth" in args.only:
-        report["growth"] = growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512])
+        report["growth"] = growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512],
+                                  args.growth_data)  # fmt: skip
         print(json.dumps(report["growth"]))
     if "training" in args.only:
         report["training"] = training(args.train_size, args.backends)

@@ -164,10 +164,40 @@ def speed_tables():
             rows.append(cells + ["-"] * (len(rows[0]) - len(cells)))
         parts.append(grid(rows) + "\nTraining images/s, shipped ``bilstm`` architecture, "
                      "one epoch after a warm-up.\n")  # fmt: skip
+    if "growth" in r:
+        g = r["growth"]
+        rows = [["faces", "share", "fit, 1 epoch (s)", "s per 1,000 faces"]]
+        for f in g["fit"]:
+            rows.append([f"{f['n_images']:,}", f"{f['share']:.0%}", f"{f['seconds']:.1f}",
+                         f"{1000 * f['seconds'] / f['n_images']:.2f}"])  # fmt: skip
+        line = g.get("fit_line")
+        note = (f"\nLeast-squares line: {line['seconds_per_1000']:.2f} s per 1,000 faces plus "
+                f"{line['fixed_s']:.1f} s fixed (R² {line['r2']:.3f}), {g['data']}, shipped "
+                "``bilstm`` architecture.\n") if line else "\n"  # fmt: skip
+        parts.append(grid(rows) + note)
+        _growth_figure(g)
     hw = r["hardware"]
     parts.append(f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']}) "
                  "by ``benchmarks/speed.py``.\n")  # fmt: skip
     return "\n".join(parts)
+
+
+def _growth_figure(g):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+    left.plot([f["n_images"] for f in g["fit"]], [f["seconds"] for f in g["fit"]], "o-")
+    left.set(xlabel="training faces", ylabel="fit time, 1 epoch (s)", title="Fit cost",
+             xlim=(0, None), ylim=(0, None))  # fmt: skip
+    right.plot([p["batch_size"] for p in g["predict"]], [p["faces_per_s"] for p in g["predict"]],
+               "o-")  # fmt: skip
+    right.set(xscale="log", xlabel="batch size", ylabel="faces/s (conv-bilstm, flip TTA)",
+              title="Prediction throughput", ylim=(0, None))  # fmt: skip
+    fig.savefig(OUT / "speed_growth.png", dpi=110)
+    plt.close(fig)
 
 
 def main():
