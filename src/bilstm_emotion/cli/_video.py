@@ -177,7 +177,7 @@ def _plot(path, rows, classes):
 
 
 def _writer(path, frame, fps, info):
-    from ..video import _ffmpeg
+    from .._video_io import _ffmpeg
 
     height, width = frame.rgb.shape[:2]
     rate = fps or (info["fps"] if info else 10)
