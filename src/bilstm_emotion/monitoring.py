@@ -29,6 +29,7 @@ __all__ = [
     "expand_paths",
     "face_record",
     "image_date",
+    "iter_images",
     "predict_images",
     "summarize",
 ]
@@ -183,23 +184,50 @@ def predict_images(images, estimator=None, *, detect=True, detector=None, on_err
     >>> records[0]["label"], records[0]["status"]
     ('happy', 'ok')
     """
+    predictor = FacePredictor(estimator, detector=detector, detect=detect)
+    return [r for *_, records in iter_images(images, predictor, on_error=on_error)
+            for r in records]  # fmt: skip
+
+
+def iter_images(images, predictor, *, sources=None, on_error="record"):
+    """Read and classify images one at a time.
+
+    Parameters
+    ----------
+    images : iterable of str, path-like or array
+        Image files or arrays.
+    predictor : FacePredictor
+        Does the detecting and classifying.
+    sources : iterable of str or None
+        Names for the records; ``None``: the path, or ``"image {i}"``.
+    on_error : {"record", "raise"}, default="record"
+        See :func:`predict_images`.
+
+    Yields
+    ------
+    source, image, gray, records
+        The name, the input as given, its gray pixels (``None`` if it could
+        not be read) and its records.
+    """
     if on_error not in ("record", "raise"):
         raise ValueError(
             f"Expected `on_error` to be 'record' or 'raise'. Received: on_error={on_error!r}"
         )
-    predictor = FacePredictor(estimator, detector=detector, detect=detect)
-    records = []
-    for i, image in enumerate(images):
-        source = os.fspath(image) if isinstance(image, (str, os.PathLike)) else f"image {i}"
+    images = list(images)
+    if sources is None:
+        sources = [
+            os.fspath(image) if isinstance(image, (str, os.PathLike)) else f"image {i}"
+            for i, image in enumerate(images)
+        ]
+    for source, image in zip(sources, images, strict=True):
         try:
             gray = ImageLoader().transform([image])[0]
         except (ImageReadError, FileNotFoundError, IsADirectoryError) as exc:
             if on_error == "raise":
                 raise
-            records.append(_empty_record(source, predictor.classes, f"error: {exc}"))
+            yield source, image, None, [_empty_record(source, predictor.classes, f"error: {exc}")]
             continue
-        records.extend(predictor.records(gray, source))
-    return records
+        yield source, image, gray, predictor.records(gray, source)
 
 
 def draw_faces(image, records, *, color=(255, 200, 0)):

@@ -281,27 +281,29 @@ class FaceDetector(_StatelessTransformer):
         searched = rescale(image, scale, anti_aliasing=True) if scale < 1 else image
         if min(searched.shape) < self.min_size:
             return []
+        boxes = self._search(searched, scale, self.min_size, searched.shape)
+        return sorted(boxes, key=lambda b: b["height"] * b["width"], reverse=True)
+
+    def _search(self, searched, scale, min_size, max_size, offset=(0, 0)):
+        """Run the cascade on ``searched`` (the image scaled by ``scale``, cut at
+        ``offset``) and return boxes in the original image's pixels."""
         found = _cascade().detect_multi_scale(
             img=searched,
             scale_factor=self.scale_factor,
             step_ratio=1,
-            min_size=(self.min_size, self.min_size),
-            max_size=searched.shape,
+            min_size=(min_size, min_size),
+            max_size=tuple(max_size),
             min_neighbor_number=self.min_neighbors,
         )
-        boxes = [
+        return [
             {
-                key: round(d[src] / scale)
-                for key, src in (
-                    ("row", "r"),
-                    ("col", "c"),
-                    ("height", "height"),
-                    ("width", "width"),
-                )
+                "row": offset[0] + round(d["r"] / scale),
+                "col": offset[1] + round(d["c"] / scale),
+                "height": round(d["height"] / scale),
+                "width": round(d["width"] / scale),
             }
             for d in found
         ]
-        return sorted(boxes, key=lambda b: b["height"] * b["width"], reverse=True)
 
     def transform(self, X):
         """Crop the face(s) of every image.

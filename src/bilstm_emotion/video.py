@@ -22,7 +22,7 @@ import numpy as np
 
 from ._video_io import make_demo_video, read_frames, video_info
 from .monitoring import FacePredictor, face_record
-from .preprocessing import FaceDetector, _cascade
+from .preprocessing import FaceDetector
 
 __all__ = [
     "FaceTracker",
@@ -127,21 +127,7 @@ def _search_near(detector, gray, box, target=40):
     low = max(detector.min_size, int(face / 1.5))
     if min(window.shape) < low:
         return None
-    found = _cascade().detect_multi_scale(
-        img=window,
-        scale_factor=detector.scale_factor,
-        step_ratio=1,
-        min_size=(low, low),
-        max_size=(min(window.shape),) * 2,
-        min_neighbor_number=detector.min_neighbors,
-    )
-    candidates = [
-        {
-            "row": top + round(d["r"] / scale), "col": left + round(d["c"] / scale),
-            "height": round(d["height"] / scale), "width": round(d["width"] / scale),
-        }
-        for d in found
-    ]  # fmt: skip
+    candidates = detector._search(window, scale, low, (min(window.shape),) * 2, (top, left))
     return max(candidates, key=lambda c: _iou(c, box), default=None)
 
 

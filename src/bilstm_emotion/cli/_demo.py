@@ -22,7 +22,8 @@ def _demo_pretrained(args):
     import keras
 
     from .._pretrained import load_pretrained, pretrained_info
-    from ..preprocessing import FaceDetector, FaceNormalizer, ImageLoader
+    from ..monitoring import FacePredictor
+    from ..preprocessing import ImageLoader
 
     if args.image is None:
         from skimage import data
@@ -31,15 +32,14 @@ def _demo_pretrained(args):
     else:
         image, source = args.image, args.image
     gray = ImageLoader().transform([image])[0]
-    detector = FaceDetector(select="all", on_no_face="raise")
-    boxes = detector.detect([gray])[0]
+    clf = load_pretrained(args.model)
+    predictor = FacePredictor(clf)
+    boxes = predictor.boxes(gray)
     if not boxes:
         raise ValueError(f"Expected at least one face in {source}. Received: no face found")
-    faces = FaceNormalizer().transform([detector._crop(gray, box) for box in boxes])
-    clf = load_pretrained(args.model)
     info = pretrained_info(args.model)
     start = time.perf_counter()
-    proba = clf.predict_proba(faces)
+    proba = predictor.classify(gray, boxes)
     ms = (time.perf_counter() - start) * 1000
     print(
         f"Model {args.model!r} (FER2013 PublicTest accuracy {info['accuracy']:.3f}, "

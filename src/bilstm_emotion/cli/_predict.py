@@ -27,6 +27,8 @@ exit codes: 0 all inputs done; 1 the job failed (the message names the culprit);
 2 bad command line; 3 done, but some inputs could not be read (status column)
 """
 
+DEMO_SOURCE = "astronaut (scikit-image)"
+
 SUMMARY_EPILOG = """examples:
   bilstm-emotion summary posts/                     # one row per sub-folder
   bilstm-emotion summary posts/ --by date --csv by_day.csv --plot by_day.png
@@ -40,25 +42,22 @@ def _predictor(args):
     return FacePredictor(load_model(args), detect=not args.no_detect)
 
 
-def _records(files, predictor, args, on_record=None):
-    """Classify every file; call ``on_record(file, gray, records)`` as each is done."""
-    from ..monitoring import _empty_record
-    from ..preprocessing import ImageLoader
+def _records(files, predictor, args, on_record=None, sources=None):
+    """Classify every input; call ``on_record(source, image, gray, records)`` as each is done."""
+    from ..monitoring import iter_images
 
     records, failed = [], []
-    for path in progress(files, desc="images", quiet=args.quiet, unit="img"):
-        try:
-            gray = ImageLoader().transform([path])[0]
-        except (ValueError, OSError) as exc:
-            print(f"bilstm-emotion {args.command}: skipped {exc}", file=sys.stderr)
-            done = [_empty_record(str(path), predictor.classes, f"error: {exc}")]
-            failed.append(str(path))
-            gray = None
-        else:
-            done = predictor.records(gray, str(path))
-        records.extend(done)
+    done = iter_images(files, predictor, sources=sources)
+    for source, image, gray, found in progress(
+        done, total=len(files), desc="images", quiet=args.quiet, unit="img"
+    ):
+        if gray is None:
+            reason = found[0]["status"].removeprefix("error: ")
+            print(f"bilstm-emotion {args.command}: skipped {reason}", file=sys.stderr)
+            failed.append(source)
+        records.extend(found)
         if on_record is not None:
-            on_record(path, gray, done)
+            on_record(source, image, gray, found)
     return records, failed
 
 
@@ -68,75 +67,59 @@ def _fields(classes, extra=()):
     return ["source", *extra, "face", *BOX_FIELDS, "label", "score", *classes, "status"]
 
 
-def _demo_image():
-    from skimage import data
-
-    return data.astronaut()
-
-
 def _predict(args):
     from ..monitoring import expand_paths
 
     if not args.paths and not args.demo:
         raise ValueError("Expected image files, folders or globs (or --demo). Received: none")
     check_outputs([args.csv, args.json], args.overwrite)
-    annotate = Path(args.annotate) if args.annotate else None
     files = expand_paths(args.paths)
     if not files and not args.demo:
         raise FileNotFoundError(f"No image files in {', '.join(map(str, args.paths))}")
+    inputs, sources = list(files), list(files)
+    if args.demo:
+        from skimage import data
+
+        inputs.insert(0, data.astronaut())
+        sources.insert(0, DEMO_SOURCE)
     predictor = _predictor(args)
-    fields = _fields(predictor.classes)
+    annotate = Path(args.annotate) if args.annotate else None
     written = []
 
-    def annotate_one(path, gray, records):
+    def annotate_one(source, image, gray, records):
         if annotate is None or gray is None or not any(r["label"] for r in records):
             return
-        from ..monitoring import draw_faces
-
-        target = _annotated_name(annotate, path, written)
-        check_outputs([target], args.overwrite)
-        target.parent.mkdir(parents=True, exist_ok=True)
         from PIL import Image
 
-        Image.fromarray(draw_faces(_colour(path), records)).save(target)
+        from ..monitoring import draw_faces
+
+        stem = "astronaut" if source == DEMO_SOURCE else Path(source).stem
+        target = _annotated_name(annotate, stem, written)
+        check_outputs([target], args.overwrite)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        colour = _colour(image) if isinstance(image, (str, Path)) else image
+        Image.fromarray(draw_faces(colour, records)).save(target)
         written.append(target)
 
-    with sink(args.csv, fields) as out:
-        records, failed = [], []
-        if args.demo:
-            from ..preprocessing import ImageLoader
+    with sink(args.csv, _fields(predictor.classes)) as out:
 
-            image = _demo_image()
-            gray = ImageLoader().transform([image])[0]
-            demo = predictor.records(gray, "astronaut (scikit-image)")
-            out.write(demo)
-            records.extend(demo)
-            if annotate is not None:
-                from PIL import Image
+        def on_record(source, image, gray, records):
+            out.write(records)
+            annotate_one(source, image, gray, records)
 
-                from ..monitoring import draw_faces
-
-                target = annotate / "astronaut.png"
-                check_outputs([target], args.overwrite)
-                annotate.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(draw_faces(image, demo)).save(target)
-                written.append(target)
-        more, failed = _records(
-            files, predictor, args, lambda p, g, r: (out.write(r), annotate_one(p, g, r))
-        )
-        records.extend(more)
+        records, failed = _records(inputs, predictor, args, on_record, sources)
     if args.json:
         write_json(args.json, records)
     if not args.quiet:
         print_table(records, ["source", "face", *_box(), "label", "score", "status"])
         n_faces = sum(1 for r in records if r["label"])
         print(
-            f"{n_faces} face(s) in {len(files) + args.demo} image(s)"
+            f"{n_faces} face(s) in {len(inputs)} image(s)"
             + (f"; annotated copies in {annotate}" if written else "")
         )
     if failed:
         raise PartialFailure(
-            f"{len(failed)} of {len(files)} input(s) could not be read, first {failed[0]}"
+            f"{len(failed)} of {len(inputs)} input(s) could not be read, first {failed[0]}"
         )
     return 0
 
@@ -155,12 +138,11 @@ def _colour(path):
         return np.asarray(img.convert("RGB"))
 
 
-def _annotated_name(folder, path, taken):
-    path = Path(path)
-    target = folder / f"{path.stem}.png"
+def _annotated_name(folder, stem, taken):
+    target = folder / f"{stem}.png"
     n = 2
     while target in taken:
-        target = folder / f"{path.stem}-{n}.png"
+        target = folder / f"{stem}-{n}.png"
         n += 1
     return target
 

@@ -132,33 +132,33 @@ def _no_face(frame, classes):
 
 
 def _summarise(rows, classes, n_frames, window):
-    def shares(subset):
-        labels = [r["label"] for r in subset]
-        return {c: round(labels.count(c) / len(labels), 4) if labels else 0.0 for c in classes}
+    from ..monitoring import summarize
 
-    per_face = {}
+    def shares(by):
+        return {row["group"]: ({c: row[c] for c in classes}, row["faces"])
+                for row in summarize(rows, classes, by=by)}  # fmt: skip
+
+    seen = {}
     for r in rows:
-        per_face.setdefault(str(r["face"]), []).append(r)
-    windows = {}
-    for r in rows:
-        windows.setdefault(int(r["time"] // window), []).append(r)
+        seen.setdefault(r["face"], []).append(r["time"])
+    per_window = shares(lambda r: int(r["time"] // window))
     return {
         "frames": n_frames,
         "face_frames": len(rows),
-        "faces": len(per_face),
-        "overall": shares(rows),
+        "faces": len(seen),
+        "overall": shares(None)["all"][0] if rows else dict.fromkeys(classes, 0.0),
         "per_face": {
-            k: {
-                "first": v[0]["time"],
-                "last": v[-1]["time"],
-                "frames": len(v),
-                "shares": shares(v),
+            str(face): {
+                "first": seen[face][0],
+                "last": seen[face][-1],
+                "frames": n,
+                "shares": share,
             }
-            for k, v in per_face.items()
+            for face, (share, n) in shares(lambda r: r["face"]).items()
         },
         "per_window": [
-            {"start": k * window, "end": (k + 1) * window, **shares(v)}
-            for k, v in sorted(windows.items())
+            {"start": k * window, "end": (k + 1) * window, **share}
+            for k, (share, _) in sorted(per_window.items())
         ],
     }
 
