@@ -164,12 +164,12 @@ def _summarise(rows, classes, n_frames, window):
 
 
 def _plot(path, rows, classes):
-    try:
-        from ..plotting import plot_emotion_timeline
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        return f"timeline plot skipped: {exc}"
-    import matplotlib.pyplot as plt
+    from ..plotting import plot_emotion_timeline
 
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - depends on the install
+        return 'timeline plot skipped: it needs matplotlib (pip install "bilstm-emotion[plots]")'
     fig = plot_emotion_timeline(rows, classes)
     fig.savefig(path, dpi=120)
     plt.close(fig)
