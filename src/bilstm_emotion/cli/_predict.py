@@ -151,6 +151,12 @@ def _summary(args):
     from ..monitoring import expand_paths, image_date, summarize
 
     check_outputs([args.csv, args.plot], args.overwrite)
+    if args.plot:
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            message = '--plot needs matplotlib: pip install "bilstm-emotion[plots]"'
+            raise ImportError(message) from exc
     source = Path(args.source)
     if source.is_file() and source.suffix.lower() == ".csv":
         records, classes = _read_predictions(source)
@@ -180,6 +186,7 @@ def _summary(args):
 
         fig = plot_emotion_shares(table, classes)
         fig.savefig(args.plot, dpi=120)
+        plt.close(fig)
     if failed:
         raise PartialFailure(f"{len(failed)} input(s) could not be read: {failed[0]}")
     return 0
