@@ -87,6 +87,9 @@ def test_emotion_timeline_and_shares():
     assert [line.get_label() for line in lines] == classes
     assert len(lines[0].get_xdata()) == 3
     plt.close(fig)
+    empty = plot_emotion_timeline([], classes)  # a video without faces: no legend, a title
+    assert empty.axes[0].get_legend() is None and "no face" in empty.axes[0].get_title()
+    plt.close(empty)
     table = [{"group": "a", "faces": 2, "happy": 0.5, "sad": 0.5},
              {"group": "b", "faces": 0, "happy": 0.0, "sad": 0.0}]  # fmt: skip
     fig = plot_emotion_shares(table, classes)

@@ -220,6 +220,7 @@ def plot_emotion_timeline(records, classes, *, smooth=1.0):
     ax.set_xlabel("time (s)")
     ax.set_ylabel("mean probability over faces")
     ax.set_ylim(0, 1)
-    ax.set_title("Emotions over time")
-    ax.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
+    ax.set_title("Emotions over time" if len(times) else "Emotions over time: no face seen")
+    if len(times):
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1), frameon=False)
     return fig
