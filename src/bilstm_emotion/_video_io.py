@@ -8,6 +8,11 @@ import numpy as np
 _GRAY_WEIGHTS = np.array([0.2125, 0.7154, 0.0721], dtype=np.float32)  # as skimage.rgb2gray
 
 
+def _gray(rgb):
+    """Luminance of uint8 RGB pixels, in [0, 1]."""
+    return (rgb @ _GRAY_WEIGHTS) / np.float32(255)
+
+
 def _ffmpeg():
     try:
         import imageio_ffmpeg
@@ -138,7 +143,7 @@ def read_frames(source, *, fps=None, color=False):
         frame = np.frombuffer(raw, dtype=np.uint8)
         if color:
             rgb = frame.reshape(height, width, 3)
-            gray = (rgb @ _GRAY_WEIGHTS) / np.float32(255)
+            gray = _gray(rgb)
         else:
             rgb, gray = None, frame.reshape(height, width) / np.float32(255)
         yield index, index / rate, gray, rgb
@@ -160,7 +165,7 @@ def _read_camera(index, *, fps, color):  # pragma: no cover - needs a camera
             if fps and now - last < 1 / fps:
                 continue
             last = now
-            gray = (rgb[:, :, :3] @ _GRAY_WEIGHTS) / np.float32(255)
+            gray = _gray(rgb[:, :, :3])
             yield n, now, gray, (rgb[:, :, :3] if color else None)
             n += 1
     finally:

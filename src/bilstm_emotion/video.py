@@ -34,22 +34,25 @@ __all__ = [
 ]
 
 
-def _iou(a, b):
+def _overlap(a, b):
+    """Intersection area of two boxes, and the area of each."""
     top, left = max(a["row"], b["row"]), max(a["col"], b["col"])
     bottom = min(a["row"] + a["height"], b["row"] + b["height"])
     right = min(a["col"] + a["width"], b["col"] + b["width"])
     inter = max(0, bottom - top) * max(0, right - left)
-    union = a["height"] * a["width"] + b["height"] * b["width"] - inter
+    return inter, a["height"] * a["width"], b["height"] * b["width"]
+
+
+def _iou(a, b):
+    inter, area_a, area_b = _overlap(a, b)
+    union = area_a + area_b - inter
     return inter / union if union else 0.0
 
 
 def _containment(a, b):
     """Intersection over the smaller box's area: 1 when one box holds the other."""
-    top, left = max(a["row"], b["row"]), max(a["col"], b["col"])
-    bottom = min(a["row"] + a["height"], b["row"] + b["height"])
-    right = min(a["col"] + a["width"], b["col"] + b["width"])
-    inter = max(0, bottom - top) * max(0, right - left)
-    smaller = min(a["height"] * a["width"], b["height"] * b["width"])
+    inter, area_a, area_b = _overlap(a, b)
+    smaller = min(area_a, area_b)
     return inter / smaller if smaller else 0.0
 
 
