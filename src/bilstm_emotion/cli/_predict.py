@@ -61,10 +61,10 @@ def _records(files, predictor, args, on_record=None, sources=None):
     return records, failed
 
 
-def _fields(classes, extra=()):
+def _fields(classes):
     from ..monitoring import BOX_FIELDS
 
-    return ["source", *extra, "face", *BOX_FIELDS, "label", "score", *classes, "status"]
+    return ["source", "face", *BOX_FIELDS, "label", "score", *classes, "status"]
 
 
 def _predict(args):

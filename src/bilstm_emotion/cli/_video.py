@@ -31,6 +31,7 @@ _FILES = ("timeline.csv", "summary.json", "timeline.png", "annotated.mp4")
 
 
 def _video(args):
+    from ..monitoring import BOX_FIELDS
     from ..video import FaceTracker, analyze_video, video_info
 
     if (args.path is None) == (args.camera is None):
@@ -38,9 +39,9 @@ def _video(args):
             "Expected a video file or --camera N (one of them). Received: "
             + ("both" if args.path else "neither")
         )
-    for option, value, low in (("--fps", args.fps, 0), ("--window", args.window, 0),
-                               ("--max-seconds", args.max_seconds, 0)):  # fmt: skip
-        if value is not None and not value > low:
+    for option, value in (("--fps", args.fps), ("--window", args.window),
+                          ("--max-seconds", args.max_seconds)):  # fmt: skip
+        if value is not None and not value > 0:
             raise ValueError(f"Expected {option} > 0. Received: {option} {value}")
     if args.detect_every < 0:
         raise ValueError(f"Expected --detect-every >= 0. Received: {args.detect_every}")
@@ -58,8 +59,7 @@ def _video(args):
     info = video_info(args.path) if args.path is not None else None
     model = load_model(args)
     classes = [str(c) for c in model.classes_]
-    fields = ["time", "frame", "face", "row", "col", "height", "width", "label", "score",
-              *classes, "status"]  # fmt: skip
+    fields = ["time", "frame", "face", *BOX_FIELDS, "label", "score", *classes, "status"]
     frames = analyze_video(
         source, model, fps=args.fps, detect_every=args.detect_every,
         tracker=FaceTracker(max_missing=args.detect_every + 0.5), color=args.annotate,
@@ -126,9 +126,11 @@ def _video(args):
 
 
 def _no_face(frame, classes):
-    row = {"time": round(frame.time, 3), "frame": frame.index, "face": 0, "label": "",
-           "score": "", **dict.fromkeys(classes, ""), "status": "no face"}  # fmt: skip
-    return row
+    from ..monitoring import _empty_record
+
+    record = _empty_record("", classes, "no face")
+    record.update(time=round(frame.time, 3), frame=frame.index)
+    return record
 
 
 def _summarise(rows, classes, n_frames, window):
