@@ -117,7 +117,7 @@ def throughput(n, batch=256, repeat=3):
 
 def growth(n, batches, data=None):
     from bilstm_emotion import BiLSTMFaceEmotionClassifier, load_pretrained
-    from bilstm_emotion._pretrained import pretrained_info
+    from bilstm_emotion._pretrained import pretrained_info, pretrained_params
 
     if data:
         from _common import fer2013_train_test
@@ -128,8 +128,7 @@ def growth(n, batches, data=None):
         n = len(X)
     else:
         X, y = _faces(n)
-    params = {k: tuple(v) if isinstance(v, list) else v
-              for k, v in pretrained_info("bilstm")["params"].items()}  # fmt: skip
+    params = pretrained_params(pretrained_info("bilstm"))
     params.update(epochs=1, verbose=0)
     fit = []
     BiLSTMFaceEmotionClassifier(**params).fit(X[:256], y[:256])  # warm-up: tracing, threads
@@ -162,12 +161,11 @@ TRAIN_WORKER = r"""
 import json, sys, time
 import numpy as np, keras
 from bilstm_emotion import BiLSTMFaceEmotionClassifier
-from bilstm_emotion._pretrained import pretrained_info
+from bilstm_emotion._pretrained import pretrained_info, pretrained_params
 from bilstm_emotion.datasets import make_synthetic_faces
 cfg = json.loads(sys.argv[1])
 X, y = make_synthetic_faces(cfg["n"], random_state=0, return_X_y=True)
-params = {k: tuple(v) if isinstance(v, list) else v
-          for k, v in pretrained_info("bilstm")["params"].items()}
+params = pretrained_params(pretrained_info("bilstm"))
 params.update(epochs=1, verbose=0)
 clf = BiLSTMFaceEmotionClassifier(**params).fit(X[:128], y[:128])
 classes, y_idx = np.unique(y, return_inverse=True)

@@ -13,7 +13,6 @@ Any estimator parameter can be set or overridden with ``--set name=value``
 """
 
 import argparse
-import ast
 import sys
 import time
 
@@ -24,6 +23,7 @@ from sklearn.metrics import classification_report, f1_score
 
 from bilstm_emotion import BiLSTMFaceEmotionClassifier
 from bilstm_emotion._pretrained import export_pretrained
+from bilstm_emotion.cli._common import parse_assignments
 
 # The configurations of the shipped models (all trained on the whole train/ split, seed 0).
 PRESETS = {
@@ -58,16 +58,10 @@ PRESETS = {
 
 
 def _parse_set(items):
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects name=value, got {item!r}")
-        try:
-            params[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key] = value  # a bare word: a string
-    return params
+    try:
+        return parse_assignments(items, "--set")
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def main(argv=None):

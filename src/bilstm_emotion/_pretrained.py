@@ -45,6 +45,11 @@ def pretrained_info(name="conv-bilstm"):
     return json.loads((_weights_dir() / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def pretrained_params(info):
+    """The estimator parameters stored in ``info`` (JSON lists back to tuples)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in info["params"].items()}
+
+
 def load_pretrained(name="conv-bilstm"):
     """Load a fitted classifier trained on FER2013, from inside the package.
 
@@ -80,8 +85,7 @@ def load_pretrained(name="conv-bilstm"):
     (48, 48)
     """
     info = pretrained_info(name)
-    params = {**info["params"], "stem_filters": tuple(info["params"]["stem_filters"])}
-    clf = BiLSTMFaceEmotionClassifier(**params)
+    clf = BiLSTMFaceEmotionClassifier(**pretrained_params(info))
     with resources.as_file(_weights_dir() / f"{name}.keras") as path:
         clf.model_ = keras.saving.load_model(path, compile=False, safe_mode=True)
     clf.classes_ = np.asarray(info["classes"])

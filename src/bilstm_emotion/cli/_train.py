@@ -40,12 +40,9 @@ def _estimator(args):
 
     params = {}
     if args.like:
-        from .._pretrained import pretrained_info
+        from .._pretrained import pretrained_info, pretrained_params
 
-        params = {
-            k: tuple(v) if isinstance(v, list) else v
-            for k, v in pretrained_info(args.like)["params"].items()
-        }
+        params = pretrained_params(pretrained_info(args.like))
     params.update(parse_assignments(args.set, "--set"))
     if args.epochs is not None:
         params["epochs"] = args.epochs
