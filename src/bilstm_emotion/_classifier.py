@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from ._network import build_row_col_bilstm
+from ._streaming import FaceBatches, chunks, is_lazy, lazy_image_shape, mean_variance, read_images
 from ._validation import as_ndarray, flatten_images, resolve_image_shape, to_unit_float
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
@@ -372,11 +373,15 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         keras.utils.set_random_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        lazy = is_lazy(X)
 
         if first:
             self.classes_ = classes
             self.history_ = {}
-            mean, var = float(X.mean(dtype=np.float64)), float(X.var(dtype=np.float64))
+            if lazy:
+                mean, var = mean_variance(X, np.arange(X.shape[0]), self.image_shape_)
+            else:
+                mean, var = float(X.mean(dtype=np.float64)), float(X.var(dtype=np.float64))
             self.model_ = build_row_col_bilstm(
                 self.image_shape_,
                 len(classes),
@@ -387,11 +392,18 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         Y = np.eye(len(classes), dtype=np.float32)[y_idx]
         validation_data, callbacks = None, []
         use_validation = self.early_stopping and self.validation_fraction > 0 and epochs > 1
-        if use_validation:
+        train_idx = np.arange(X.shape[0])
+        if use_validation and lazy:
+            train_idx, val_idx, *_ = self._split_validation(train_idx, Y, y_idx, weights, rng)
+            validation_data = FaceBatches(
+                X, self.image_shape_, val_idx, Y, np.ones_like(weights),
+                batch_size=self.batch_size,
+            )  # fmt: skip
+        elif use_validation:
             X, X_val, Y, Y_val, weights, _ = self._split_validation(X, Y, y_idx, weights, rng)
             validation_data = (X_val, Y_val)
         if compile_:
-            steps = self.epochs * -(-X.shape[0] // self.batch_size)
+            steps = self.epochs * -(-len(train_idx if lazy else X) // self.batch_size)
             self.model_.compile(
                 optimizer=self._make_optimizer(steps),
                 loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
@@ -405,15 +417,19 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
                     restore_best_weights=True,
                 )
             )
+        if lazy:  # batches read from disk by a keras.utils.PyDataset, shuffled by our seed
+            batches = FaceBatches(
+                X, self.image_shape_, train_idx, Y, weights,
+                batch_size=self.batch_size, seed=int(rng.randint(np.iinfo(np.int32).max)),
+            )  # fmt: skip
+            inputs = {"x": batches}
+        else:
+            inputs = dict(x=X, y=Y, sample_weight=weights, batch_size=self.batch_size, shuffle=True)
         history = self.model_.fit(
-            X,
-            Y,
-            sample_weight=weights,
-            batch_size=self.batch_size,
+            **inputs,
             epochs=epochs,
             validation_data=validation_data,
             callbacks=callbacks,
-            shuffle=True,
             verbose=int(min(self.verbose, 2)),
         )
         for key, values in history.history.items():
@@ -495,8 +511,17 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow :attr:`classes_`.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        proba = self._predict_batches(X).astype(np.float64)
+        if is_lazy(X):  # read from disk one chunk at a time
+            self._check_lazy(X, reset=False)
+            proba = np.concatenate(
+                [
+                    self._predict_batches(read_images(X, rows, self.image_shape_))
+                    for rows in chunks(np.arange(len(X)))
+                ]
+            )
+        else:
+            proba = self._predict_batches(self._validate_X(X, reset=False))
+        proba = proba.astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def _predict_batches(self, X):
@@ -546,6 +571,11 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------- validation
     def _validate_X_y(self, X, y, *, reset):
+        if is_lazy(X):
+            y = column_or_1d(y, warn=True)
+            self._check_lazy(X, reset=reset, n_labels=y.shape[0])
+            check_classification_targets(y)
+            return X, y
         if y is not None:
             n_x, n_y = _num_samples(as_ndarray(X)), _num_samples(y)
             if n_x != n_y:
@@ -557,6 +587,23 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, reset=reset, dtype="numeric", y_numeric=False)
         check_classification_targets(y)
         return self._fold(X, image_shape, reset=reset), y
+
+    def _check_lazy(self, X, *, reset, n_labels=None):
+        """Check the shape of images read from disk; on reset record it, as validate_data does."""
+        n, image_shape, n_features = lazy_image_shape(X)
+        if n_labels is not None and n_labels != n:
+            raise ValueError(
+                f"Expected y with one label per image ({n} labels). Received: y with "
+                f"{n_labels} labels"
+            )
+        if reset:
+            self.n_features_in_ = n_features
+            self.image_shape_ = resolve_image_shape(self.image_shape, n_features, image_shape)
+        elif n_features != self.n_features_in_ or image_shape not in (None, self.image_shape_):
+            raise ValueError(
+                f"Expected images of shape {self.image_shape_}, as in fit. Received: "
+                f"X.shape={tuple(X.shape)}"
+            )
 
     def _validate_X(self, X, *, reset):
         X, image_shape = self._flatten(X, reset=reset)

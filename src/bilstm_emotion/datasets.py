@@ -11,17 +11,17 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ._classifier import EMOTIONS
-from ._io import (
-    ImageReadError,
-    decode_image,
-    is_image_name,
-    open_tree,
-    to_gray,
-    warn_skipped,
-)
+from ._image_files import ImageFiles, read_gray
+from ._io import ImageReadError, is_image_name, open_tree, warn_skipped
 from ._synthetic import make_synthetic_faces
 
-__all__ = ["get_data_home", "load_fer2013", "load_image_folder", "make_synthetic_faces"]
+__all__ = [
+    "ImageFiles",
+    "get_data_home",
+    "load_fer2013",
+    "load_image_folder",
+    "make_synthetic_faces",
+]
 
 #: Folder names (lower case) of the Kaggle releases and common variants -> FER2013 label.
 EMOTION_FOLDERS = {
@@ -78,6 +78,7 @@ def load_fer2013(
     data_home=None,
     on_error="raise",
     progress=None,
+    lazy=False,
 ):
     """Load FER2013 from the CSV, a Kaggle folder layout, or a zip of either.
 
@@ -115,11 +116,17 @@ def load_fer2013(
         ``skipped`` in the result).
     progress : bool or None, default=None
         Show a progress bar; ``None`` shows one on a terminal for long loads.
+    lazy : bool, default=False
+        Only list the image files: ``data`` is an :class:`ImageFiles` that the
+        estimator reads batch by batch (training from disk with bounded
+        memory). Needs the image layouts, not the CSV; no cache is used and an
+        unreadable image raises when it is read (``on_error`` does not apply).
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data`` (n, 48, 48) uint8 faces; ``target`` (n,) int labels;
+        ``data`` (n, 48, 48) uint8 faces (an :class:`ImageFiles` if
+        ``lazy``); ``target`` (n,) int labels;
         ``target_names`` the seven emotions; ``split`` (n,) the split of each
         face; ``filenames`` (n,) where each face came from (file inside the
         folder or zip, or ``"<csv name>:<row>"``); ``skipped`` a list of
@@ -139,8 +146,10 @@ def load_fer2013(
     if not path.exists():
         raise FileNotFoundError(f"No such file or folder: {path}")
     wanted = _normalise_subset(subset)
-    cache_file = _cache_file(path, data_home) if cache else None
-    if cache_file is not None and cache_file.exists():
+    cache_file = _cache_file(path, data_home) if cache and not lazy else None
+    if lazy:
+        faces, skipped = _list_fer2013(path), []
+    elif cache_file is not None and cache_file.exists():
         with np.load(cache_file, allow_pickle=False) as stored:
             faces = {key: stored[key] for key in stored.files}
         skipped = list(
@@ -166,6 +175,8 @@ def load_fer2013(
             )
         keep = np.isin(faces["split"], wanted)
         faces = {key: value[keep] for key, value in faces.items()}
+    if lazy:
+        faces["data"] = ImageFiles(faces["filenames"], source=path, image_size=(48, 48))
     if return_X_y:
         return faces["data"], faces["target"]
     return Bunch(
@@ -308,7 +319,8 @@ def _parse_csv(f, name, progress):
     }
 
 
-def _read_fer_tree(tree, images, on_error, progress):
+def _fer_tree_labels(tree, images):
+    """FER2013 label and split of every ``<split>/<emotion>/<file>`` name."""
     labels, splits = [], []
     for name in images:
         parts = name.split("/")
@@ -322,35 +334,52 @@ def _read_fer_tree(tree, images, on_error, progress):
             )
         labels.append(EMOTION_FOLDERS[emotion])
         splits.append(SPLITS[split])
+    return np.array(labels, dtype=np.int64), np.array(splits)
+
+
+def _read_fer_tree(tree, images, on_error, progress):
+    labels, splits = _fer_tree_labels(tree, images)
     pixels, kept, skipped = _decode_all(tree, images, on_error, progress, size=(48, 48))
     return {
         "data": pixels,
-        "target": np.array(labels, dtype=np.int64)[kept],
-        "split": np.array(splits)[kept],
+        "target": labels[kept],
+        "split": splits[kept],
         "filenames": np.array(images)[kept],
     }, skipped
 
 
+def _list_fer2013(path):
+    """The FER2013 image files of a folder or zip, labelled, without decoding them."""
+    if path.is_file() and path.suffix.lower() == ".csv":
+        raise ValueError(
+            f"Expected FER2013 as image files (folder or zip) for lazy=True. Received: the "
+            f"CSV {path.name}, whose faces are text; load it with lazy=False (83 MB as uint8)"
+        )
+    with open_tree(path) as tree:
+        images = [n for n in tree.names if is_image_name(n)]
+        if not images:
+            raise ValueError(
+                f"Expected FER2013 images in <split>/<emotion>/ folders in {path} for "
+                "lazy=True. Received: no image files"
+            )
+        labels, splits = _fer_tree_labels(tree, images)
+    return {"target": labels, "split": splits, "filenames": np.array(images)}
+
+
 def _decode_all(tree, names, on_error, progress, size=None):
     """Decode images to uint8 gray; return pixels, indices kept and (name, reason) skipped."""
-    from skimage.transform import resize
-
     pixels, kept, skipped, shapes = [], [], [], {}
     with _progress(len(names), f"Reading {tree.path.name}", progress) as bar:
         for i, name in enumerate(names):
             try:
-                gray = to_gray(
-                    decode_image(tree.read(name), tree.display(name)), tree.display(name)
-                )
-                if size is not None and gray.shape != size:
-                    gray = resize(gray, size, anti_aliasing=True, preserve_range=True)
+                gray = read_gray(tree, name, size)
             except ImageReadError as exc:
                 if on_error == "raise":
                     raise
                 skipped.append((name, str(exc)))
             else:
                 shapes.setdefault(gray.shape, name)
-                pixels.append(np.round(gray * 255).astype(np.uint8))
+                pixels.append(gray)
                 kept.append(i)
             bar.update()
     if len(shapes) > 1:
@@ -364,7 +393,9 @@ def _decode_all(tree, names, on_error, progress, size=None):
     return np.stack(pixels), np.array(kept, dtype=np.int64), skipped
 
 
-def load_image_folder(path, *, image_size=None, return_X_y=False, on_error="raise", progress=None):
+def load_image_folder(
+    path, *, image_size=None, return_X_y=False, on_error="raise", progress=None, lazy=False
+):
     """Load gray faces from any ``root/<label>/<image>`` tree, as a folder or a zip.
 
     Every image file below ``root/<label>/`` (at any depth) gets the label
@@ -384,11 +415,16 @@ def load_image_folder(path, *, image_size=None, return_X_y=False, on_error="rais
         :class:`SkippedInputsWarning` that lists it.
     progress : bool or None, default=None
         Show a progress bar; ``None`` shows one on a terminal for long loads.
+    lazy : bool, default=False
+        Only list the files: ``data`` is an :class:`ImageFiles` the estimator
+        reads batch by batch. ``image_size`` is then required (the sizes are
+        not known before decoding) and an unreadable image raises when it is
+        read.
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data`` (n, height, width) uint8, ``target`` (n,) str labels,
+        ``data`` (n, height, width) uint8 (an :class:`ImageFiles` if ``lazy``), ``target`` (n,) str labels,
         ``target_names`` the sorted labels, ``filenames`` (n,) relative to the
         root, ``skipped`` a list of ``(filename, reason)``.
     (data, target) : tuple
@@ -397,6 +433,11 @@ def load_image_folder(path, *, image_size=None, return_X_y=False, on_error="rais
     _check_on_error(on_error)
     if image_size is not None:
         image_size = tuple(int(d) for d in image_size)
+    elif lazy:
+        raise ValueError(
+            "Expected `image_size` (height, width) with lazy=True: image sizes are only "
+            "known once decoded. Received: image_size=None"
+        )
     with open_tree(path) as tree:
         names = [n for n in tree.names if is_image_name(n)]
         loose = [n for n in names if "/" not in n]
@@ -418,7 +459,11 @@ def load_image_folder(path, *, image_size=None, return_X_y=False, on_error="rais
                 UserWarning,
                 stacklevel=2,
             )
-        pixels, kept, skipped = _decode_all(tree, names, on_error, progress, size=image_size)
+        if lazy:
+            kept, skipped = np.arange(len(names)), []
+            pixels = ImageFiles(names, source=path, image_size=image_size)
+        else:
+            pixels, kept, skipped = _decode_all(tree, names, on_error, progress, image_size)
     if skipped:
         _warn_skipped_files(skipped)
     target = np.array([n.split("/", 1)[0] for n in names])[kept]

@@ -1,0 +1,105 @@
+"""Feeding images that stay on disk (ImageFiles, memory-mapped arrays) to Keras batch by batch."""
+
+import keras
+import numpy as np
+
+from ._image_files import ImageFiles
+from ._validation import to_unit_float
+
+__all__ = [
+    "FaceBatches",
+    "chunks",
+    "is_lazy",
+    "lazy_image_shape",
+    "mean_variance",
+    "read_images",
+]
+
+#: Images read at a time by the statistics pass and by prediction.
+CHUNK = 1024
+
+
+def is_lazy(X):
+    """Whether ``X`` is read batch by batch instead of converted at once."""
+    return isinstance(X, (ImageFiles, np.memmap))
+
+
+def lazy_image_shape(X):
+    """``(n_samples, image_shape or None, n_features)`` of a lazy stack, checked."""
+    shape = tuple(int(d) for d in X.shape)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"Expected numeric pixels. Received: a memory-mapped array of dtype {X.dtype}"
+        )
+    if len(shape) == 4 and shape[-1] == 1:
+        shape = shape[:3]
+    if len(shape) == 3:
+        image_shape = (shape[1], shape[2])
+    elif len(shape) == 2:
+        image_shape = None
+    else:
+        raise ValueError(
+            "Expected images as a 2-D (n_samples, height*width), 3-D (n_samples, height, "
+            f"width) or 4-D (n_samples, height, width, 1) array. Received: X.shape={X.shape}"
+        )
+    if shape[0] < 1 or int(np.prod(shape[1:])) < 1:
+        raise ValueError(f"Expected at least one image with pixels. Received: X.shape={X.shape}")
+    return shape[0], image_shape, int(np.prod(shape[1:]))
+
+
+def read_images(X, indices, image_shape):
+    """Images ``indices`` of lazy ``X`` as float32 ``(k, height, width)``, checked."""
+    indices = np.asarray(indices)
+    raw = X.read(indices) if isinstance(X, ImageFiles) else np.asarray(X[indices])
+    rows = raw.reshape(indices.shape[0], -1)
+    if rows.dtype.kind == "f" and not np.isfinite(rows).all():
+        bad = int(indices[np.flatnonzero(~np.isfinite(rows).all(axis=1))[0]])
+        raise ValueError(f"Expected finite pixel values. Received: NaN or infinity in image {bad}")
+    return to_unit_float(rows).reshape(indices.shape[0], *image_shape)
+
+
+def chunks(indices):
+    """``indices`` cut into runs of at most :data:`CHUNK`."""
+    for start in range(0, len(indices), CHUNK):
+        yield indices[start : start + CHUNK]
+
+
+def mean_variance(X, indices, image_shape):
+    """Pixel mean and variance over images ``indices``, one chunk in memory at a time."""
+    total = total_sq = 0.0
+    count = 0
+    for chunk in chunks(indices):
+        pixels = read_images(X, chunk, image_shape).astype(np.float64)
+        total += pixels.sum()
+        total_sq += np.square(pixels).sum()
+        count += pixels.size
+    mean = total / count
+    return mean, max(total_sq / count - mean * mean, 0.0)
+
+
+class FaceBatches(keras.utils.PyDataset):
+    """Batches ``(faces, one_hot, weights)`` of lazy ``X``, reshuffled every epoch.
+
+    Two reader threads decode the next batches while the network trains on
+    the current one; at most ``max_queue_size`` batches wait in memory.
+    """
+
+    def __init__(self, X, image_shape, indices, Y, weights, *, batch_size, seed=None):
+        super().__init__(workers=2, use_multiprocessing=False, max_queue_size=4)
+        self.X, self.image_shape = X, image_shape
+        self.indices, self.Y, self.weights = np.asarray(indices), Y, weights
+        self.batch_size = batch_size
+        self._rng = None if seed is None else np.random.default_rng(seed)
+        self.order = self.indices if self._rng is None else self._rng.permutation(self.indices)
+
+    def __len__(self):
+        return -(-len(self.indices) // self.batch_size)
+
+    def __getitem__(self, i):
+        rows = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        faces = read_images(self.X, rows, self.image_shape)
+        return faces, self.Y[rows], self.weights[rows]
+
+    def on_epoch_end(self):
+        if self._rng is not None:
+            self.order = self._rng.permutation(self.indices)
