@@ -67,7 +67,8 @@ def test_image_files_index_like_an_array_without_reading(face_folder, faces, rea
     order = np.argsort(files.names)  # the loader lists files sorted; map back to X's order
     eager = np.asarray(files)
     assert read_sizes == [60]
-    by_name = {f"{label}/{i:03d}.png": face for i, (face, label) in enumerate(zip(X, y))}
+    pairs = enumerate(zip(X, y, strict=True))
+    by_name = {f"{label}/{i:03d}.png": face for i, (face, label) in pairs}
     np.testing.assert_array_equal(eager[order], np.stack([by_name[n] for n in files.names[order]]))
     np.testing.assert_array_equal(files[7], eager[7])
     np.testing.assert_array_equal(files[np.array([3, 1]), ...].read(), eager[[3, 1]])
@@ -102,11 +103,11 @@ def test_image_files_bad_arguments_are_named(face_folder, tmp_path):
     (face_folder / "happy" / "broken.png").write_bytes(b"not a png")
     broken = load_image_folder(face_folder, image_size=(16, 16), lazy=True).data
     position = int(np.flatnonzero(broken.names == "happy/broken.png")[0])
-    with pytest.raises(ImageReadError, match="broken.png"):
+    with pytest.raises(ImageReadError, match=r"broken\.png"):
         broken.read([position])
     loose = ImageFiles([str(face_folder / "happy" / "broken.png")])
     assert "from" not in repr(loose)
-    with pytest.raises(ImageReadError, match="broken.png"):
+    with pytest.raises(ImageReadError, match=r"broken\.png"):
         loose[0]
 
 
@@ -121,7 +122,7 @@ def test_lazy_fer2013_lists_what_the_eager_loader_decodes(fer_sample, tmp_path):
     np.testing.assert_array_equal(lazy.filenames, eager.filenames)
     np.testing.assert_array_equal(np.asarray(lazy.data), eager.data)
     (tmp_path / "fer.csv").write_text("emotion,pixels,Usage\n")
-    with pytest.raises(ValueError, match="fer.csv.*lazy=False"):
+    with pytest.raises(ValueError, match=r"fer\.csv.*lazy=False"):
         load_fer2013(tmp_path / "fer.csv", lazy=True)
 
 
@@ -152,7 +153,9 @@ def test_fit_from_disk_matches_fit_in_memory(lazy, make_clf):
     assert normalization_mean(streamed) == pytest.approx(normalization_mean(in_memory), rel=1e-6)
     assert streamed.image_shape_ == in_memory.image_shape_ == (16, 16)
     assert streamed.n_features_in_ == 256
-    np.testing.assert_allclose(streamed.predict_proba(X), streamed.predict_proba(pixels), atol=1e-6)
+    np.testing.assert_allclose(
+        streamed.predict_proba(X), streamed.predict_proba(pixels), atol=1e-6
+    )
     # the shuffling is seeded: a second streamed fit gives the same network
     np.testing.assert_array_equal(streamed.predict_proba(X), again.predict_proba(X))
 
@@ -194,7 +197,7 @@ def test_grid_search_splits_stay_on_disk(lazy, monkeypatch, make_clf):
 
 def test_lazy_input_errors_name_the_culprit(lazy, faces, tmp_path, make_clf):
     X, y = lazy
-    with pytest.raises(ValueError, match="60 labels.*59 labels"):
+    with pytest.raises(ValueError, match=r"60 labels.*59 labels"):
         make_clf().fit(X, y[:-1])
     clf = make_clf().fit(X, y)
     wrong = load_image_folder(X.source, image_size=(20, 16), lazy=True).data

@@ -424,7 +424,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
             )  # fmt: skip
             inputs = {"x": batches}
         else:
-            inputs = dict(x=X, y=Y, sample_weight=weights, batch_size=self.batch_size, shuffle=True)
+            inputs = {"x": X, "y": Y, "sample_weight": weights, "shuffle": True}
+            inputs["batch_size"] = self.batch_size
         history = self.model_.fit(
             **inputs,
             epochs=epochs,

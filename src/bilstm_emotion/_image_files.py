@@ -98,8 +98,7 @@ class ImageFiles:
     def __init__(self, names, *, source=None, image_size=(48, 48)):
         if isinstance(names, (str, bytes, os.PathLike)):
             raise TypeError(
-                "Expected `names` as a sequence of file names. Received: a single "
-                f"name {names!r}"
+                f"Expected `names` as a sequence of file names. Received: a single name {names!r}"
             )
         self.names = np.asarray([os.fspath(n) for n in names], dtype=str)
         self.source = None if source is None else Path(source)
@@ -121,7 +120,8 @@ class ImageFiles:
 
     def __repr__(self):
         where = "" if self.source is None else f" from {self.source}"
-        return f"<ImageFiles: {len(self)} images of {self.image_size[0]}x{self.image_size[1]}{where}>"
+        height, width = self.image_size
+        return f"<ImageFiles: {len(self)} images of {height}x{width}{where}>"
 
     def __getitem__(self, key):
         if isinstance(key, tuple):  # scikit-learn indexes with (key, ...)
@@ -129,8 +129,7 @@ class ImageFiles:
                 key = key[0]
             else:
                 raise IndexError(
-                    "Expected an index along the images of ImageFiles. Received: "
-                    f"key={key!r}"
+                    f"Expected an index along the images of ImageFiles. Received: key={key!r}"
                 )
         if isinstance(key, Integral):
             return self.read([key])[0]

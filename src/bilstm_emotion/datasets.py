@@ -424,9 +424,10 @@ def load_image_folder(
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        ``data`` (n, height, width) uint8 (an :class:`ImageFiles` if ``lazy``), ``target`` (n,) str labels,
-        ``target_names`` the sorted labels, ``filenames`` (n,) relative to the
-        root, ``skipped`` a list of ``(filename, reason)``.
+        ``data`` (n, height, width) uint8 (an :class:`ImageFiles` if
+        ``lazy``), ``target`` (n,) str labels, ``target_names`` the sorted
+        labels, ``filenames`` (n,) relative to the root, ``skipped`` a list
+        of ``(filename, reason)``.
     (data, target) : tuple
         When ``return_X_y=True``.
     """
