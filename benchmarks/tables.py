@@ -200,8 +200,58 @@ def _growth_figure(g):
     plt.close(fig)
 
 
+def _measured(r):
+    hw = r["hardware"]
+    return (
+        f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']}), Keras "
+        f"backend {r['backend']}"
+    )
+
+
+def streaming_memory_table():
+    path = RESULTS / "streaming_memory.json"
+    if not path.is_file():
+        return "Not measured yet: run ``python benchmarks/streaming_memory.py``.\n"
+    r = json.loads(path.read_text())
+    rows = [["faces", "how", "peak memory", "above imports", "fit (1 epoch)", "predict"]]
+    for run in r["runs"]:
+        rows.append(
+            [f"{run['faces']:,}", "in memory" if run["mode"] == "eager" else "streamed",
+             f"{run['peak_mb']:,.0f} MB", f"{run['data_mb']:,.0f} MB",
+             f"{run['fit_s']:.0f} s", f"{run['predict_s']:.0f} s"]
+        )  # fmt: skip
+    return grid(rows) + (
+        f"\nFaces drawn from the {r['total_faces']:,} of ``{r['source']}`` (train and "
+        f"PublicTest; the full FER2013 has 35,887). Network {r['params']}. "
+        f"{_measured(r)}, by ``benchmarks/streaming_memory.py``.\n"
+    )
+
+
+def search_scale_table():
+    path = RESULTS / "search_scale.json"
+    if not path.is_file():
+        return "Not measured yet: run ``python benchmarks/search_scale.py``.\n"
+    r = json.loads(path.read_text())
+    base = r["runs"][0]["wall_s"]
+    rows = [["how", "wall time", "vs n_jobs=1", "best_params_"]]
+    for run in r["runs"]:
+        rows.append(
+            [run["how"], f"{run['wall_s']:.0f} s", f"{run['wall_s'] / base:.2f}x",
+             ", ".join(f"{k}={v}" for k, v in sorted(run["best_params"].items()))]
+        )  # fmt: skip
+    start = r["runs"][-1].get("cluster_start_s")
+    return grid(rows) + (
+        f"\n{r['fits']} fits of {r['params']} on {r['faces']:,} faces; the same best "
+        f"parameters everywhere: {'yes' if r['same_best_params'] else 'no'}. Starting the "
+        f"cluster took {start:.1f} s more (not included). {_measured(r)}, by "
+        "``benchmarks/search_scale.py``.\n"
+    )
+
+
 def main():
     OUT.mkdir(exist_ok=True)
+    (OUT / "streaming_memory.rst").write_text(streaming_memory_table())
+    (OUT / "search_scale.rst").write_text(search_scale_table())
     (OUT / "training.rst").write_text(training_tables())
     (OUT / "grid_search.rst").write_text(grid_search_tables())
     (OUT / "compare.rst").write_text(compare_table())

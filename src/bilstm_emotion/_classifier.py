@@ -171,6 +171,12 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
     255) give the same predictions as their 8-bit originals. The network then
     standardises pixels with the mean and variance of the training images.
 
+    Images that do not fit in memory: pass an
+    :class:`~bilstm_emotion.datasets.ImageFiles` (``lazy=True`` in the
+    loaders) or a memory-mapped array (``numpy.load(path, mmap_mode="r")``)
+    as ``X``; every method then reads it batch by batch (see *Scaling out* in
+    the documentation).
+
     Examples
     --------
     >>> import numpy as np
@@ -294,7 +300,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, height, width), \
 (n_samples, height, width, 1) or (n_samples, height * width)
-            Grayscale images: 8-bit integers or floats (see Notes).
+            Grayscale images: 8-bit integers or floats, in memory or read
+            from disk batch by batch (see Notes).
         y : array-like of shape (n_samples,)
             Class labels, integers or strings; at least two distinct.
         sample_weight : array-like of shape (n_samples,), default=None
