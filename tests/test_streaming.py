@@ -9,7 +9,8 @@ from PIL import Image
 from sklearn.model_selection import GridSearchCV
 
 from bilstm_emotion import _streaming
-from bilstm_emotion.datasets import ImageFiles, ImageReadError, load_fer2013, load_image_folder
+from bilstm_emotion.datasets import ImageFiles, load_fer2013, load_image_folder
+from bilstm_emotion.preprocessing import ImageReadError
 
 
 def write_faces(root, X, y):

@@ -14,7 +14,7 @@ __all__ = ["ImageFiles", "read_gray"]
 def read_gray(tree, name, size=None):
     """Decode file ``name`` of ``tree`` to a uint8 gray image, resized to ``size`` if given.
 
-    Raises :class:`~bilstm_emotion.datasets.ImageReadError` naming the file.
+    Raises :class:`~bilstm_emotion.preprocessing.ImageReadError` naming the file.
     """
     from skimage.transform import resize
 
@@ -158,7 +158,7 @@ class ImageFiles:
         Returns
         -------
         images : ndarray of shape (len(indices), height, width), dtype uint8
-            Raises :class:`~bilstm_emotion.datasets.ImageReadError` naming the
+            Raises :class:`~bilstm_emotion.preprocessing.ImageReadError` naming the
             first file that cannot be read.
         """
         positions = np.arange(len(self)) if indices is None else np.asarray(indices)
