@@ -9,18 +9,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
-    _num_samples,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 
+from ._inputs import ImageInputMixin
 from ._network import build_row_col_bilstm
-from ._streaming import FaceBatches, chunks, is_lazy, lazy_image_shape, mean_variance, read_images
-from ._validation import as_ndarray, flatten_images, resolve_image_shape, to_unit_float
+from ._streaming import FaceBatches, chunks, is_lazy, mean_variance, read_images
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
 
@@ -34,7 +31,7 @@ _ARCHITECTURE_PARAMS = (
 )  # fmt: skip
 
 
-class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
+class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimator):
     """Face emotion classifier: a row/column stacked bidirectional LSTM.
 
     A Bi-LSTM with ``row_hidden`` units per direction reads every pixel row of
@@ -576,63 +573,6 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    # ---------------------------------------------------------- validation
-    def _validate_X_y(self, X, y, *, reset):
-        if is_lazy(X):
-            y = column_or_1d(y, warn=True)
-            self._check_lazy(X, reset=reset, n_labels=y.shape[0])
-            check_classification_targets(y)
-            return X, y
-        if y is not None:
-            n_x, n_y = _num_samples(as_ndarray(X)), _num_samples(y)
-            if n_x != n_y:
-                raise ValueError(
-                    f"Expected y with one label per image ({n_x} labels). "
-                    f"Received: y with {n_y} labels"
-                )
-        X, image_shape = self._flatten(X, reset=reset)
-        X, y = validate_data(self, X, y, reset=reset, dtype="numeric", y_numeric=False)
-        check_classification_targets(y)
-        return self._fold(X, image_shape, reset=reset), y
-
-    def _check_lazy(self, X, *, reset, n_labels=None):
-        """Check the shape of images read from disk; on reset record it, as validate_data does."""
-        n, image_shape, n_features = lazy_image_shape(X)
-        if n_labels is not None and n_labels != n:
-            raise ValueError(
-                f"Expected y with one label per image ({n} labels). Received: y with "
-                f"{n_labels} labels"
-            )
-        if reset:
-            self.n_features_in_ = n_features
-            self.image_shape_ = resolve_image_shape(self.image_shape, n_features, image_shape)
-        elif n_features != self.n_features_in_ or image_shape not in (None, self.image_shape_):
-            raise ValueError(
-                f"Expected images of shape {self.image_shape_}, as in fit. Received: "
-                f"X.shape={tuple(X.shape)}"
-            )
-
-    def _validate_X(self, X, *, reset):
-        X, image_shape = self._flatten(X, reset=reset)
-        X = validate_data(self, X, reset=reset, dtype="numeric")
-        return self._fold(X, image_shape, reset=reset)
-
-    def _flatten(self, X, *, reset):
-        """Flatten image stacks; after fit, insist on the fitted image shape."""
-        X, image_shape = flatten_images(X)
-        if not reset and image_shape is not None and image_shape != self.image_shape_:
-            raise ValueError(
-                f"Expected images of shape {self.image_shape_}, as in fit. "
-                f"Received: images of shape {image_shape}"
-            )
-        return X, image_shape
-
-    def _fold(self, X, image_shape, *, reset):
-        """Rescale validated flat rows to float32 and fold them into images."""
-        if reset:
-            self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1], image_shape)
-        return to_unit_float(X).reshape((X.shape[0], *self.image_shape_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
