@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+from bilstm_emotion import BiLSTMFaceEmotionClassifier
 from bilstm_emotion.cli import build_parser, main
 
 
@@ -357,6 +358,36 @@ def test_grid_search_prints_the_study_table(tmp_path, capsys):
     assert "\nBest: " in out and "with: {'row_hidden': 2}" in out
     result = json.loads((tmp_path / "g.json").read_text())
     assert len(result["results"]) == 2 and set(result["best_params"]) == {"row_hidden"}
+
+
+def test_train_streamed_and_grid_search_on_a_dask_scheduler(tmp_path, capsys, monkeypatch):
+    from distributed import LocalCluster
+
+    from bilstm_emotion.datasets import ImageFiles
+
+    _write_fer_folder(tmp_path / "fer", n_per_class=4)
+    seen = []
+    original_fit = BiLSTMFaceEmotionClassifier.fit
+
+    def spy(self, X, y, **kwargs):
+        seen.append(type(X))
+        return original_fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(BiLSTMFaceEmotionClassifier, "fit", spy)
+    code = main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "m.joblib"),
+                 "--epochs", "1", "--set", "row_hidden=2", "--set", "col_hidden=2",
+                 "--stream", "-q"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert seen == [ImageFiles]  # trained from the files, batch by batch
+    # A scheduler in this process (threads), so the spy sees the fits of the search too.
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        code = main(["grid-search", str(tmp_path / "fer"), "--param", "row_hidden=2,3",
+                     "--set", "col_hidden=2", "--epochs", "1", "--cv", "2", "--stream",
+                     "--scheduler", cluster.scheduler_address, "-q",
+                     "--out", str(tmp_path / "g.json")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert seen[1:] == [ImageFiles] * 5  # 2 candidates x 2 folds + the refit, all on disk
+    assert len(json.loads((tmp_path / "g.json").read_text())["results"]) == 2
 
 
 def test_every_subcommand_help_has_examples():

@@ -140,8 +140,11 @@ def _cell(value):
     return str(value)
 
 
-def load_labelled(path, subset):
-    """Faces and emotion names from FER2013 (CSV, folder, zip) or a ``<label>/<image>`` folder."""
+def load_labelled(path, subset, *, lazy=False):
+    """Faces and emotion names from FER2013 (CSV, folder, zip) or a ``<label>/<image>`` folder.
+
+    ``lazy`` lists image files only (:class:`~bilstm_emotion.datasets.ImageFiles`, 48x48).
+    """
     import numpy as np
 
     from .._classifier import EMOTIONS
@@ -149,11 +152,12 @@ def load_labelled(path, subset):
 
     path = Path(path)
     try:
-        X, y = load_fer2013(path, subset=subset, return_X_y=True)
+        X, y = load_fer2013(path, subset=subset, return_X_y=True, lazy=lazy)
     except ValueError:
         if not path.is_dir():
             raise
-        X, names = load_image_folder(path, return_X_y=True)
+        size = (48, 48) if lazy else None
+        X, names = load_image_folder(path, return_X_y=True, lazy=lazy, image_size=size)
     else:
         if (y < 0).any():
             raise ValueError(

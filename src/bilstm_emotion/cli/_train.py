@@ -1,6 +1,7 @@
 """``train``, ``evaluate`` and ``grid-search``: the library's fitting and scoring calls."""
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from ._common import (
 TRAIN_EPILOG = """examples:
   bilstm-emotion train fer2013.zip --out model.joblib --like conv-bilstm --epochs 30
   bilstm-emotion train my_faces/ --out model.joblib --set row_hidden=64 --set flip=True
+  bilstm-emotion train huge.zip --out model.joblib --stream      # read faces batch by batch
   bilstm-emotion predict photo.jpg --estimator model.joblib
 """
 
@@ -26,6 +28,7 @@ GRID_EPILOG = """examples:
   bilstm-emotion grid-search fer2013.zip --param row_hidden=32,64,128 --param col_hidden=16,32,64
   bilstm-emotion grid-search fer2013.zip --param row_hidden=32,64 --halving --train-size 2000 \\
       --set epochs=4 --cv 3 --out search.json
+  bilstm-emotion grid-search fer2013.zip --param row_hidden=32,64 --scheduler tcp://host:8786
 """
 
 EVALUATE_EPILOG = """examples:
@@ -72,7 +75,7 @@ def _train(args):
 
     check_outputs([args.out], args.overwrite)
     clf = _estimator(args)
-    X, y = load_labelled(args.data, args.subset)
+    X, y = load_labelled(args.data, args.subset, lazy=args.stream)
     X, y = _subsample(X, y, args.train_size, clf.random_state or 0)
     if not args.quiet:
         print(f"training on {len(X)} faces from {args.data}: {clf!r}")
@@ -98,7 +101,7 @@ def _grid_search(args):
     if not grid:
         raise ValueError("Expected at least one --param name=v1,v2. Received: none")
     clf = _estimator(args).set_params(verbose=0)
-    X, y = load_labelled(args.data, args.subset)
+    X, y = load_labelled(args.data, args.subset, lazy=args.stream)
     X, y = _subsample(X, y, args.train_size, args.random_state)
     cv = StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state)
     if args.halving:
@@ -111,7 +114,8 @@ def _grid_search(args):
         search = GridSearchCV(clf, grid, cv=cv, n_jobs=args.n_jobs)
     search.set_params(verbose=0 if args.quiet else 1)
     start = time.perf_counter()
-    search.fit(X, y)
+    with _parallel_backend(args.scheduler):
+        search.fit(X, y)
     seconds = time.perf_counter() - start
     res = search.cv_results_
     last = np.asarray(res.get("iter", np.zeros(len(res["params"]))))
@@ -178,6 +182,30 @@ def _evaluate(args):
     return 0
 
 
+@contextlib.contextmanager
+def _parallel_backend(scheduler):
+    """Run joblib's work on the Dask scheduler at ``scheduler`` ("local": a new local cluster)."""
+    if scheduler is None:
+        yield
+        return
+    import joblib
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError(
+            "Expected dask.distributed for --scheduler. Received: it is not installed; "
+            'pip install "bilstm-emotion[dask]"'
+        ) from None
+    options = {"threads_per_worker": 1} if scheduler == "local" else {"address": scheduler}
+    try:
+        client = Client(**options, timeout="20s")
+    except OSError as exc:
+        raise ValueError(f"Cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    with client, joblib.parallel_config(backend="dask"):
+        yield
+
+
 def _add_data(p):
     p.add_argument("data", help="FER2013 CSV, folder or zip, or a <label>/<image> folder")
 
@@ -190,6 +218,8 @@ def _add_estimator_options(p):
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--train-size", type=int, default=None, metavar="N",
                    help="a stratified sample of N faces")  # fmt: skip
+    p.add_argument("--stream", action="store_true",
+                   help="read the faces from disk batch by batch (image files only)")  # fmt: skip
 
 
 def add_parsers(sub):
@@ -220,6 +250,9 @@ def add_parsers(sub):
     g.add_argument("--cv", type=int, default=3, help="folds (3)")
     g.add_argument("--halving", action="store_true", help="successive halving over faces")
     g.add_argument("--n-jobs", type=int, default=None, help="parallel fits (joblib)")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help='run the fits on a Dask cluster (its scheduler address, or "local")'
+                   )  # fmt: skip
     g.add_argument("--random-state", type=int, default=0)
     g.add_argument("--out", default=None, metavar="FILE.json", help="write all results here")
     _add_estimator_options(g)
