@@ -38,6 +38,8 @@ def dask_client():
         yield client
 
 
+# One cluster for the three searches: keep them on one pytest-xdist worker.
+@pytest.mark.xdist_group("dask_cluster")
 @pytest.mark.parametrize("kind", SEARCHES)
 def test_searches_fit_in_the_workers_of_a_dask_cluster(kind, dask_client, faces, make_clf):
     X, y = faces
