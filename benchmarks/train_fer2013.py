@@ -54,6 +54,13 @@ PRESETS = {
         dropout=0.4, flip=True, shift=0.1, optimizer="adamw", learning_rate=2e-3,
         lr_schedule="cosine", label_smoothing=0.1, batch_size=64, epochs=24,
     ),
+    # Tried for the 70 % target, not shipped: conv-bilstm with random rotations (10 degrees)
+    # and zooms (10 %) for 36 epochs scored lower (65.3 %) than the shipped conv-bilstm.
+    "conv-bilstm-aug": dict(
+        stem="conv", stem_filters=(32, 64, 128), row_hidden=128, col_hidden=128,
+        dropout=0.4, flip=True, shift=0.1, rotation=10, zoom=0.1, optimizer="adamw",
+        learning_rate=2e-3, lr_schedule="cosine", label_smoothing=0.1, batch_size=64, epochs=36,
+    ),
 }  # fmt: skip
 
 
