@@ -233,7 +233,7 @@ def search_scale_table():
         return "Not measured yet: run ``python benchmarks/search_scale.py``.\n"
     r = json.loads(path.read_text())
     base = r["runs"][0]["wall_s"]
-    rows = [["how", "wall time", "vs n_jobs=1", "best_params_"]]
+    rows = [["how", "wall time", "vs n_jobs=1", "best parameters"]]
     for run in r["runs"]:
         rows.append(
             [run["how"], f"{run['wall_s']:.0f} s", f"{run['wall_s'] / base:.2f}x",
