@@ -23,6 +23,13 @@ def grid(rows):
     return "\n".join(out) + "\n"
 
 
+def _measured(r, backend=True):
+    """The footer line: when, on what hardware (and Keras backend) a result was measured."""
+    hw = r["hardware"]
+    text = f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']})"
+    return text + (f", Keras backend {r['backend']}" if backend else "")
+
+
 def training_tables():
     runs = sorted(RESULTS.glob("train_*.json"))
     summary = [["run", "accuracy", "macro-F1", "flip TTA", "parameters", "epochs", "train time"]]
@@ -94,11 +101,7 @@ def compare_table():
             [name, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f}", f"{m['n_params']:,}",
              f"{m['throughput']:,.0f}", f"{m['latency_ms']:.1f}"]
         )  # fmt: skip
-    hw = r["hardware"]
-    return grid(rows) + (
-        f"\nMeasured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']}), "
-        f"Keras backend {r['backend']}.\n"
-    )
+    return grid(rows) + f"\n{_measured(r)}.\n"
 
 
 def video_speed_tables():
@@ -115,13 +118,12 @@ def video_speed_tables():
              f"{lat['predict_proba_tta_ms']:.1f}", f"{e2e['frames_per_second']:.1f}",
              f"{e2e['face_frames']} in {e2e['frames']} frames"]
         )  # fmt: skip
-    hw, v = r["hardware"], r["video"]
+    v = r["video"]
     return grid(rows) + (
         f"\nOne face, median of many calls; the video is {v['size'][0]}x{v['size'][1]} at "
         f"{v['fps']} frames/s, {v['seconds']:.0f} s with one face, processed end to end "
         f"(decode, detect/track, normalise, classify, CSV) by ``bilstm-emotion video``; "
-        f"decoding alone runs at {r['decode_fps']:.0f} frames/s. Measured {r['date'][:10]} "
-        f"on {hw['cpu_count']} CPU cores ({hw['machine']}), Keras backend {r['backend']}, "
+        f"decoding alone runs at {r['decode_fps']:.0f} frames/s. {_measured(r)}, "
         "by ``benchmarks/video_speed.py``.\n"
     )
 
@@ -176,9 +178,7 @@ def speed_tables():
                 "``bilstm`` architecture.\n") if line else "\n"  # fmt: skip
         parts.append(grid(rows) + note)
         _growth_figure(g)
-    hw = r["hardware"]
-    parts.append(f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']}) "
-                 "by ``benchmarks/speed.py``.\n")  # fmt: skip
+    parts.append(f"{_measured(r, backend=False)} by ``benchmarks/speed.py``.\n")
     return "\n".join(parts)
 
 
@@ -198,14 +198,6 @@ def _growth_figure(g):
               title="Prediction throughput", ylim=(0, None))  # fmt: skip
     fig.savefig(OUT / "speed_growth.png", dpi=110)
     plt.close(fig)
-
-
-def _measured(r):
-    hw = r["hardware"]
-    return (
-        f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']}), Keras "
-        f"backend {r['backend']}"
-    )
 
 
 def streaming_memory_table():
