@@ -174,6 +174,12 @@ def test_memory_mapped_arrays_are_streamed(faces, tmp_path, monkeypatch, make_cl
     flat = np.lib.format.open_memmap(tmp_path / "flat.npy", "w+", np.float32, (60, 256))
     flat[:] = X.reshape(60, 256) / 255
     assert make_clf().fit(flat, y).image_shape_ == (16, 16)
+    # a refit on a memory map forgets the column names of an earlier DataFrame fit
+    import pandas as pd
+
+    named = make_clf().fit(pd.DataFrame(flat, columns=[f"p{i}" for i in range(256)]), y)
+    assert hasattr(named, "feature_names_in_")
+    assert not hasattr(named.fit(flat, y), "feature_names_in_")
     flat[5, 7] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity in image 5"):
         make_clf().fit(flat, y)

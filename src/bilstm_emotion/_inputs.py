@@ -45,6 +45,7 @@ class ImageInputMixin:
             )
         if reset:
             self.n_features_in_ = n_features
+            self.__dict__.pop("feature_names_in_", None)  # no column names on disk
             self.image_shape_ = resolve_image_shape(self.image_shape, n_features, image_shape)
         elif n_features != self.n_features_in_ or image_shape not in (None, self.image_shape_):
             raise ValueError(
