@@ -26,9 +26,7 @@ def read_gray(tree, name, size=None):
 
 
 class _Files:
-    """Loose image files by path: the ``tree`` interface of ``open_tree`` without a root."""
-
-    path = Path(".")
+    """Loose image files by path: what :func:`read_gray` needs of an ``open_tree`` tree."""
 
     @staticmethod
     def read(name):
@@ -37,9 +35,6 @@ class _Files:
     @staticmethod
     def display(name):
         return name
-
-    def close(self):
-        pass
 
 
 class ImageFiles:
