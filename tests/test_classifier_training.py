@@ -243,6 +243,7 @@ def test_test_time_flip_averages_the_mirror_image(faces, make_clf):
         {"patch_size": 4},
         {"patch_size": 2, "sweep_layers": 1, "sweep_hidden": 3},
         {"stem": "conv", "stem_filters": (4,)},
+        {"stem": "separable", "stem_filters": (4, 4), "stem_stride": 2},
     ],
 )
 def test_front_ends_fit_and_predict(faces, make_clf, front_end):
@@ -265,7 +266,15 @@ def test_stem_is_grid_searchable(faces, make_clf):
 
     X, y = faces
     search = GridSearchCV(
-        make_clf(epochs=1), {"stem": [None, "conv"], "stem_filters": [(4,)]}, cv=2
+        make_clf(epochs=1),
+        {"stem": [None, "conv", "separable"], "stem_filters": [(4,)], "stem_stride": [1, 2]},
+        cv=2,
     ).fit(X, y)
-    assert [p["stem"] for p in search.cv_results_["params"]] == [None, "conv"]
-    assert search.best_estimator_.stem in (None, "conv")
+    params = search.cv_results_["params"]
+    assert [(p["stem"], p["stem_stride"]) for p in params] == [
+        (None, 1), (None, 2), ("conv", 1), ("conv", 2), ("separable", 1), ("separable", 2)
+    ]  # fmt: skip
+    assert search.best_estimator_.stem in (None, "conv", "separable")
+    # the stride reaches the network: 16x16 faces, stride 2 and one block leave 4 rows
+    strided = search.best_estimator_.set_params(stem="conv", stem_stride=2).fit(X, y)
+    assert strided.model_.get_layer("fold_rows").output.shape[1] == 4

@@ -149,6 +149,27 @@ def test_sweep_has_no_convolution_and_conv_stem_has():
     assert stem.get_layer("fold_rows").output.shape == (None, 6, 8)
 
 
+def test_strided_and_separable_stems():
+    plain = build_row_col_bilstm(
+        (48, 48), 3, row_hidden=2, col_hidden=2, stem="conv", stem_filters=(4, 8, 8)
+    )
+    strided = build_row_col_bilstm(
+        (48, 48), 3, row_hidden=2, col_hidden=2, stem="conv", stem_filters=(4, 8, 8),
+        stem_stride=2,
+    )  # fmt: skip
+    # the first convolution halves 48 to 24 before the three pooling blocks: 3 rows of 3
+    assert strided.get_layer("stem_conv_0_0").output.shape == (None, 24, 24, 4)
+    assert strided.get_layer("fold_rows").output.shape == (None, 3, 8)
+    assert strided.count_params() == plain.count_params()
+    separable = build_row_col_bilstm(
+        (48, 48), 3, row_hidden=2, col_hidden=2, stem="separable", stem_filters=(4, 8, 8)
+    )
+    kinds = [type(layer).__name__ for layer in separable.layers if "Conv" in type(layer).__name__]
+    assert kinds == ["Conv2D"] + ["SeparableConv2D"] * 5
+    assert separable.get_layer("fold_rows").output.shape == (None, 6, 8)
+    assert separable.count_params() < plain.count_params()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -157,6 +178,7 @@ def test_sweep_has_no_convolution_and_conv_stem_has():
         ({"stem": "resnet"}, "stem"),
         ({"stem": "conv", "stem_filters": ()}, "stem_filters"),
         ({"stem": "conv", "stem_filters": (8, 0)}, "stem_filters"),
+        ({"stem": "separable", "stem_stride": 0}, "stem_stride"),
     ],
 )
 def test_front_end_arguments_are_checked(kwargs, match):
@@ -167,7 +189,7 @@ def test_front_end_arguments_are_checked(kwargs, match):
 def test_every_front_end_saves_and_loads_in_safe_mode(tmp_path):
     model = build_row_col_bilstm(
         (12, 12), 3, row_hidden=2, col_hidden=2, patch_size=2, sweep_layers=1, sweep_hidden=2,
-        stem="conv", stem_filters=(2,), flip=True,
+        stem="separable", stem_filters=(2, 2), stem_stride=2, flip=True,
     )  # fmt: skip
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)

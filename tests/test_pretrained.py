@@ -64,7 +64,16 @@ def test_the_architecture_matches_its_kind():
         for name in PRETRAINED
     }
     assert convs["bilstm"] == []  # purely recurrent
-    assert len(convs["conv-bilstm"]) > 0
+    assert [c.strides for c in convs["conv-bilstm"]] == [(1, 1)] * 6
+    # conv-lite: a narrower stem whose first convolution is strided (48 -> 24 before the blocks)
+    assert [c.strides for c in convs["conv-lite"]] == [(2, 2)] + [(1, 1)] * 5
+    assert [c.filters for c in convs["conv-lite"]] == [24, 24, 48, 48, 96, 96]
+    assert load_pretrained("conv-lite").model_.get_layer("fold_rows").output.shape[1:] == (3, 96)
+
+
+def test_the_default_is_the_first():
+    assert PRETRAINED[0] == "conv-lite"
+    assert load_pretrained().get_params() == load_pretrained("conv-lite").get_params()
 
 
 def test_unknown_name_is_named():

@@ -138,19 +138,38 @@ def _augmentation(x, *, flip, shift, rotation, zoom):
     return x
 
 
-def _conv_stem(x, filters, *, l2):
-    """VGG-style blocks: two 3x3 conv + batch norm + ReLU, then 2x2 max pooling."""
+def _conv_stem(x, filters, *, l2, separable=False, stride=1):
+    """VGG-style blocks: two 3x3 conv + batch norm + ReLU, then 2x2 max pooling.
+
+    ``separable`` makes every convolution but the first depthwise-separable;
+    ``stride`` is the stride of the first convolution (2 halves the face
+    before the first block, a quarter of the stem's work).
+    """
     regularizer = keras.regularizers.L2(l2) if l2 else None
     for i, n_filters in enumerate(filters):
         for j in range(2):
-            x = layers.Conv2D(
-                n_filters,
-                3,
-                padding="same",
-                use_bias=False,
-                kernel_regularizer=regularizer,
-                name=f"stem_conv_{i}_{j}",
-            )(x)
+            first = i == 0 and j == 0
+            if separable and not first:
+                conv = layers.SeparableConv2D(
+                    n_filters,
+                    3,
+                    padding="same",
+                    use_bias=False,
+                    depthwise_regularizer=regularizer,
+                    pointwise_regularizer=regularizer,
+                    name=f"stem_conv_{i}_{j}",
+                )
+            else:
+                conv = layers.Conv2D(
+                    n_filters,
+                    3,
+                    strides=stride if first else 1,
+                    padding="same",
+                    use_bias=False,
+                    kernel_regularizer=regularizer,
+                    name=f"stem_conv_{i}_{j}",
+                )
+            x = conv(x)
             x = layers.BatchNormalization(name=f"stem_bn_{i}_{j}")(x)
             x = layers.Activation("relu", name=f"stem_relu_{i}_{j}")(x)
         x = layers.MaxPooling2D(2, padding="same", name=f"stem_pool_{i}")(x)
@@ -174,7 +193,7 @@ def _sweep(x, units, *, l2, name):
     return layers.Permute((2, 1, 3), name=f"{name}_to_rows")(x)
 
 
-STEMS = (None, "conv")
+STEMS = (None, "conv", "separable")
 
 
 def build_row_col_bilstm(
@@ -190,6 +209,7 @@ def build_row_col_bilstm(
     sweep_hidden=32,
     stem=None,
     stem_filters=(32, 64),
+    stem_stride=1,
     dropout=0.25,
     l2=0.0,
     input_mean=0.0,
@@ -211,8 +231,9 @@ def build_row_col_bilstm(
 
     Three optional front ends change what the row level reads:
 
-    * ``stem="conv"``: convolution blocks (``stem_filters``) turn the face into
-      a smaller feature map first;
+    * ``stem="conv"`` or ``"separable"``: convolution blocks
+      (``stem_filters``, ``stem_stride``) turn the face into a smaller feature
+      map first;
     * ``patch_size``: each time step reads a ``patch_size`` x ``patch_size``
       patch instead of one pixel;
     * ``sweep_layers``: ReNet layers, each a Bi-LSTM along every row and then
@@ -235,10 +256,14 @@ def build_row_col_bilstm(
         Number of ReNet layers between the patches and the row level.
     sweep_hidden : int, default=32
         Units per direction of the ReNet Bi-LSTMs.
-    stem : {None, "conv"}, default=None
-        Optional convolutional stem before everything else.
+    stem : {None, "conv", "separable"}, default=None
+        Optional convolutional stem before everything else; ``"separable"``
+        makes all its convolutions but the first depthwise-separable.
     stem_filters : tuple of int, default=(32, 64)
         Filters of each stem block; each block halves height and width.
+    stem_stride : int, default=1
+        Stride of the stem's first convolution; 2 halves height and width
+        once more, before the first block.
     dropout : float, default=0.25
         Dropout rate before the classifier, in ``[0, 1)``.
     l2 : float, default=0.0
@@ -311,6 +336,7 @@ def build_row_col_bilstm(
             )
         for value in stem_filters:
             _check_positive_int("stem_filters", value)
+        _check_positive_int("stem_stride", stem_stride)
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(
             f"Expected `n_classes` to be an integer >= 2. Received: n_classes={n_classes!r}"
@@ -325,8 +351,8 @@ def build_row_col_bilstm(
     if len(image_shape) == 2:
         x = layers.Reshape((*image_shape, 1), name="add_channel")(x)
     x = _augmentation(x, flip=flip, shift=shift, rotation=rotation, zoom=zoom)
-    if stem == "conv":
-        x = _conv_stem(x, stem_filters, l2=l2)
+    if stem is not None:
+        x = _conv_stem(x, stem_filters, l2=l2, separable=stem == "separable", stride=stem_stride)
     if patch_size > 1:
         x = Patchify(patch_size, name="patchify")(x)
     for i in range(sweep_layers):
