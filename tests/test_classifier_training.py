@@ -1,8 +1,11 @@
 """Training options of BiLSTMFaceEmotionClassifier and its answers to bad input."""
 
+import pickle
+
 import keras
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 
@@ -235,6 +238,45 @@ def test_test_time_flip_averages_the_mirror_image(faces, make_clf):
     np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-6)
     # A face and its mirror image get the same probabilities.
     np.testing.assert_allclose(clf.predict_proba(X[:, :, ::-1]), clf.predict_proba(X), atol=1e-6)
+
+
+def test_test_time_views_shift_by_whole_pixels_and_repeat_the_edge():
+    from bilstm_emotion._predicting import n_views, test_time_views
+
+    faces = np.arange(2 * 5 * 6, dtype=np.float32).reshape(2, 5, 6)
+    views = test_time_views(faces, flip=True, shift=2)
+    assert len(views) == n_views(flip=True, shift=2) == 10
+    assert all(v.shape == faces.shape for v in views)
+    original, up, down, left, right = views[:5]
+    np.testing.assert_array_equal(original, faces)
+    # row r of "up" is row r-2 of the face; the top two rows repeat row 0
+    np.testing.assert_array_equal(up[:, 2:], faces[:, :-2])
+    np.testing.assert_array_equal(up[:, :2], faces[:, :1].repeat(2, axis=1))
+    np.testing.assert_array_equal(down[:, :-2], faces[:, 2:])
+    np.testing.assert_array_equal(down[:, -2:], faces[:, -1:].repeat(2, axis=1))
+    np.testing.assert_array_equal(left[:, :, 2:], faces[:, :, :-2])
+    np.testing.assert_array_equal(right[:, :, :-2], faces[:, :, 2:])
+    for view, mirror in zip(views[:5], views[5:], strict=True):
+        np.testing.assert_array_equal(mirror, view[:, :, ::-1])
+    assert len(test_time_views(faces, flip=False, shift=0)) == n_views(flip=False, shift=0) == 1
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_test_time_shift_averages_the_shifted_faces(faces, fitted, flip):
+    from bilstm_emotion._predicting import test_time_views
+
+    X, y = faces
+    images = X.astype("float32") / 255
+    views = test_time_views(images, flip=flip, shift=1)
+    summed = sum(np.asarray(fitted.model_.predict(v, verbose=0), dtype=np.float64) for v in views)
+    clf = pickle.loads(pickle.dumps(fitted)).set_params(test_time_flip=flip, test_time_shift=1)
+    expected = summed / summed.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-6)
+    assert not np.allclose(expected, fitted.predict_proba(X), atol=1e-4)  # the views matter
+    # batches of odd sizes (padding) give the same numbers
+    np.testing.assert_allclose(clf.set_params(batch_size=7).predict_proba(X), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="test_time_shift"):
+        clone(fitted).set_params(test_time_shift=-1).fit(X, y)
 
 
 @pytest.mark.parametrize(

@@ -236,6 +236,57 @@ def test_predict_no_detect_with_a_saved_estimator(tmp_path, faces, fitted, capsy
     assert [r["label"] for r in rows] == list(fitted.predict(X[:3]))
 
 
+def test_predict_with_a_saved_ensemble_of_shipped_models(tmp_path, rng, capsys):
+    """The user guide's soft vote over frozen shipped models, saved and used by the CLI."""
+    import joblib
+    from PIL import Image
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.frozen import FrozenEstimator
+
+    from bilstm_emotion import load_pretrained
+
+    members = [(name, FrozenEstimator(load_pretrained(name))) for name in ("conv-lite", "bilstm")]
+    X = rng.integers(0, 256, size=(7, 48, 48), dtype=np.uint8)
+    vote = VotingClassifier(members, voting="soft").fit(X, sorted(CLASSES))
+    joblib.dump(vote, tmp_path / "vote.joblib")
+    for i in range(3):
+        Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
+    code = main(["predict", str(tmp_path / "*.png"), "--no-detect", "--estimator",
+                 str(tmp_path / "vote.joblib"), "--csv", str(tmp_path / "o.csv")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    rows = _csv(tmp_path / "o.csv")
+    proba = vote.predict_proba(X[:3])
+    assert [r["label"] for r in rows] == list(vote.predict(X[:3]))
+    np.testing.assert_allclose([[float(r[c]) for c in sorted(CLASSES)] for r in rows], proba,
+                               atol=1e-3)  # fmt: skip
+    # test-time shifts are a parameter of our estimator, not of the vote: said so
+    assert main(["predict", str(tmp_path / "0.png"), "--no-detect", "--test-time-shift", "2",
+                 "--estimator", str(tmp_path / "vote.joblib")]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--test-time-shift" in err and "VotingClassifier" in err and "vote.joblib" in err
+
+
+def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
+    from PIL import Image
+
+    from bilstm_emotion import load_pretrained
+
+    X = rng.integers(0, 256, size=(3, 48, 48), dtype=np.uint8)
+    for i in range(3):
+        Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
+    args = ["predict", str(tmp_path / "*.png"), "--no-detect", "--model", "conv-lite"]
+    code = main([*args, "--test-time-shift", "2", "--csv", str(tmp_path / "o.csv")])
+    assert code == 0, capsys.readouterr().err
+    rows = _csv(tmp_path / "o.csv")
+    shifted = load_pretrained("conv-lite").set_params(test_time_shift=2).predict_proba(X)
+    plain = load_pretrained("conv-lite").predict_proba(X)
+    got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
+    np.testing.assert_allclose(got, shifted, atol=1e-3)
+    assert np.abs(shifted - plain).max() > 0.01  # the option changed the numbers
+    assert main([*args, "--test-time-shift", "-1"]) == 1
+    assert "Expected --test-time-shift >= 0. Received: -1" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ summary
 def test_summary_per_folder_with_csv_and_plot(photo_folder, tmp_path, capsys):
     code = main(["summary", str(photo_folder), "--csv", str(tmp_path / "s.csv"),

@@ -14,7 +14,7 @@ from bilstm_emotion import (
     load_pretrained,
     pretrained_info,
 )
-from bilstm_emotion._pretrained import _weights_dir
+from bilstm_emotion._pretrained import _weights_dir, export_pretrained, load_exported
 from bilstm_emotion.datasets import load_fer2013
 
 
@@ -106,3 +106,38 @@ def test_recorded_accuracy_holds_on_the_real_test_split(shipped, fer_zip, tmp_pa
     accuracy = np.mean(clf.predict(X) == np.asarray(EMOTIONS)[y])
     assert len(X) == 3589
     assert accuracy == pytest.approx(pretrained_info(name)["accuracy"], abs=0.003)
+
+
+def test_shipped_models_ensemble_with_sklearn_voting():
+    """The user guide's recipe: soft voting over the frozen shipped models."""
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.frozen import FrozenEstimator
+
+    members = [load_pretrained(name) for name in PRETRAINED]
+    faces = np.random.default_rng(0).integers(0, 256, size=(14, 48, 48), dtype=np.uint8)
+    before = [clf.predict_proba(faces) for clf in members]
+    vote = VotingClassifier(
+        [(name, FrozenEstimator(clf)) for name, clf in zip(PRETRAINED, members, strict=True)],
+        voting="soft",
+    ).fit(faces, np.repeat(members[0].classes_, 2))  # learns only the class names
+
+    # nothing was retrained: the members are the shipped networks, unchanged
+    assert [est.estimator for est in vote.estimators_] == members
+    for clf, proba in zip(members, before, strict=True):
+        np.testing.assert_array_equal(clf.predict_proba(faces), proba)
+    mean = np.mean(before, axis=0)
+    np.testing.assert_allclose(vote.predict_proba(faces), mean, atol=1e-6)
+    assert vote.predict(faces).tolist() == members[0].classes_[mean.argmax(axis=1)].tolist()
+
+
+def test_export_then_load_gives_the_same_classifier(fitted, faces, tmp_path):
+    """How benchmarks write models and read back ones that are not shipped."""
+    X, _ = faces
+    export_pretrained(fitted, tmp_path, "tiny", accuracy=0.5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.keras"]
+    clf = load_exported(tmp_path, "tiny")
+    assert clf.get_params() == {**fitted.get_params(), "warm_start": False}
+    assert clf.classes_.tolist() == fitted.classes_.tolist()
+    assert clf.image_shape_ == fitted.image_shape_
+    np.testing.assert_allclose(clf.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
+    assert json.loads((tmp_path / "tiny.json").read_text())["accuracy"] == 0.5

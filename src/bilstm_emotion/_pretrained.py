@@ -88,9 +88,15 @@ def load_pretrained(name="conv-lite"):
     >>> clf.image_shape_
     (48, 48)
     """
-    info = pretrained_info(name)
+    pretrained_info(name)  # checks the name
+    return load_exported(_weights_dir(), name)
+
+
+def load_exported(directory, name):
+    """Load a classifier written by :func:`export_pretrained` (``directory``: a path)."""
+    info = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
     clf = BiLSTMFaceEmotionClassifier(**pretrained_params(info))
-    with resources.as_file(_weights_dir() / f"{name}.keras") as path:
+    with resources.as_file(directory / f"{name}.keras") as path:
         clf.model_ = keras.saving.load_model(path, compile=False, safe_mode=True)
     clf.classes_ = np.asarray(info["classes"])
     clf.image_shape_ = tuple(info["image_shape"])

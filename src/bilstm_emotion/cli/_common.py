@@ -30,6 +30,14 @@ def add_model_options(parser):
         metavar="FILE",
         help="a fitted estimator saved with joblib (e.g. by `bilstm-emotion train`) instead",
     )
+    group.add_argument(
+        "--test-time-shift",
+        type=int,
+        default=None,
+        metavar="PIXELS",
+        help="also average each face moved by PIXELS up, down, left and right: "
+        "5x the time, more accurate (e.g. 2; default: the model's own setting)",
+    )
 
 
 def add_output_options(parser):
@@ -40,6 +48,21 @@ def add_output_options(parser):
 
 
 def load_model(args):
+    model = _load_model(args)
+    shift = getattr(args, "test_time_shift", None)
+    if shift is not None:
+        if shift < 0:
+            raise ValueError(f"Expected --test-time-shift >= 0. Received: {shift}")
+        if "test_time_shift" not in getattr(model, "get_params", dict)():
+            raise ValueError(
+                f"Expected a BiLSTMFaceEmotionClassifier for --test-time-shift. "
+                f"Received: {type(model).__name__} from {args.estimator}"
+            )
+        model.set_params(test_time_shift=shift)
+    return model
+
+
+def _load_model(args):
     if args.estimator:
         import joblib
 

@@ -1,0 +1,121 @@
+"""Soft-voting ensembles of trained models on FER2013 PublicTest: accuracy and speed.
+
+Scores every combination of the shipped models (plus any exported with
+``train_fer2013.py --export DIR``, given as ``--extra DIR/NAME``) by averaging
+their probabilities, the way ``VotingClassifier(voting="soft")`` over
+``FrozenEstimator``\\ s does, each model with its mirror images and then also
+with ``test_time_shift`` (``--shift``, 2 pixels); measures the throughput of
+the default model with and without shifts and of the shipped models' vote,
+in the same run::
+
+    python benchmarks/ensemble.py ../shared/data/fer2013-dev.zip \\
+        --extra /tmp/extra/conv-wide --out benchmarks/results/ensemble.json
+"""
+
+import argparse
+import itertools
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from _common import fer2013_train_test, write_report  # benchmarks/ is on sys.path
+from sklearn.ensemble import VotingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import f1_score, recall_score
+
+from bilstm_emotion import PRETRAINED, load_pretrained
+from bilstm_emotion._pretrained import load_exported
+
+
+def _throughput(clf, X, repeats):
+    """Median faces per second of ``clf.predict_proba(X)`` over ``repeats`` calls."""
+    clf.predict_proba(X[:256])  # warm up: trace and compile
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        clf.predict_proba(X)
+        times.append(time.perf_counter() - start)
+    return len(X) / float(np.median(times))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="FER2013 CSV, folder or zip")
+    parser.add_argument("--extra", action="append", default=[], metavar="DIR/NAME",
+                        help="a model written by train_fer2013.py --export DIR")  # fmt: skip
+    parser.add_argument("--shift", type=int, default=2, help="test_time_shift to score (2)")
+    parser.add_argument("--speed-faces", type=int, default=2048)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", default="benchmarks/results/ensemble.json")
+    args = parser.parse_args(argv)
+
+    _, _, X, y = fer2013_train_test(args.path)
+    models = {name: load_pretrained(name) for name in PRETRAINED}
+    for extra in args.extra:
+        models[Path(extra).name] = load_exported(Path(extra).parent, Path(extra).name)
+    classes = models[PRETRAINED[0]].classes_
+    proba = {0: {}, args.shift: {}}
+    for name, clf in models.items():
+        assert clf.classes_.tolist() == classes.tolist(), name
+        for shift in proba:  # each model with its own test_time_flip (True for all)
+            proba[shift][name] = clf.set_params(test_time_shift=shift).predict_proba(X)
+        clf.set_params(test_time_shift=0)
+
+    def score(members, shift):
+        y_pred = classes[np.mean([proba[shift][m] for m in members], axis=0).argmax(axis=1)]
+        return {
+            "accuracy": float(np.mean(y_pred == y)),
+            "macro_f1": float(f1_score(y, y_pred, average="macro")),
+            "recall": dict(
+                zip(classes.tolist(), recall_score(y, y_pred, average=None).tolist(), strict=True)
+            ),
+        }
+
+    combos = [
+        {"members": list(members), "shipped": all(m in PRETRAINED for m in members),
+         **score(members, 0), "shifted": score(members, args.shift)}
+        for k in range(1, len(models) + 1)
+        for members in itertools.combinations(models, k)
+    ]  # fmt: skip
+    combos.sort(key=lambda c: -c["accuracy"])
+    for c in combos:
+        print(f"{c['accuracy']:.4f} {c['macro_f1']:.4f}  shifted {c['shifted']['accuracy']:.4f} "
+              f"{c['shifted']['macro_f1']:.4f}  {' + '.join(c['members'])}")  # fmt: skip
+
+    # Speed: the default model alone vs the vote of all shipped models, interleaved rounds.
+    vote = VotingClassifier(
+        [(name, FrozenEstimator(models[name])) for name in PRETRAINED], voting="soft"
+    ).fit(X[:70], np.repeat(classes, 10))  # fit learns only the class names
+    X_speed = np.resize(X, (args.speed_faces, *X.shape[1:]))
+    default = models[PRETRAINED[0]]
+    shifted = load_pretrained(PRETRAINED[0]).set_params(test_time_shift=args.shift)
+    candidates = {
+        PRETRAINED[0]: default,
+        f"{PRETRAINED[0]}, test_time_shift={args.shift}": shifted,
+        "vote of the shipped models": vote,
+    }
+    rounds = {name: [] for name in candidates}
+    for _ in range(3):
+        for name, clf in candidates.items():
+            rounds[name].append(_throughput(clf, X_speed, args.repeats))
+    speed = {name: float(np.median(r)) for name, r in rounds.items()}
+    print({name: round(s) for name, s in speed.items()})
+
+    write_report(
+        {
+            "benchmark": "ensemble",
+            "backend": keras.backend.backend(),
+            "n_test": len(X),
+            "models": {name: dict(models[name].get_params()) for name in models},
+            "test_time_shift": args.shift,
+            "combinations": combos,
+            "throughput_faces_per_s": speed,
+            "speed_faces": args.speed_faces,
+        },
+        args.out,
+    )
+
+
+if __name__ == "__main__":
+    main()
