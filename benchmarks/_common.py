@@ -27,6 +27,20 @@ def write_report(report, path):
     print(f"wrote {path}")
 
 
+def median_seconds(call, repeat, warmup=2):
+    """Median wall time of ``call()`` over ``repeat`` calls, after ``warmup`` untimed ones."""
+    import numpy as np
+
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
 def fer2013_train_test(path):
     """FER2013 ``train/`` and PublicTest faces with emotion names as labels.
 

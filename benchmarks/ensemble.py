@@ -14,12 +14,11 @@ in the same run::
 
 import argparse
 import itertools
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
-from _common import fer2013_train_test, write_report  # benchmarks/ is on sys.path
+from _common import fer2013_train_test, median_seconds, write_report  # benchmarks/ is on sys.path
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score, recall_score
@@ -30,13 +29,7 @@ from bilstm_emotion._pretrained import load_exported
 
 def _throughput(clf, X, repeats):
     """Median faces per second of ``clf.predict_proba(X)`` over ``repeats`` calls."""
-    clf.predict_proba(X[:256])  # warm up: trace and compile
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        clf.predict_proba(X)
-        times.append(time.perf_counter() - start)
-    return len(X) / float(np.median(times))
+    return len(X) / median_seconds(lambda: clf.predict_proba(X), repeats, warmup=1)
 
 
 def main(argv=None):

@@ -20,18 +20,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import write_report
+from _common import median_seconds, write_report
 
 
 def _median_ms(call, repeat):
-    call()
-    call()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
+    return 1000 * median_seconds(call, repeat)
 
 
 def latency(name, repeat):

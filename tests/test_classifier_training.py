@@ -247,15 +247,15 @@ def test_test_time_views_shift_by_whole_pixels_and_repeat_the_edge():
     views = test_time_views(faces, flip=True, shift=2)
     assert len(views) == n_views(flip=True, shift=2) == 10
     assert all(v.shape == faces.shape for v in views)
-    original, up, down, left, right = views[:5]
+    original, down, up, right, left = views[:5]  # named by where the face moves
     np.testing.assert_array_equal(original, faces)
-    # row r of "up" is row r-2 of the face; the top two rows repeat row 0
-    np.testing.assert_array_equal(up[:, 2:], faces[:, :-2])
-    np.testing.assert_array_equal(up[:, :2], faces[:, :1].repeat(2, axis=1))
-    np.testing.assert_array_equal(down[:, :-2], faces[:, 2:])
-    np.testing.assert_array_equal(down[:, -2:], faces[:, -1:].repeat(2, axis=1))
-    np.testing.assert_array_equal(left[:, :, 2:], faces[:, :, :-2])
-    np.testing.assert_array_equal(right[:, :, :-2], faces[:, :, 2:])
+    # row r of "down" is row r-2 of the face; the top two rows repeat row 0
+    np.testing.assert_array_equal(down[:, 2:], faces[:, :-2])
+    np.testing.assert_array_equal(down[:, :2], faces[:, :1].repeat(2, axis=1))
+    np.testing.assert_array_equal(up[:, :-2], faces[:, 2:])
+    np.testing.assert_array_equal(up[:, -2:], faces[:, -1:].repeat(2, axis=1))
+    np.testing.assert_array_equal(right[:, :, 2:], faces[:, :, :-2])
+    np.testing.assert_array_equal(left[:, :, :-2], faces[:, :, 2:])
     for view, mirror in zip(views[:5], views[5:], strict=True):
         np.testing.assert_array_equal(mirror, view[:, :, ::-1])
     assert len(test_time_views(faces, flip=False, shift=0)) == n_views(flip=False, shift=0) == 1

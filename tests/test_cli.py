@@ -221,25 +221,30 @@ def test_predict_errors(tmp_path, capsys):
     assert "m.joblib" in capsys.readouterr().err
 
 
+def _predict_three_faces(tmp_path, X, capsys, *options):
+    """Save X[:3] as 0.png..2.png, run ``predict --no-detect`` on them, return the CSV rows."""
+    from PIL import Image
+
+    for i in range(3):
+        Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
+    code = main(["predict", str(tmp_path / "*.png"), "--no-detect", *options,
+                 "--csv", str(tmp_path / "o.csv")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    return _csv(tmp_path / "o.csv")
+
+
 def test_predict_no_detect_with_a_saved_estimator(tmp_path, faces, fitted, capsys):
     import joblib
-    from PIL import Image
 
     X, _ = faces
     joblib.dump(fitted, tmp_path / "m.joblib")
-    for i in range(3):
-        Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
-    code = main(["predict", str(tmp_path / "*.png"), "--no-detect", "--estimator",
-                 str(tmp_path / "m.joblib"), "--csv", str(tmp_path / "o.csv")])  # fmt: skip
-    assert code == 0, capsys.readouterr().err
-    rows = _csv(tmp_path / "o.csv")
+    rows = _predict_three_faces(tmp_path, X, capsys, "--estimator", str(tmp_path / "m.joblib"))
     assert [r["label"] for r in rows] == list(fitted.predict(X[:3]))
 
 
 def test_predict_with_a_saved_ensemble_of_shipped_models(tmp_path, rng, capsys):
     """The user guide's soft vote over frozen shipped models, saved and used by the CLI."""
     import joblib
-    from PIL import Image
     from sklearn.ensemble import VotingClassifier
     from sklearn.frozen import FrozenEstimator
 
@@ -249,12 +254,7 @@ def test_predict_with_a_saved_ensemble_of_shipped_models(tmp_path, rng, capsys):
     X = rng.integers(0, 256, size=(7, 48, 48), dtype=np.uint8)
     vote = VotingClassifier(members, voting="soft").fit(X, sorted(CLASSES))
     joblib.dump(vote, tmp_path / "vote.joblib")
-    for i in range(3):
-        Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
-    code = main(["predict", str(tmp_path / "*.png"), "--no-detect", "--estimator",
-                 str(tmp_path / "vote.joblib"), "--csv", str(tmp_path / "o.csv")])  # fmt: skip
-    assert code == 0, capsys.readouterr().err
-    rows = _csv(tmp_path / "o.csv")
+    rows = _predict_three_faces(tmp_path, X, capsys, "--estimator", str(tmp_path / "vote.joblib"))
     proba = vote.predict_proba(X[:3])
     assert [r["label"] for r in rows] == list(vote.predict(X[:3]))
     np.testing.assert_allclose([[float(r[c]) for c in sorted(CLASSES)] for r in rows], proba,
@@ -267,22 +267,17 @@ def test_predict_with_a_saved_ensemble_of_shipped_models(tmp_path, rng, capsys):
 
 
 def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
-    from PIL import Image
-
     from bilstm_emotion import load_pretrained
 
     X = rng.integers(0, 256, size=(3, 48, 48), dtype=np.uint8)
-    for i in range(3):
-        Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
-    args = ["predict", str(tmp_path / "*.png"), "--no-detect", "--model", "conv-lite"]
-    code = main([*args, "--test-time-shift", "2", "--csv", str(tmp_path / "o.csv")])
-    assert code == 0, capsys.readouterr().err
-    rows = _csv(tmp_path / "o.csv")
+    rows = _predict_three_faces(tmp_path, X, capsys, "--model", "conv-lite",
+                                "--test-time-shift", "2")  # fmt: skip
     shifted = load_pretrained("conv-lite").set_params(test_time_shift=2).predict_proba(X)
     plain = load_pretrained("conv-lite").predict_proba(X)
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
     np.testing.assert_allclose(got, shifted, atol=1e-3)
     assert np.abs(shifted - plain).max() > 0.01  # the option changed the numbers
+    args = ["predict", str(tmp_path / "*.png"), "--no-detect", "--model", "conv-lite"]
     assert main([*args, "--test-time-shift", "-1"]) == 1
     assert "Expected --test-time-shift >= 0. Received: -1" in capsys.readouterr().err
 

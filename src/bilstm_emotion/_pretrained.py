@@ -25,6 +25,11 @@ def _weights_dir():
     return resources.files("bilstm_emotion") / "weights"
 
 
+def _check_name(name):
+    if name not in PRETRAINED:
+        raise ValueError(f"Expected `name` to be one of {PRETRAINED}. Received: name={name!r}")
+
+
 def pretrained_info(name="conv-lite"):
     """The metadata stored with a shipped model: parameters, scores, training.
 
@@ -40,8 +45,7 @@ def pretrained_info(name="conv-lite"):
         macro-F1 on FER2013 PublicTest), ``training`` (command, time,
         hardware) and ``reference`` (probabilities of the test faces).
     """
-    if name not in PRETRAINED:
-        raise ValueError(f"Expected `name` to be one of {PRETRAINED}. Received: name={name!r}")
+    _check_name(name)
     return json.loads((_weights_dir() / f"{name}.json").read_text(encoding="utf-8"))
 
 
@@ -88,7 +92,7 @@ def load_pretrained(name="conv-lite"):
     >>> clf.image_shape_
     (48, 48)
     """
-    pretrained_info(name)  # checks the name
+    _check_name(name)
     return load_exported(_weights_dir(), name)
 
 
