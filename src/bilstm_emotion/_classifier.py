@@ -5,20 +5,15 @@ from numbers import Integral, Real
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-)
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._inputs import ImageInputMixin
 from ._network import build_row_col_bilstm
 from ._predicting import predict_in_batches
 from ._streaming import FaceBatches, chunks, is_lazy, mean_variance, read_images
+from ._training import make_optimizer, sample_weights, split_validation
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
 
@@ -394,7 +389,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
                 f"unknown labels {unknown.tolist()} in y"
             )
         y_idx = np.searchsorted(classes, y)
-        weights = self._sample_weights(X, y_idx, sample_weight, classes)
+        weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
 
         rng = check_random_state(self.random_state)
         keras.utils.set_random_seed(int(rng.randint(np.iinfo(np.int32).max)))
@@ -418,19 +413,23 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         validation_data, callbacks = None, []
         use_validation = self.early_stopping and self.validation_fraction > 0 and epochs > 1
         train_idx = np.arange(X.shape[0])
+        split = {"validation_fraction": self.validation_fraction, "rng": rng}
         if use_validation and lazy:
-            train_idx, val_idx, *_ = self._split_validation(train_idx, Y, y_idx, weights, rng)
+            train_idx, val_idx, *_ = split_validation(train_idx, Y, y_idx, weights, **split)
             validation_data = FaceBatches(
                 X, self.image_shape_, val_idx, Y, np.ones_like(weights),
                 batch_size=self.batch_size,
             )  # fmt: skip
         elif use_validation:
-            X, X_val, Y, Y_val, weights, _ = self._split_validation(X, Y, y_idx, weights, rng)
+            X, X_val, Y, Y_val, weights, _ = split_validation(X, Y, y_idx, weights, **split)
             validation_data = (X_val, Y_val)
         if compile_:
             steps = self.epochs * -(-len(train_idx if lazy else X) // self.batch_size)
+            optimizer = make_optimizer(
+                self.optimizer, self.learning_rate, schedule=self.lr_schedule, decay_steps=steps
+            )
             self.model_.compile(
-                optimizer=self._make_optimizer(steps),
+                optimizer=optimizer,
                 loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
                 metrics=["accuracy"],
             )
@@ -463,53 +462,6 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         self.n_iter_ = len(history.history.get("loss", []))
         self._architecture = {p: getattr(self, p) for p in _ARCHITECTURE_PARAMS}
         return self
-
-    def _sample_weights(self, X, y_idx, sample_weight, classes):
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=classes[y_idx])
-            weights = weights * cw[y_idx]
-        present = np.unique(y_idx[weights > 0])
-        if present.size < 2:
-            raise ValueError(
-                "Expected at least 2 classes with positive sample weight. Received: "
-                f"{present.size} class with positive weight"
-            )
-        return weights.astype(np.float32)
-
-    def _split_validation(self, X, Y, y_idx, weights, rng):
-        n = X.shape[0]
-        n_val = max(1, round(self.validation_fraction * n))
-        if n - n_val < 1:
-            raise ValueError(
-                f"Expected enough samples to hold out validation_fraction="
-                f"{self.validation_fraction} for early stopping. Received: {n} samples"
-            )
-        counts = np.bincount(y_idx)
-        counts = counts[counts > 0]
-        stratify = (
-            y_idx
-            if counts.min() >= 2 and n_val >= counts.size and n - n_val >= counts.size
-            else None
-        )
-        return train_test_split(
-            X, Y, weights, test_size=n_val, stratify=stratify, random_state=rng
-        )
-
-    def _make_optimizer(self, decay_steps):
-        optimizers = {
-            "adam": keras.optimizers.Adam,
-            "adamw": keras.optimizers.AdamW,
-            "nadam": keras.optimizers.Nadam,
-            "rmsprop": keras.optimizers.RMSprop,
-            "sgd": keras.optimizers.SGD,
-        }
-        learning_rate = self.learning_rate
-        if self.lr_schedule == "cosine":
-            learning_rate = keras.optimizers.schedules.CosineDecay(
-                self.learning_rate, decay_steps=max(1, decay_steps)
-            )
-        return optimizers[self.optimizer](learning_rate=learning_rate)
 
     def _check_same_architecture(self):
         for param, old in self._architecture.items():

@@ -1,0 +1,63 @@
+"""Pieces of a training run that need no estimator: weights, validation split, optimizer."""
+
+import keras
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import _check_sample_weight
+
+OPTIMIZERS = {
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "nadam": keras.optimizers.Nadam,
+    "rmsprop": keras.optimizers.RMSprop,
+    "sgd": keras.optimizers.SGD,
+}
+
+
+def sample_weights(X, y_idx, sample_weight, classes, class_weight):
+    """Per-image loss weights: ``sample_weight`` times ``class_weight``, as float32.
+
+    ``y_idx`` are the labels as indices into ``classes``. At least two classes
+    must keep a positive weight.
+    """
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    if class_weight is not None:
+        cw = compute_class_weight(class_weight, classes=classes, y=classes[y_idx])
+        weights = weights * cw[y_idx]
+    present = np.unique(y_idx[weights > 0])
+    if present.size < 2:
+        raise ValueError(
+            "Expected at least 2 classes with positive sample weight. Received: "
+            f"{present.size} class with positive weight"
+        )
+    return weights.astype(np.float32)
+
+
+def split_validation(X, Y, y_idx, weights, *, validation_fraction, rng):
+    """Hold out ``validation_fraction`` of the images, stratified when every class allows.
+
+    Returns ``X_train, X_val, Y_train, Y_val, weights_train, weights_val``.
+    """
+    n = X.shape[0]
+    n_val = max(1, round(validation_fraction * n))
+    if n - n_val < 1:
+        raise ValueError(
+            f"Expected enough samples to hold out validation_fraction="
+            f"{validation_fraction} for early stopping. Received: {n} samples"
+        )
+    counts = np.bincount(y_idx)
+    counts = counts[counts > 0]
+    stratify = (
+        y_idx if counts.min() >= 2 and n_val >= counts.size and n - n_val >= counts.size else None
+    )
+    return train_test_split(X, Y, weights, test_size=n_val, stratify=stratify, random_state=rng)
+
+
+def make_optimizer(name, learning_rate, *, schedule=None, decay_steps=1):
+    """A fresh Keras optimizer; ``schedule="cosine"`` decays to 0 over ``decay_steps``."""
+    if schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=max(1, decay_steps)
+        )
+    return OPTIMIZERS[name](learning_rate=learning_rate)

@@ -1,0 +1,57 @@
+"""The estimator-free pieces of a training run (bilstm_emotion._training)."""
+
+import keras
+import numpy as np
+import pytest
+
+from bilstm_emotion._training import OPTIMIZERS, make_optimizer, sample_weights, split_validation
+
+
+def test_sample_weights_multiply_class_weights():
+    classes = np.array(["happy", "sad"])
+    y_idx = np.array([0, 0, 0, 1])
+    weights = sample_weights(np.zeros((4, 2)), y_idx, [1.0, 2.0, 1.0, 1.0], classes, "balanced")
+    # balanced: happy 4 / (2 * 3), sad 4 / (2 * 1)
+    np.testing.assert_allclose(weights, [2 / 3, 4 / 3, 2 / 3, 2.0], rtol=1e-6)
+    assert weights.dtype == np.float32
+
+
+def test_sample_weights_need_two_weighted_classes():
+    with pytest.raises(ValueError, match=r"at least 2 classes with positive sample weight"):
+        sample_weights(
+            np.zeros((3, 2)), np.array([0, 0, 1]), [1.0, 1.0, 0.0], np.array([0, 1]), None
+        )
+
+
+def test_split_validation_is_stratified_and_keeps_every_row():
+    y_idx = np.repeat([0, 1], [80, 20])
+    X = np.arange(100)
+    Y = np.eye(2)[y_idx]
+    rng = np.random.RandomState(0)
+    X_tr, X_val, Y_tr, Y_val, w_tr, w_val = split_validation(
+        X, Y, y_idx, X * 0.5, validation_fraction=0.1, rng=rng
+    )
+    assert len(X_val) == 10 and Y_val[:, 1].sum() == 2  # the 80/20 proportion kept
+    assert sorted(np.concatenate([X_tr, X_val]).tolist()) == list(range(100))
+    np.testing.assert_array_equal(Y_tr, np.eye(2)[y_idx[X_tr]])  # rows stay aligned
+    np.testing.assert_array_equal(w_tr, X_tr * 0.5)
+    np.testing.assert_array_equal(w_val, X_val * 0.5)
+
+
+def test_split_validation_without_stratification_for_singleton_classes():
+    y_idx = np.array([0, 0, 0, 1])
+    X_tr, X_val, *_ = split_validation(
+        np.arange(4), np.eye(2)[y_idx], y_idx, np.ones(4), validation_fraction=0.25, rng=0
+    )
+    assert len(X_tr) == 3 and len(X_val) == 1
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_make_optimizer_with_cosine_decay(name):
+    plain = make_optimizer(name, 0.01)
+    assert isinstance(plain, OPTIMIZERS[name])
+    assert float(keras.ops.convert_to_numpy(plain.learning_rate)) == pytest.approx(0.01)
+    schedule = make_optimizer(name, 0.01, schedule="cosine", decay_steps=10)._learning_rate
+    assert float(schedule(0)) == pytest.approx(0.01)
+    assert float(schedule(5)) == pytest.approx(0.005)
+    assert float(schedule(10)) == pytest.approx(0.0)
