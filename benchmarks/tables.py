@@ -162,8 +162,9 @@ def speed_tables():
         if "fer_network_faces_per_s" in t:
             rows.append(["fer mini-Xception network, ``predict_on_batch``",
                          f"{t['fer_network_faces_per_s']:,.0f}"])  # fmt: skip
+        when = f", measured {t['date'][:10]}" if "date" in t else ""
         parts.append(grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
-                     f"{t['n_images']:,} faces.\n")  # fmt: skip
+                     f"{t['n_images']:,} faces{when}.\n")  # fmt: skip
     if "training" in r:
         rows = [["backend", "default", "jit_compile=True", "jit_compile=False",
                  "steps_per_execution=8", "batch 128"]]  # fmt: skip

@@ -5,7 +5,7 @@ Emotions in a photo with the pretrained models
 :func:`~bilstm_emotion.load_pretrained` returns a classifier trained on the
 28,709 FER2013 training faces; it ships inside the package, so this runs
 offline. Here it reads scikit-image's astronaut photo: find the faces, crop
-and normalise them as FER2013 shows faces, and compare what the three shipped
+and normalise them as FER2013 shows faces, and compare what the four shipped
 models see.
 """
 
@@ -41,11 +41,12 @@ fig.tight_layout()
 # %%
 # What each model sees
 # --------------------
-# ``"conv-lite"`` (the default) and ``"conv-bilstm"`` have a convolutional
-# stem before their Bi-LSTMs (``conv-lite``'s is narrower and its first convolution strided);
+# ``"conv-lite"`` (the default), ``"conv-xl"`` and ``"conv-bilstm"`` have a
+# convolutional stem before their Bi-LSTMs (``conv-lite``'s is narrow and its first
+# convolution strided; ``conv-xl`` is the same layout at VGG width, the most accurate);
 # ``"bilstm"`` is purely recurrent. Their FER2013 PublicTest accuracy is
 # stored with them.
-fig, axes = plt.subplots(1, len(PRETRAINED), figsize=(12, 3), sharey=True)
+fig, axes = plt.subplots(1, len(PRETRAINED), figsize=(14, 3), sharey=True)
 for ax, name in zip(axes, PRETRAINED, strict=True):
     clf = load_pretrained(name)
     proba = clf.predict_proba(face)[0]

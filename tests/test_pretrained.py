@@ -69,6 +69,9 @@ def test_the_architecture_matches_its_kind():
     assert [c.strides for c in convs["conv-lite"]] == [(2, 2)] + [(1, 1)] * 5
     assert [c.filters for c in convs["conv-lite"]] == [24, 24, 48, 48, 96, 96]
     assert load_pretrained("conv-lite").model_.get_layer("fold_rows").output.shape[1:] == (3, 96)
+    # conv-xl: the same strided layout, VGG-wide (64-128-256)
+    assert [c.strides for c in convs["conv-xl"]] == [(2, 2)] + [(1, 1)] * 5
+    assert [c.filters for c in convs["conv-xl"]] == [64, 64, 128, 128, 256, 256]
 
 
 def test_the_default_is_the_first():

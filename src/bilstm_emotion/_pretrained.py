@@ -17,7 +17,7 @@ from ._classifier import _ARCHITECTURE_PARAMS, BiLSTMFaceEmotionClassifier
 
 __all__ = ["PRETRAINED", "load_pretrained", "pretrained_info"]
 
-PRETRAINED = ("conv-lite", "conv-bilstm", "bilstm")
+PRETRAINED = ("conv-lite", "conv-xl", "conv-bilstm", "bilstm")
 """Names of the shipped models; the first is the default of :func:`load_pretrained`."""
 
 
