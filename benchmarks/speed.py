@@ -240,18 +240,23 @@ def main(argv=None):
     previous = Path(args.out)
     report = json.loads(previous.read_text()) if previous.is_file() else {}
     report.update(benchmark="speed", backend=keras.backend.backend())
+    measured = report.setdefault("measured", {})  # sections of earlier runs are kept
+
+    def record(section, result, show=True):
+        report[section] = result
+        measured[section] = time.strftime("%Y-%m-%d %H:%M:%S")
+        if show:
+            print(json.dumps(result))
+
     if "overhead" in args.only:
-        report["overhead"] = overhead(args.overhead_size, 2, args.repeat)
-        print(json.dumps(report["overhead"]))
+        record("overhead", overhead(args.overhead_size, 2, args.repeat))
     if "throughput" in args.only:
-        report["throughput"] = throughput(2048, repeat=max(args.repeat, 5))
-        print(json.dumps(report["throughput"]))
+        record("throughput", throughput(2048, repeat=max(args.repeat, 5)))
     if "growth" in args.only:
-        report["growth"] = growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512],
-                                  args.growth_data)  # fmt: skip
-        print(json.dumps(report["growth"]))
+        record("growth", growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512],
+                                args.growth_data))  # fmt: skip
     if "training" in args.only:
-        report["training"] = training(args.train_size, args.backends)
+        record("training", training(args.train_size, args.backends), show=False)  # printed
     write_report(report, args.out)
 
 

@@ -162,7 +162,8 @@ def speed_tables():
         if "fer_network_faces_per_s" in t:
             rows.append(["fer mini-Xception network, ``predict_on_batch``",
                          f"{t['fer_network_faces_per_s']:,.0f}"])  # fmt: skip
-        when = f", measured {t['date'][:10]}" if "date" in t else ""
+        when = r.get("measured", {}).get("throughput")
+        when = f", measured {when[:10]}" if when else ""
         parts.append(grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
                      f"{t['n_images']:,} faces{when}.\n")  # fmt: skip
     if "training" in r:

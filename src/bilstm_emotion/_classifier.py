@@ -13,7 +13,7 @@ from ._inputs import ImageInputMixin
 from ._network import build_row_col_bilstm
 from ._predicting import predict_in_batches
 from ._streaming import FaceBatches, chunks, is_lazy, mean_variance, read_images
-from ._training import make_optimizer, sample_weights, split_validation
+from ._training import OPTIMIZERS, make_optimizer, sample_weights, split_validation
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
 
@@ -217,7 +217,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         "shift": [Interval(Real, 0, 1, closed="left")],
         "rotation": [Interval(Real, 0, 180, closed="both")],
         "zoom": [Interval(Real, 0, 1, closed="left")],
-        "optimizer": [StrOptions({"adam", "adamw", "nadam", "rmsprop", "sgd"})],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
