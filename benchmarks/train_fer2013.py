@@ -72,6 +72,10 @@ PRESETS = {
     # (107 min). Shipped as the most accurate model (68.5 %), beside the faster default.
     "conv-xl": {**RECIPE, **CONV, "stem_filters": (64, 128, 256), "stem_stride": 2,
                 "epochs": 80},
+    # For the 70 % target, not shipped: conv-xl ended at 93 % training accuracy, so this
+    # adds random rotations (10 degrees) and zooms (10 %), 72 epochs (116 min): 67.0 %.
+    "conv-xl-aug": {**RECIPE, **CONV, "stem_filters": (64, 128, 256), "stem_stride": 2,
+                    "rotation": 10, "zoom": 0.1, "epochs": 72},
 }  # fmt: skip
 
 
