@@ -256,12 +256,15 @@ def ensemble_table(top=5):
         return "Not measured yet: run ``python benchmarks/ensemble.py``.\n"
     r = json.loads(path.read_text())
     combos = r["combinations"]
-    # every single model, the ensembles of shipped models, then the best of the others
+    # every single model, the ensembles of shipped models, then the best of the others,
+    # their best pair and all models together
     singles = [c for c in combos if len(c["members"]) == 1]
     shipped = [c for c in combos if len(c["members"]) > 1 and c["shipped"]]
     others = [c for c in combos if len(c["members"]) > 1 and not c["shipped"]]
     everything = max(others or shipped, key=lambda c: len(c["members"]))
-    shown = singles + shipped + [c for c in others[:top] if c is not everything] + [everything]
+    pairs = [c for c in others if len(c["members"]) == 2]
+    best = others[:top] + [c for c in pairs[:1] if c not in others[:top]]
+    shown = singles + shipped + [c for c in best if c is not everything] + [everything]
     shift = r["test_time_shift"]
     rows = [["models averaged", "accuracy", "macro-F1", f"+ {shift} px shifts", "all shipped"]]
     for c in shown:
