@@ -268,7 +268,7 @@ def ensemble_table(top=5):
     others = [c for c in combos if len(c["members"]) > 1 and not c["shipped"]]
     everything = max(others or shipped, key=lambda c: len(c["members"]))
     pairs = [c for c in others if len(c["members"]) == 2]
-    named = [c for c in others if tuple(c["members"]) in NAMED]
+    named = [c for c in others if set(c["members"]) in [set(n) for n in NAMED]]
     best = others[:top] + [c for c in pairs[:1] + named if c not in others[:top]]
     shown = singles + shipped + [c for c in best if c is not everything] + [everything]
     shift = r["test_time_shift"]
