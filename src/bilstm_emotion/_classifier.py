@@ -6,14 +6,20 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._inputs import ImageInputMixin
 from ._network import build_row_col_bilstm
 from ._predicting import predict_in_batches
 from ._streaming import FaceBatches, chunks, is_lazy, mean_variance, read_images
-from ._training import OPTIMIZERS, make_optimizer, sample_weights, split_validation
+from ._training import (
+    OPTIMIZERS,
+    make_optimizer,
+    sample_weights,
+    split_validation,
+    teacher_proba,
+)
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
 
@@ -117,6 +123,19 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         Weights per class label, multiplied into ``sample_weight``.
         ``"balanced"`` weighs classes inversely to their frequency, which
         helps the rare ``disgust`` class of FER2013.
+    teacher : fitted classifier or None, default=None
+        Knowledge distillation: a fitted classifier with ``predict_proba``
+        and the same classes, e.g. a soft-voting ensemble of pretrained
+        models. :meth:`fit` and :meth:`partial_fit` call
+        ``teacher.predict_proba(X)`` once and train the network towards
+        ``(1 - teacher_weight) * one_hot(y) + teacher_weight * proba``, so
+        that one network learns what the teacher knows about each face.
+        Wrap it in :class:`~sklearn.frozen.FrozenEstimator` so that
+        :func:`~sklearn.base.clone` (and so ``GridSearchCV``) keeps it
+        fitted. Early stopping still watches the true labels.
+    teacher_weight : float, default=0.5
+        Share of the teacher's probabilities in the training targets, in
+        ``[0, 1]``; ignored when ``teacher=None``.
     test_time_flip : bool, default=False
         Average the predictions for each face and its mirror image. Costs
         twice the prediction time; usually worth a point of accuracy for
@@ -227,6 +246,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         "early_stopping": ["boolean"],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "teacher": [HasMethods(["fit", "predict_proba"]), None],
+        "teacher_weight": [Interval(Real, 0, 1, closed="both")],
         "test_time_flip": ["boolean"],
         "test_time_shift": [Interval(Integral, 0, None, closed="left")],
         "image_shape": [tuple, None],
@@ -264,6 +285,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         early_stopping=False,
         patience=5,
         class_weight=None,
+        teacher=None,
+        teacher_weight=0.5,
         test_time_flip=False,
         test_time_shift=0,
         image_shape=None,
@@ -297,6 +320,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         self.early_stopping = early_stopping
         self.patience = patience
         self.class_weight = class_weight
+        self.teacher = teacher
+        self.teacher_weight = teacher_weight
         self.test_time_flip = test_time_flip
         self.test_time_shift = test_time_shift
         self.image_shape = image_shape
@@ -328,9 +353,12 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         first = not (self.warm_start and hasattr(self, "model_"))
         if not first:
             self._check_same_architecture()
+        X_raw = X
         X, y = self._validate_X_y(X, y, reset=first)
         classes = np.unique(y) if first else self.classes_
-        return self._train(X, y, sample_weight, classes, epochs=self.epochs, first=first)
+        return self._train(
+            X, y, sample_weight, classes, epochs=self.epochs, first=first, X_raw=X_raw
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -369,14 +397,14 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
                     f"Expected `classes` equal to classes_={self.classes_.tolist()} "
                     f"from the first call. Received: classes={classes.tolist()}"
                 )
+        X_raw = X
         X, y = self._validate_X_y(X, y, reset=first)
-        if first:
-            return self._train(X, y, sample_weight, classes, epochs=1, first=True, compile_=True)
+        classes = classes if first else self.classes_
         return self._train(
-            X, y, sample_weight, self.classes_, epochs=1, first=False, compile_=False
+            X, y, sample_weight, classes, epochs=1, first=first, compile_=first, X_raw=X_raw
         )
 
-    def _train(self, X, y, sample_weight, classes, *, epochs, first, compile_=True):
+    def _train(self, X, y, sample_weight, classes, *, epochs, first, compile_=True, X_raw=None):
         if classes.shape[0] < 2:
             raise ValueError(
                 "Expected at least 2 classes in y to train a classifier. Received: "
@@ -389,6 +417,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
                 f"unknown labels {unknown.tolist()} in y"
             )
         y_idx = np.searchsorted(classes, y)
+        # Knowledge distillation: the teacher sees the images as the user gave them.
+        soft = None if self.teacher is None else teacher_proba(self.teacher, X_raw, classes)
         weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
 
         rng = check_random_state(self.random_state)
@@ -410,6 +440,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
                 input_variance=var if var > 0 else 1.0,
             )
         Y = np.eye(len(classes), dtype=np.float32)[y_idx]
+        Y_fit = Y if soft is None else (1 - self.teacher_weight) * Y + self.teacher_weight * soft
         validation_data, callbacks = None, []
         use_validation = self.early_stopping and self.validation_fraction > 0 and epochs > 1
         train_idx = np.arange(X.shape[0])
@@ -420,9 +451,11 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
                 X, self.image_shape_, val_idx, Y, np.ones_like(weights),
                 batch_size=self.batch_size,
             )  # fmt: skip
-        elif use_validation:
-            X, X_val, Y, Y_val, weights, _ = split_validation(X, Y, y_idx, weights, **split)
-            validation_data = (X_val, Y_val)
+        elif use_validation:  # training targets and true labels split together
+            X, X_val, Y_both, Y_val, weights, _ = split_validation(
+                X, np.hstack([Y_fit, Y]), y_idx, weights, **split
+            )
+            Y_fit, validation_data = Y_both[:, : len(classes)], (X_val, Y_val[:, len(classes) :])
         if compile_:
             steps = self.epochs * -(-len(train_idx if lazy else X) // self.batch_size)
             optimizer = make_optimizer(
@@ -443,12 +476,12 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
             )
         if lazy:  # batches read from disk by a keras.utils.PyDataset, shuffled by our seed
             batches = FaceBatches(
-                X, self.image_shape_, train_idx, Y, weights,
+                X, self.image_shape_, train_idx, Y_fit, weights,
                 batch_size=self.batch_size, seed=int(rng.randint(np.iinfo(np.int32).max)),
             )  # fmt: skip
             inputs = {"x": batches}
         else:
-            inputs = {"x": X, "y": Y, "sample_weight": weights, "shuffle": True}
+            inputs = {"x": X, "y": Y_fit, "sample_weight": weights, "shuffle": True}
             inputs["batch_size"] = self.batch_size
         history = self.model_.fit(
             **inputs,

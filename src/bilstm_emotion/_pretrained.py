@@ -127,7 +127,12 @@ def export_pretrained(clf, directory, name, **metadata):
     model = keras.Model.from_config(clf.model_.get_config())
     model.set_weights(clf.model_.get_weights())
     model.save(directory / f"{name}.keras")
-    params = {k: v for k, v in clf.get_params().items() if k not in ("verbose", "warm_start")}
+    # The teacher of a distilled model is not stored (only its probabilities mattered, at fit).
+    params = {
+        k: v
+        for k, v in clf.get_params(deep=False).items()
+        if k not in ("verbose", "warm_start", "teacher")
+    }
     info = {
         "params": params,
         "classes": np.asarray(clf.classes_).tolist(),

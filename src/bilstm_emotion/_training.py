@@ -1,10 +1,12 @@
-"""Pieces of a training run that need no estimator: weights, validation split, optimizer."""
+"""Pieces of a training run that need no estimator: weights, validation split, optimizer,
+and the soft targets of a teacher."""
 
 import keras
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
 
 OPTIMIZERS = {
     "adam": keras.optimizers.Adam,
@@ -61,3 +63,44 @@ def make_optimizer(name, learning_rate, *, schedule=None, decay_steps=1):
             learning_rate, decay_steps=max(1, decay_steps)
         )
     return OPTIMIZERS[name](learning_rate=learning_rate)
+
+
+def teacher_proba(teacher, X, classes):
+    """``teacher.predict_proba(X)`` with its columns in the order of ``classes``.
+
+    The teacher must be fitted and know exactly the classes of the student; its
+    rows must be finite, non-negative, and are rescaled to sum to 1.
+    """
+    try:
+        check_is_fitted(teacher)
+    except NotFittedError as exc:
+        raise ValueError(
+            "Expected a fitted `teacher`. Received: an unfitted "
+            f"{type(teacher).__name__}. Wrap a fitted teacher in "
+            "sklearn.frozen.FrozenEstimator so that clone (GridSearchCV, "
+            "cross_val_score) keeps it fitted."
+        ) from exc
+    teacher_classes = np.asarray(teacher.classes_)
+    if sorted(teacher_classes.tolist()) != sorted(np.asarray(classes).tolist()):
+        raise ValueError(
+            f"Expected the teacher's classes_ to be the student's classes "
+            f"{np.asarray(classes).tolist()}. Received: teacher.classes_="
+            f"{teacher_classes.tolist()}"
+        )
+    proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
+    n = _num_samples(X)
+    if proba.shape != (n, len(classes)) or not np.all(np.isfinite(proba)) or proba.min() < 0:
+        raise ValueError(
+            f"Expected teacher.predict_proba(X) to return finite non-negative "
+            f"probabilities of shape {(n, len(classes))}. Received: shape "
+            f"{proba.shape}, min {np.nanmin(proba) if proba.size else None}"
+        )
+    proba = proba[:, [teacher_classes.tolist().index(c) for c in np.asarray(classes).tolist()]]
+    total = proba.sum(axis=1, keepdims=True)
+    if np.any(total <= 0):
+        raise ValueError(
+            "Expected teacher.predict_proba(X) rows with a positive sum. Received: "
+            f"{int(np.sum(total <= 0))} rows of zeros (first at row "
+            f"{int(np.flatnonzero(total.ravel() <= 0)[0])})"
+        )
+    return (proba / total).astype(np.float32)
