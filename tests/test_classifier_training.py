@@ -6,7 +6,11 @@ import keras
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
 
 
 # ------------------------------------------------------------ partial_fit
@@ -320,3 +324,65 @@ def test_stem_is_grid_searchable(faces, make_clf):
     # the stride reaches the network: 16x16 faces, stride 2 and one block leave 4 rows
     strided = search.best_estimator_.set_params(stem="conv", stem_stride=2).fit(X, y)
     assert strided.model_.get_layer("fold_rows").output.shape[1] == 4
+
+
+# ------------------------------------------------------------ knowledge distillation
+def _always(label, X, y):
+    """A fitted, frozen teacher that gives ``label`` probability 1 for every image."""
+    return FrozenEstimator(DummyClassifier(strategy="constant", constant=label).fit(X, y))
+
+
+def test_teacher_weight_zero_trains_as_without_teacher(faces, make_clf):
+    X, y = faces
+    plain = make_clf().fit(X, y)
+    distilled = make_clf(teacher=_always("sad", X, y), teacher_weight=0.0).fit(X, y)
+    for a, b in zip(plain.model_.get_weights(), distilled.model_.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_teacher_pulls_the_network_to_its_answers(faces, make_clf, method):
+    X, y = faces
+    assert np.mean(y == "sad") < 0.5
+    clf = make_clf(teacher=_always("sad", X, y), teacher_weight=1.0, learning_rate=0.05, epochs=5)
+    if method == "fit":
+        clf.fit(X, y)
+    else:
+        for _ in range(5):
+            clf.partial_fit(X, y, classes=np.unique(y))
+    assert (clf.predict(X) == "sad").all()
+    # The same network trained on the labels alone does not answer "sad" to every face.
+    plain = make_clf(learning_rate=0.05, epochs=5).fit(X, y)
+    assert not (plain.predict(X) == "sad").all()
+
+
+def test_early_stopping_with_a_teacher_scores_the_true_labels(faces, make_clf):
+    X, y = faces
+    clf = make_clf(
+        teacher=_always("sad", X, y), teacher_weight=1.0, learning_rate=0.05, epochs=4,
+        early_stopping=True, validation_fraction=0.25, patience=10,
+    ).fit(X, y)  # fmt: skip
+    assert clf.history_["accuracy"][-1] == 1.0  # it learned the teacher's targets...
+    # ...and answering "sad" to every face is right for a third of the held-out true labels.
+    np.testing.assert_allclose(clf.history_["val_accuracy"][-1], np.mean(y == "sad"), atol=0.07)
+
+
+def test_teacher_must_stay_fitted_through_clone(faces, make_clf):
+    X, y = faces
+    bare = make_clf(teacher=DummyClassifier(strategy="prior").fit(X, y))
+    with pytest.raises(ValueError, match=r"fitted `teacher`.*FrozenEstimator"):
+        clone(bare).fit(X, y)
+    search = GridSearchCV(
+        make_clf(teacher=_always("sad", X, y), epochs=1), {"teacher_weight": [0.0, 1.0]}, cv=2
+    ).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()  # no fit failed
+
+
+def test_teacher_with_other_classes_is_named(faces, make_clf):
+    X, y = faces
+    keep = y != "surprise"
+    teacher = FrozenEstimator(DummyClassifier().fit(X[keep], y[keep]))
+    with pytest.raises(ValueError, match=r"teacher's classes_.*Received: teacher.classes_="):
+        make_clf(teacher=teacher).fit(X, y)
+    with pytest.raises(InvalidParameterError, match=r"teacher"):
+        make_clf(teacher="shipped").fit(X, y)

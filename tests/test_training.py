@@ -3,8 +3,16 @@
 import keras
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
 
-from bilstm_emotion._training import OPTIMIZERS, make_optimizer, sample_weights, split_validation
+from bilstm_emotion._training import (
+    OPTIMIZERS,
+    make_optimizer,
+    sample_weights,
+    split_validation,
+    teacher_proba,
+)
 
 
 def test_sample_weights_multiply_class_weights():
@@ -55,3 +63,49 @@ def test_make_optimizer_with_cosine_decay(name):
     assert float(schedule(0)) == pytest.approx(0.01)
     assert float(schedule(5)) == pytest.approx(0.005)
     assert float(schedule(10)) == pytest.approx(0.0)
+
+
+class FixedTeacher(ClassifierMixin, BaseEstimator):
+    """A stand-in teacher: the same probabilities ``row`` for every image."""
+
+    def __init__(self, classes=(0, 1), row=(0.5, 0.5)):
+        self.classes = classes
+        self.row = row
+
+    def fit(self, X=None, y=None):
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(np.asarray(self.row, dtype=float), (len(X), 1))
+
+
+def _FixedTeacher(classes, row):
+    return FixedTeacher(classes, row).fit()
+
+
+def test_teacher_proba_follows_the_student_class_order_and_sums_to_one():
+    teacher = _FixedTeacher(["sad", "happy", "surprise"], [2.0, 1.0, 1.0])
+    proba = teacher_proba(teacher, np.zeros((3, 4, 4)), np.array(["happy", "sad", "surprise"]))
+    np.testing.assert_allclose(proba, [[0.25, 0.5, 0.25]] * 3)
+    assert proba.dtype == np.float32
+
+
+def test_teacher_proba_names_an_unfitted_teacher_and_frozen_estimator():
+    with pytest.raises(ValueError, match=r"fitted `teacher`.*unfitted LogisticRegression.*Frozen"):
+        teacher_proba(LogisticRegression(), np.zeros((2, 4)), np.array([0, 1]))
+
+
+@pytest.mark.parametrize(
+    ("teacher", "match"),
+    [
+        (_FixedTeacher(["happy", "sad"], [0.5, 0.5]), r"classes_=\['happy', 'sad'\]"),
+        (_FixedTeacher(["happy", "sad", "surprise"], [0.5, 0.5]), r"Received: shape \(3, 2\)"),
+        (_FixedTeacher(["happy", "sad", "surprise"], [1, -1, 1]), r"non-negative.*min -1"),
+        (_FixedTeacher(["happy", "sad", "surprise"], [np.nan, 0, 1]), r"finite"),
+        (_FixedTeacher(["happy", "sad", "surprise"], [0, 0, 0]), r"3 rows of zeros"),
+    ],
+)
+def test_teacher_proba_rejects_what_it_cannot_use(teacher, match):
+    with pytest.raises(ValueError, match=match):
+        teacher_proba(teacher, np.zeros((3, 4, 4)), np.array(["happy", "sad", "surprise"]))
