@@ -41,9 +41,10 @@ fig.tight_layout()
 # %%
 # What each model sees
 # --------------------
-# ``"conv-lite"`` (the default), ``"conv-xl"`` and ``"conv-bilstm"`` have a
-# convolutional stem before their Bi-LSTMs (``conv-lite``'s is narrow and its first
-# convolution strided; ``conv-xl`` is the same layout at VGG width, the most accurate);
+# ``"conv-lite"`` (the default), ``"conv-xl-kd"``, ``"conv-xl"`` and ``"conv-bilstm"``
+# have a convolutional stem before their Bi-LSTMs (``conv-lite``'s is narrow and its
+# first convolution strided; ``conv-xl`` is the same layout at VGG width, and
+# ``conv-xl-kd`` that network distilled from the vote of the others, the most accurate);
 # ``"bilstm"`` is purely recurrent. Their FER2013 PublicTest accuracy is
 # stored with them.
 fig, axes = plt.subplots(1, len(PRETRAINED), figsize=(14, 3), sharey=True)

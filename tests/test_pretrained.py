@@ -72,6 +72,18 @@ def test_the_architecture_matches_its_kind():
     # conv-xl: the same strided layout, VGG-wide (64-128-256)
     assert [c.strides for c in convs["conv-xl"]] == [(2, 2)] + [(1, 1)] * 5
     assert [c.filters for c in convs["conv-xl"]] == [64, 64, 128, 128, 256, 256]
+    # conv-xl-kd: conv-xl's network, trained towards the other shipped models' vote
+    assert [(c.strides, c.filters) for c in convs["conv-xl-kd"]] == [
+        (c.strides, c.filters) for c in convs["conv-xl"]
+    ]
+
+
+def test_the_distilled_model_names_shipped_teachers():
+    teacher = pretrained_info("conv-xl-kd")["training"]["teacher"]
+    # its teachers ship beside it, so train_fer2013.py --preset conv-xl-kd can reproduce it
+    assert set(teacher["shipped_vote"]) == set(PRETRAINED) - {"conv-xl-kd"}
+    assert pretrained_info("conv-xl-kd")["params"]["teacher_weight"] == 0.7
+    assert "teacher" not in pretrained_info("conv-xl-kd")["params"]
 
 
 def test_the_default_is_the_first():
