@@ -80,12 +80,8 @@ class FixedTeacher(ClassifierMixin, BaseEstimator):
         return np.tile(np.asarray(self.row, dtype=float), (len(X), 1))
 
 
-def _FixedTeacher(classes, row):
-    return FixedTeacher(classes, row).fit()
-
-
 def test_teacher_proba_follows_the_student_class_order_and_sums_to_one():
-    teacher = _FixedTeacher(["sad", "happy", "surprise"], [2.0, 1.0, 1.0])
+    teacher = FixedTeacher(["sad", "happy", "surprise"], [2.0, 1.0, 1.0]).fit()
     proba = teacher_proba(teacher, np.zeros((3, 4, 4)), np.array(["happy", "sad", "surprise"]))
     np.testing.assert_allclose(proba, [[0.25, 0.5, 0.25]] * 3)
     assert proba.dtype == np.float32
@@ -99,11 +95,14 @@ def test_teacher_proba_names_an_unfitted_teacher_and_frozen_estimator():
 @pytest.mark.parametrize(
     ("teacher", "match"),
     [
-        (_FixedTeacher(["happy", "sad"], [0.5, 0.5]), r"classes_=\['happy', 'sad'\]"),
-        (_FixedTeacher(["happy", "sad", "surprise"], [0.5, 0.5]), r"Received: shape \(3, 2\)"),
-        (_FixedTeacher(["happy", "sad", "surprise"], [1, -1, 1]), r"non-negative.*min -1"),
-        (_FixedTeacher(["happy", "sad", "surprise"], [np.nan, 0, 1]), r"finite"),
-        (_FixedTeacher(["happy", "sad", "surprise"], [0, 0, 0]), r"3 rows of zeros"),
+        (FixedTeacher(["happy", "sad"], [0.5, 0.5]).fit(), r"classes_=\['happy', 'sad'\]"),
+        (
+            FixedTeacher(["happy", "sad", "surprise"], [0.5, 0.5]).fit(),
+            r"Received: shape \(3, 2\)",
+        ),
+        (FixedTeacher(["happy", "sad", "surprise"], [1, -1, 1]).fit(), r"non-negative.*min -1"),
+        (FixedTeacher(["happy", "sad", "surprise"], [np.nan, 0, 1]).fit(), r"finite"),
+        (FixedTeacher(["happy", "sad", "surprise"], [0, 0, 0]).fit(), r"3 rows of zeros"),
     ],
 )
 def test_teacher_proba_rejects_what_it_cannot_use(teacher, match):

@@ -404,7 +404,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
             X, y, sample_weight, classes, epochs=1, first=first, compile_=first, X_raw=X_raw
         )
 
-    def _train(self, X, y, sample_weight, classes, *, epochs, first, compile_=True, X_raw=None):
+    def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
         if classes.shape[0] < 2:
             raise ValueError(
                 "Expected at least 2 classes in y to train a classifier. Received: "

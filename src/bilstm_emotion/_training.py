@@ -80,12 +80,11 @@ def teacher_proba(teacher, X, classes):
             "sklearn.frozen.FrozenEstimator so that clone (GridSearchCV, "
             "cross_val_score) keeps it fitted."
         ) from exc
-    teacher_classes = np.asarray(teacher.classes_)
-    if sorted(teacher_classes.tolist()) != sorted(np.asarray(classes).tolist()):
+    names, teacher_names = np.asarray(classes).tolist(), np.asarray(teacher.classes_).tolist()
+    if sorted(teacher_names) != sorted(names):
         raise ValueError(
-            f"Expected the teacher's classes_ to be the student's classes "
-            f"{np.asarray(classes).tolist()}. Received: teacher.classes_="
-            f"{teacher_classes.tolist()}"
+            f"Expected the teacher's classes_ to be the student's classes {names}. "
+            f"Received: teacher.classes_={teacher_names}"
         )
     proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
     n = _num_samples(X)
@@ -95,7 +94,7 @@ def teacher_proba(teacher, X, classes):
             f"probabilities of shape {(n, len(classes))}. Received: shape "
             f"{proba.shape}, min {np.nanmin(proba) if proba.size else None}"
         )
-    proba = proba[:, [teacher_classes.tolist().index(c) for c in np.asarray(classes).tolist()]]
+    proba = proba[:, [teacher_names.index(c) for c in names]]
     total = proba.sum(axis=1, keepdims=True)
     if np.any(total <= 0):
         raise ValueError(
