@@ -10,6 +10,8 @@ finds it, so each shipped model is reproduced by one command::
 
 Any estimator parameter can be set or overridden with ``--set name=value``
 (Python literals), e.g. ``--set row_hidden=32 --set col_hidden=64 --set optimizer="'sgd'"``.
+A ``teacher`` given as a tuple of shipped model names, as in the ``conv-xl-kd`` preset, is
+replaced by their soft vote (each with its mirror image) before training.
 """
 
 import argparse
