@@ -1,4 +1,7 @@
 import pickle
+import random
+import threading
+import time
 
 import joblib
 import numpy as np
@@ -141,6 +144,28 @@ def test_same_seed_same_model_other_seed_other_model(faces, make_clf):
     c = make_clf(random_state=8).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
+
+
+def test_a_seeded_fit_ignores_another_thread_drawing_from_python_random(faces, make_clf):
+    # As a Dask worker's event loop, or a web server's, does while the fit runs.
+    X, y = faces
+    expected = make_clf(random_state=7).fit(X, y).predict_proba(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            time.sleep(1e-4)
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        fits = [make_clf(random_state=7).fit(X, y).predict_proba(X) for _ in range(2)]
+    finally:
+        stop.set()
+        thread.join()
+    for proba in fits:
+        np.testing.assert_array_equal(proba, expected)
 
 
 def test_random_state_instance_is_not_replaced(faces, make_clf):

@@ -62,12 +62,13 @@ def test_searches_fit_in_the_workers_of_a_dask_cluster(kind, dask_client, faces,
     assert all(part["stop"] > part["start"] for task in fits for part in task["startstops"])
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     if kind == "grid":
-        # Same splits, same seeds: the scores of a local search, up to the float noise of
-        # other thread pools (Dask workers run BLAS / oneDNN with one thread each).
+        # Same splits, same seeds, same scores as the search run here, in one process: the
+        # workers' event loops draw from Python's random, so this holds only because a
+        # seeded fit no longer leaves its layers' seeds to it (test_network.py).
         local = SEARCHES[kind](make_clf(epochs=1)).fit(X, y)
-        np.testing.assert_allclose(
-            search.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"], atol=0.1
-        )
+        assert search.cv_results_["params"] == local.cv_results_["params"]
+        for key in ("split0_test_score", "split1_test_score"):
+            np.testing.assert_array_equal(search.cv_results_[key], local.cv_results_[key])
 
 
 def _no_local_fit(self, *args, **kwargs):

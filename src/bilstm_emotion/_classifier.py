@@ -154,8 +154,11 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         except that it must then agree with their shape.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, dropout and the validation
-        split through :func:`keras.utils.set_random_seed`. An int makes two
-        fits on the same backend and device give identical predictions.
+        split through :func:`keras.utils.set_random_seed`, and passes the
+        network's seeds to its layers explicitly. An int makes two fits on the
+        same backend and device give identical predictions, also where other
+        threads draw from Python's :mod:`random` meanwhile (in a Dask worker,
+        a web server).
     verbose : int, default=0
         Keras progress output during fit: 0 silent, 1 progress bar, 2 one
         line per epoch.
@@ -422,7 +425,8 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
 
         rng = check_random_state(self.random_state)
-        keras.utils.set_random_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
         lazy = is_lazy(X)
 
         if first:
@@ -438,6 +442,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
                 **{param: getattr(self, param) for param in _ARCHITECTURE_PARAMS},
                 input_mean=mean,
                 input_variance=var if var > 0 else 1.0,
+                seed=seed,  # not Python's global random, which other threads may draw from
             )
         Y = np.eye(len(classes), dtype=np.float32)[y_idx]
         Y_fit = Y if soft is None else (1 - self.teacher_weight) * Y + self.teacher_weight * soft

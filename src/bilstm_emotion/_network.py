@@ -6,94 +6,14 @@ Keras 3 backend (JAX, TensorFlow, PyTorch) because it only uses ``keras`` and
 ``keras.ops``.
 """
 
+import random
+
 import keras
-from keras import layers, ops
+from keras import layers
+
+from ._layers import FoldRows, Patchify, UnfoldRows
 
 __all__ = ["STEMS", "build_row_col_bilstm"]
-
-_PACKAGE = "bilstm_emotion"
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
-class FoldRows(layers.Layer):
-    """Fold ``(batch, rows, width[, channels])`` into ``(batch * rows, width, channels)``.
-
-    Every image row becomes its own sequence, so one recurrent layer reads all
-    rows of all images in a single call (the weights are shared across rows).
-    """
-
-    def call(self, inputs):
-        shape = ops.shape(inputs)
-        channels = 1 if len(inputs.shape) == 3 else inputs.shape[-1]
-        return ops.reshape(inputs, (-1, shape[2], channels))
-
-    def compute_output_shape(self, input_shape):
-        channels = 1 if len(input_shape) == 3 else input_shape[-1]
-        batch = None
-        if input_shape[0] is not None and input_shape[1] is not None:
-            batch = input_shape[0] * input_shape[1]
-        return (batch, input_shape[2], channels)
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
-class UnfoldRows(layers.Layer):
-    """Undo :class:`FoldRows`: ``(batch * rows, ...)`` to ``(batch, rows, ...)``.
-
-    Row encodings ``(batch * rows, units)`` become ``(batch, rows, units)``;
-    whole encoded rows ``(batch * rows, width, units)`` become feature maps
-    ``(batch, rows, width, units)``.
-    """
-
-    def __init__(self, rows, **kwargs):
-        super().__init__(**kwargs)
-        self.rows = int(rows)
-
-    def call(self, inputs):
-        return ops.reshape(inputs, (-1, self.rows, *inputs.shape[1:]))
-
-    def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None else input_shape[0] // self.rows
-        return (batch, self.rows, *input_shape[1:])
-
-    def get_config(self):
-        return {**super().get_config(), "rows": self.rows}
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
-class Patchify(layers.Layer):
-    """Cut ``(batch, height, width, channels)`` maps into ``size`` x ``size`` patches.
-
-    Each patch becomes one position with ``size * size * channels`` features,
-    so a recurrent layer reads several pixels per time step and its sequences
-    are ``size`` times shorter. Maps whose sides are not multiples of ``size``
-    are padded with zeros at the bottom and right (zero is the mean pixel
-    after standardisation), so no pixel is dropped.
-    """
-
-    def __init__(self, size, **kwargs):
-        super().__init__(**kwargs)
-        self.size = int(size)
-
-    def _grid(self, height, width):
-        return -(-height // self.size), -(-width // self.size)
-
-    def call(self, inputs):
-        p = self.size
-        height, width, channels = inputs.shape[1:]
-        rows, cols = self._grid(height, width)
-        pad_h, pad_w = rows * p - height, cols * p - width
-        if pad_h or pad_w:
-            inputs = ops.pad(inputs, [(0, 0), (0, pad_h), (0, pad_w), (0, 0)])
-        x = ops.reshape(inputs, (-1, rows, p, cols, p, channels))
-        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
-        return ops.reshape(x, (-1, rows, cols, p * p * channels))
-
-    def compute_output_shape(self, input_shape):
-        rows, cols = self._grid(input_shape[1], input_shape[2])
-        return (input_shape[0], rows, cols, self.size * self.size * input_shape[3])
-
-    def get_config(self):
-        return {**super().get_config(), "size": self.size}
 
 
 def _check_positive_int(name, value):
@@ -101,44 +21,89 @@ def _check_positive_int(name, value):
         raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
 
 
-def _bilstm_stack(x, units, n_layers, *, l2, name, return_sequences=False):
+class _Seeds:
+    """The seed of every initializer and random layer of one network, in build order.
+
+    Left without a seed, Keras draws one for each from Python's global
+    :mod:`random` when the layer is created, so a seeded fit is reproducible
+    only while no other thread of the process draws from it too (a Dask
+    worker's event loop does). These seeds come from a private generator
+    instead, drawn as Keras would draw them after ``random.seed(seed)`` (which
+    :func:`keras.utils.set_random_seed` calls): ``randint(1, 10**9)``, in the
+    order Keras creates them. So a seed gives the initial weights it gave
+    before seeds were passed, and the shipped models' training commands still
+    reproduce them. ``seed=None`` passes none (Keras' own draws).
+    """
+
+    def __init__(self, seed):
+        self._random = None if seed is None else random.Random(seed)
+        self.explicit = seed is not None
+
+    def __call__(self):
+        return None if self._random is None else self._random.randint(1, 10**9)
+
+    def glorot(self):
+        return keras.initializers.GlorotUniform(seed=self())
+
+
+def _lstm(units, seeds, **kwargs):
+    return layers.LSTM(
+        units,
+        kernel_initializer=seeds.glorot(),
+        recurrent_initializer=keras.initializers.Orthogonal(seed=seeds()),
+        seed=seeds(),  # recurrent dropout's; unused at rate 0
+        **kwargs,
+    )
+
+
+def _bilstm_stack(x, units, n_layers, *, l2, name, seeds, return_sequences=False):
     """``n_layers`` stacked Bi-LSTMs; all but the last return full sequences."""
     regularizer = keras.regularizers.L2(l2) if l2 else None
     for i in range(n_layers):
         last = i == n_layers - 1
-        x = layers.Bidirectional(
-            layers.LSTM(
-                units,
-                return_sequences=return_sequences or not last,
-                kernel_regularizer=regularizer,
-                recurrent_regularizer=regularizer,
-            ),
-            name=f"{name}_bilstm_{i}",
-        )(x)
+        lstm = dict(
+            return_sequences=return_sequences or not last,
+            kernel_regularizer=regularizer,
+            recurrent_regularizer=regularizer,
+        )
+        layer, backward = _lstm(units, seeds, **lstm), None
+        if seeds.explicit:
+            # Bidirectional rebuilds both directions from the config of the layer it is
+            # given, drawing their seeds anew when it holds none: the layer's are
+            # discarded, then come the forward's and the backward's.
+            layer = _lstm(units, seeds, **lstm)
+            backward = _lstm(units, seeds, go_backwards=True, **lstm)
+        x = layers.Bidirectional(layer, backward_layer=backward, name=f"{name}_bilstm_{i}")(x)
     return x
 
 
-def _augmentation(x, *, flip, shift, rotation, zoom):
+def _augmentation(x, *, flip, shift, rotation, zoom, seeds):
     """Random flips, shifts, rotations and zooms, active only when training."""
     steps = []
     if flip:
-        steps.append(layers.RandomFlip("horizontal", name="random_flip"))
+        steps.append(layers.RandomFlip("horizontal", seed=seeds(), name="random_flip"))
     if shift:
         steps.append(
-            layers.RandomTranslation(shift, shift, fill_mode="nearest", name="random_shift")
+            layers.RandomTranslation(
+                shift, shift, fill_mode="nearest", seed=seeds(), name="random_shift"
+            )
         )
     if rotation:
         steps.append(
-            layers.RandomRotation(rotation / 360.0, fill_mode="nearest", name="random_rotation")
+            layers.RandomRotation(
+                rotation / 360.0, fill_mode="nearest", seed=seeds(), name="random_rotation"
+            )
         )
     if zoom:
-        steps.append(layers.RandomZoom(zoom, fill_mode="nearest", name="random_zoom"))
+        steps.append(
+            layers.RandomZoom(zoom, fill_mode="nearest", seed=seeds(), name="random_zoom")
+        )
     for step in steps:
         x = step(x)
     return x
 
 
-def _conv_stem(x, filters, *, l2, separable=False, stride=1):
+def _conv_stem(x, filters, *, l2, seeds, separable=False, stride=1):
     """VGG-style blocks: two 3x3 conv + batch norm + ReLU, then 2x2 max pooling.
 
     ``separable`` makes every convolution but the first depthwise-separable;
@@ -155,6 +120,8 @@ def _conv_stem(x, filters, *, l2, separable=False, stride=1):
                     3,
                     padding="same",
                     use_bias=False,
+                    depthwise_initializer=seeds.glorot(),
+                    pointwise_initializer=seeds.glorot(),
                     depthwise_regularizer=regularizer,
                     pointwise_regularizer=regularizer,
                     name=f"stem_conv_{i}_{j}",
@@ -166,6 +133,7 @@ def _conv_stem(x, filters, *, l2, separable=False, stride=1):
                     strides=stride if first else 1,
                     padding="same",
                     use_bias=False,
+                    kernel_initializer=seeds.glorot(),
                     kernel_regularizer=regularizer,
                     name=f"stem_conv_{i}_{j}",
                 )
@@ -176,7 +144,7 @@ def _conv_stem(x, filters, *, l2, separable=False, stride=1):
     return x
 
 
-def _sweep(x, units, *, l2, name):
+def _sweep(x, units, *, l2, name, seeds):
     """One ReNet layer: a Bi-LSTM along every row, then one along every column.
 
     Maps ``(batch, rows, cols, channels)`` to ``(batch, rows, cols, 2 * units)``;
@@ -184,11 +152,11 @@ def _sweep(x, units, *, l2, name):
     """
     rows, cols = x.shape[1], x.shape[2]
     x = FoldRows(name=f"{name}_fold_h")(x)
-    x = _bilstm_stack(x, units, 1, l2=l2, name=f"{name}_h", return_sequences=True)
+    x = _bilstm_stack(x, units, 1, l2=l2, name=f"{name}_h", seeds=seeds, return_sequences=True)
     x = UnfoldRows(rows, name=f"{name}_unfold_h")(x)
     x = layers.Permute((2, 1, 3), name=f"{name}_to_columns")(x)
     x = FoldRows(name=f"{name}_fold_v")(x)
-    x = _bilstm_stack(x, units, 1, l2=l2, name=f"{name}_v", return_sequences=True)
+    x = _bilstm_stack(x, units, 1, l2=l2, name=f"{name}_v", seeds=seeds, return_sequences=True)
     x = UnfoldRows(cols, name=f"{name}_unfold_v")(x)
     return layers.Permute((2, 1, 3), name=f"{name}_to_rows")(x)
 
@@ -218,6 +186,7 @@ def build_row_col_bilstm(
     shift=0.0,
     rotation=0.0,
     zoom=0.0,
+    seed=None,
     name="row_col_bilstm",
 ):
     """Build the hierarchical row/column bidirectional LSTM.
@@ -283,6 +252,11 @@ def build_row_col_bilstm(
         Training-time augmentation: random zoom in or out by up to this share.
         The augmentation layers act only in training; at inference they pass
         images through unchanged.
+    seed : int or None, default=None
+        Seeds every initializer and random layer, from a private generator:
+        the same seed gives the same network whatever other threads of the
+        process draw from Python's :mod:`random`. ``None`` leaves the seeds to
+        Keras (drawn from :mod:`random`, see :func:`keras.utils.set_random_seed`).
     name : str, default="row_col_bilstm"
         Name of the returned model.
 
@@ -350,22 +324,26 @@ def build_row_col_bilstm(
     )(inputs)
     if len(image_shape) == 2:
         x = layers.Reshape((*image_shape, 1), name="add_channel")(x)
-    x = _augmentation(x, flip=flip, shift=shift, rotation=rotation, zoom=zoom)
+    seeds = _Seeds(seed)
+    x = _augmentation(x, flip=flip, shift=shift, rotation=rotation, zoom=zoom, seeds=seeds)
     if stem is not None:
-        x = _conv_stem(x, stem_filters, l2=l2, separable=stem == "separable", stride=stem_stride)
+        x = _conv_stem(
+            x, stem_filters, l2=l2, seeds=seeds, separable=stem == "separable", stride=stem_stride
+        )
     if patch_size > 1:
         x = Patchify(patch_size, name="patchify")(x)
     for i in range(sweep_layers):
-        x = _sweep(x, sweep_hidden, l2=l2, name=f"sweep_{i}")
+        x = _sweep(x, sweep_hidden, l2=l2, name=f"sweep_{i}", seeds=seeds)
     rows = x.shape[1]
     x = FoldRows(name="fold_rows")(x)
-    x = _bilstm_stack(x, row_hidden, row_layers, l2=l2, name="row")
+    x = _bilstm_stack(x, row_hidden, row_layers, l2=l2, name="row", seeds=seeds)
     x = UnfoldRows(rows, name="unfold_rows")(x)
-    x = _bilstm_stack(x, col_hidden, col_layers, l2=l2, name="col")
-    x = layers.Dropout(dropout, name="dropout")(x)
+    x = _bilstm_stack(x, col_hidden, col_layers, l2=l2, name="col", seeds=seeds)
+    x = layers.Dropout(dropout, seed=seeds() if dropout > 0 else None, name="dropout")(x)
     outputs = layers.Dense(
         n_classes,
         activation="softmax",
+        kernel_initializer=seeds.glorot(),
         kernel_regularizer=keras.regularizers.L2(l2) if l2 else None,
         name="emotion",
     )(x)
