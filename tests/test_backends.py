@@ -97,7 +97,11 @@ def test_fit_predict_save_load_pickle_on_backend(backend, tmp_path):
 @pytest.fixture
 def fresh(monkeypatch, tmp_path):
     """No KERAS_BACKEND, Keras not imported, an empty KERAS_HOME."""
-    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    # setenv first, so that whatever choose_backend sets is undone even where KERAS_BACKEND
+    # was unset (a keras.json chose): leaked, it would reach processes started later
+    # (the Dask workers of test_scaling.py, which would then train on another backend).
+    monkeypatch.setenv("KERAS_BACKEND", "")
+    monkeypatch.delenv("KERAS_BACKEND")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.delitem(sys.modules, "keras")
     return tmp_path
@@ -135,7 +139,8 @@ def test_never_overrides_an_explicit_choice(fresh, monkeypatch):
 
 
 def test_does_nothing_once_keras_is_imported(monkeypatch):
-    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_BACKEND", "")
+    monkeypatch.delenv("KERAS_BACKEND")
     assert "keras" in sys.modules
     assert _backend.choose_backend() is None
     assert "KERAS_BACKEND" not in os.environ
