@@ -37,7 +37,10 @@ class _Seeds:
 
     def __init__(self, seed):
         self._random = None if seed is None else random.Random(seed)
-        self.explicit = seed is not None
+
+    @property
+    def explicit(self):
+        return self._random is not None
 
     def __call__(self):
         return None if self._random is None else self._random.randint(1, 10**9)
