@@ -217,6 +217,7 @@ VALID_PARAMS = {
     "shift": st.floats(0, 0.99),
     "rotation": st.floats(0, 180),
     "zoom": st.floats(0, 0.99),
+    "erasing": st.floats(0, 1),
     "optimizer": st.sampled_from(["adam", "adamw", "nadam", "rmsprop", "sgd"]),
     "learning_rate": st.floats(1e-6, 1),
     "batch_size": st.integers(1, 512),
@@ -265,9 +266,10 @@ INVALID_PARAMS = st.one_of(
         st.one_of(st.floats(1, 10), st.floats(-10, -0.01)),
     ),
     st.tuples(
-        st.sampled_from(["learning_rate", "l2", "shift", "zoom", "rotation"]),
+        st.sampled_from(["learning_rate", "l2", "shift", "zoom", "rotation", "erasing"]),
         st.floats(-10, -0.01),
     ),
+    st.tuples(st.just("erasing"), st.floats(1.01, 10)),
     st.tuples(st.just("rotation"), st.floats(180.5, 1000)),
     st.tuples(
         st.just("optimizer"),

@@ -202,9 +202,10 @@ def test_predict_before_fit(faces, make_clf):
 def test_augmentation_acts_in_training_only(faces, make_clf):
     X, y = faces
     plain = make_clf().fit(X, y)
-    augmented = make_clf(flip=True, shift=0.1, rotation=10, zoom=0.1).fit(X, y)
-    names = [layer.name for layer in augmented.model_.layers]
-    assert {"random_flip", "random_shift", "random_rotation", "random_zoom"} <= set(names)
+    augmented = make_clf(flip=True, shift=0.1, rotation=10, zoom=0.1, erasing=0.5).fit(X, y)
+    names = {layer.name for layer in augmented.model_.layers}
+    assert {"random_flip", "random_shift", "random_rotation", "random_zoom"} <= names
+    assert "random_erasing" in names
     assert not any(
         name.startswith("random_") for name in (layer.name for layer in plain.model_.layers)
     )

@@ -157,6 +157,8 @@ def test_strided_and_separable_stems():
         ({"stem": "conv", "stem_filters": ()}, "stem_filters"),
         ({"stem": "conv", "stem_filters": (8, 0)}, "stem_filters"),
         ({"stem": "separable", "stem_stride": 0}, "stem_stride"),
+        ({"erasing": 1.5}, r"Expected `erasing` in \[0, 1\]\. Received: erasing=1\.5"),
+        ({"erasing": -0.1}, "erasing"),
     ],
 )
 def test_front_end_arguments_are_checked(kwargs, match):
@@ -167,7 +169,7 @@ def test_front_end_arguments_are_checked(kwargs, match):
 def test_every_front_end_saves_and_loads_in_safe_mode(tmp_path):
     model = build_row_col_bilstm(
         (12, 12), 3, row_hidden=2, col_hidden=2, patch_size=2, sweep_layers=1, sweep_hidden=2,
-        stem="separable", stem_filters=(2, 2), stem_stride=2, flip=True,
+        stem="separable", stem_filters=(2, 2), stem_stride=2, flip=True, erasing=0.5,
     )  # fmt: skip
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
@@ -183,7 +185,9 @@ def test_every_front_end_saves_and_loads_in_safe_mode(tmp_path):
 # Every kind of random layer and initializer: augmentation, convolutions (plain and
 # separable), sweeps, stacked Bi-LSTMs, dropout, the classifier.
 SEEDED = [
-    dict(flip=True, shift=0.1, rotation=10, zoom=0.1, stem="conv", stem_filters=(2, 2)),
+    dict(
+        flip=True, shift=0.1, rotation=10, zoom=0.1, erasing=0.5, stem="conv", stem_filters=(2, 2)
+    ),
     dict(stem="separable", stem_filters=(2, 2), stem_stride=2, row_layers=2, dropout=0.0),
     dict(patch_size=2, sweep_layers=1, sweep_hidden=2, col_layers=2),
 ]
@@ -232,3 +236,27 @@ def test_the_two_directions_of_a_seeded_bilstm_start_apart():
     bilstm = _build(7).get_layer("row_bilstm_0")
     forward, backward = (keras.ops.convert_to_numpy(w) for w in bilstm.weights[::3][:2])
     assert forward.shape == backward.shape and not np.array_equal(forward, backward)
+
+
+def test_random_erasing_blanks_one_rectangle_in_training_only():
+    model = build_row_col_bilstm((24, 24), 3, row_hidden=2, col_hidden=2, erasing=1.0, seed=0)
+    layer = model.get_layer("random_erasing")
+    x = np.random.default_rng(0).normal(1.0, 0.1, (64, 24, 24, 1)).astype("float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
+    shares = []
+    for image, out in zip(x[..., 0], keras.ops.convert_to_numpy(layer(x, training=True))[..., 0]):
+        mask = out != image
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        assert rows.size and cols.size, "erasing=1.0 must erase every image"
+        # One solid rectangle, blanked to 0, the mean gray after standardisation.
+        assert mask.sum() == rows.size * cols.size
+        assert np.ptp(rows) == rows.size - 1 and np.ptp(cols) == cols.size - 1
+        np.testing.assert_array_equal(out[mask], 0.0)
+        shares.append(mask.mean())
+    # Keras draws the share of the area in [0.02, 0.33], rounded to whole pixels.
+    assert 0.01 <= min(shares) and max(shares) <= 0.4 and np.ptp(shares) > 0.05
+    half = build_row_col_bilstm((24, 24), 3, row_hidden=2, col_hidden=2, erasing=0.5, seed=0)
+    touched = (
+        keras.ops.convert_to_numpy(half.get_layer("random_erasing")(x, training=True)) != x
+    ).any(axis=(1, 2, 3))
+    assert 10 <= touched.sum() <= 54  # about half of 64 images

@@ -30,7 +30,7 @@ EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 _ARCHITECTURE_PARAMS = (
     "row_hidden", "col_hidden", "row_layers", "col_layers", "patch_size", "sweep_layers",
     "sweep_hidden", "stem", "stem_filters", "stem_stride", "dropout", "l2", "flip", "shift",
-    "rotation", "zoom",
+    "rotation", "zoom", "erasing",
 )  # fmt: skip
 
 
@@ -93,6 +93,9 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         degrees (e.g. ``10``).
     zoom : float, default=0.0
         Augment training images with random zooms of up to this share.
+    erasing : float, default=0.0
+        Augment training images by blanking, with this probability, a random
+        rectangle covering 2 to 33 % of the face (random erasing).
         Augmentation runs inside the network during :meth:`fit` only;
         prediction sees the images unchanged.
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
@@ -239,6 +242,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         "shift": [Interval(Real, 0, 1, closed="left")],
         "rotation": [Interval(Real, 0, 180, closed="both")],
         "zoom": [Interval(Real, 0, 1, closed="left")],
+        "erasing": [Interval(Real, 0, 1, closed="both")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
@@ -278,6 +282,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         shift=0.0,
         rotation=0.0,
         zoom=0.0,
+        erasing=0.0,
         optimizer="adam",
         learning_rate=1e-3,
         lr_schedule="constant",
@@ -313,6 +318,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         self.shift = shift
         self.rotation = rotation
         self.zoom = zoom
+        self.erasing = erasing
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule

@@ -80,8 +80,8 @@ def _bilstm_stack(x, units, n_layers, *, l2, name, seeds, return_sequences=False
     return x
 
 
-def _augmentation(x, *, flip, shift, rotation, zoom, seeds):
-    """Random flips, shifts, rotations and zooms, active only when training."""
+def _augmentation(x, *, flip, shift, rotation, zoom, erasing, seeds):
+    """Random flips, shifts, rotations, zooms and erasing, active only when training."""
     steps = []
     if flip:
         steps.append(layers.RandomFlip("horizontal", seed=seeds(), name="random_flip"))
@@ -100,6 +100,14 @@ def _augmentation(x, *, flip, shift, rotation, zoom, seeds):
     if zoom:
         steps.append(
             layers.RandomZoom(zoom, fill_mode="nearest", seed=seeds(), name="random_zoom")
+        )
+    if erasing:
+        # After standardisation, so 0 is the mean gray; the probability is fixed
+        # (factor as a pair), the erased share of the image in [0.02, 0.33].
+        steps.append(
+            layers.RandomErasing(
+                factor=(erasing, erasing), fill_value=0.0, seed=seeds(), name="random_erasing"
+            )
         )
     for step in steps:
         x = step(x)
@@ -189,6 +197,7 @@ def build_row_col_bilstm(
     shift=0.0,
     rotation=0.0,
     zoom=0.0,
+    erasing=0.0,
     seed=None,
     name="row_col_bilstm",
 ):
@@ -253,6 +262,10 @@ def build_row_col_bilstm(
         Training-time augmentation: random rotations of up to this many degrees.
     zoom : float, default=0.0
         Training-time augmentation: random zoom in or out by up to this share.
+    erasing : float, default=0.0
+        Training-time augmentation: the probability that a random rectangle
+        covering 2 to 33 % of the image is blanked to the mean gray
+        (random erasing, Zhong et al. 2017).
         The augmentation layers act only in training; at inference they pass
         images through unchanged.
     seed : int or None, default=None
@@ -320,6 +333,8 @@ def build_row_col_bilstm(
         )
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"Expected `dropout` in [0, 1). Received: dropout={dropout!r}")
+    if not 0.0 <= erasing <= 1.0:
+        raise ValueError(f"Expected `erasing` in [0, 1]. Received: erasing={erasing!r}")
 
     inputs = keras.Input(shape=image_shape, name="image")
     x = layers.Normalization(
@@ -328,7 +343,9 @@ def build_row_col_bilstm(
     if len(image_shape) == 2:
         x = layers.Reshape((*image_shape, 1), name="add_channel")(x)
     seeds = _Seeds(seed)
-    x = _augmentation(x, flip=flip, shift=shift, rotation=rotation, zoom=zoom, seeds=seeds)
+    x = _augmentation(
+        x, flip=flip, shift=shift, rotation=rotation, zoom=zoom, erasing=erasing, seeds=seeds
+    )
     if stem is not None:
         x = _conv_stem(
             x, stem_filters, l2=l2, seeds=seeds, separable=stem == "separable", stride=stem_stride
