@@ -244,7 +244,8 @@ def test_random_erasing_blanks_one_rectangle_in_training_only():
     x = np.random.default_rng(0).normal(1.0, 0.1, (64, 24, 24, 1)).astype("float32")
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
     shares = []
-    for image, out in zip(x[..., 0], keras.ops.convert_to_numpy(layer(x, training=True))[..., 0]):
+    out_batch = keras.ops.convert_to_numpy(layer(x, training=True))
+    for image, out in zip(x[..., 0], out_batch[..., 0], strict=True):
         mask = out != image
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
         assert rows.size and cols.size, "erasing=1.0 must erase every image"
