@@ -1,7 +1,10 @@
+import inspect
 import pickle
 import random
+import re
 import threading
 import time
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -297,3 +300,14 @@ def test_image_shape_with_bad_entries_is_named(faces):
     X, y = faces
     with pytest.raises(ValueError, match=r"Expected `image_shape`.*image_shape=\(16, -16\)"):
         BiLSTMFaceEmotionClassifier(image_shape=(16, -16)).fit(X.reshape(60, -1), y)
+
+
+# ------------------------------------------------------------------ docs
+@pytest.mark.parametrize("param", list(inspect.signature(BiLSTMFaceEmotionClassifier).parameters))
+def test_every_parameter_is_documented_and_listed_in_the_readme(param):
+    doc = BiLSTMFaceEmotionClassifier.__doc__
+    assert re.search(rf"^    (\w+, )*{param}(, \w+)* :", doc, re.MULTILINE), (
+        f"{param} is missing from the Parameters section of the docstring"
+    )
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"`{param}`" in readme, f"{param} is missing from README's flat parameters"
