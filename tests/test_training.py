@@ -8,11 +8,48 @@ from sklearn.linear_model import LogisticRegression
 
 from bilstm_emotion._training import (
     OPTIMIZERS,
+    fit_data,
+    label_indices,
     make_optimizer,
     sample_weights,
     split_validation,
     teacher_proba,
 )
+
+
+def test_label_indices_map_labels_and_name_the_unknown_ones():
+    classes = np.array(["happy", "sad", "surprise"])
+    np.testing.assert_array_equal(
+        label_indices(np.array(["sad", "happy", "sad"]), classes), [1, 0, 1]
+    )
+    with pytest.raises(ValueError, match=r"Received: unknown labels \['angry'\] in y"):
+        label_indices(np.array(["sad", "angry"]), classes)
+    with pytest.raises(ValueError, match=r"at least 2 classes.*1 class \('sad'\)"):
+        label_indices(np.array(["sad"]), np.array(["sad"]))
+
+
+def test_fit_data_trains_on_the_targets_and_validates_on_the_true_labels():
+    y_idx = np.repeat([0, 1], 10)
+    X = np.arange(20, dtype=np.float32).reshape(20, 1, 1)
+    Y = np.eye(2, dtype=np.float32)[y_idx]
+    Y_fit = 0.5 * Y + 0.25  # labels mixed with a teacher's probabilities
+    weights = np.ones(20, dtype=np.float32)
+    kwargs = {"image_shape": (1, 1), "batch_size": 4, "rng": np.random.RandomState(0)}
+    inputs, validation, n_train = fit_data(
+        X, Y_fit, Y, y_idx, weights, validation_fraction=0, **kwargs
+    )
+    assert validation is None and n_train == 20 and inputs["batch_size"] == 4
+    assert inputs["x"] is X and inputs["y"] is Y_fit and inputs["shuffle"]
+
+    inputs, (X_val, Y_val), n_train = fit_data(
+        X, Y_fit, Y, y_idx, weights, validation_fraction=0.2, **kwargs
+    )
+    assert n_train == 16 and X_val.shape[0] == 4
+    np.testing.assert_array_equal(Y_val, np.eye(2)[(X_val.ravel() >= 10).astype(int)])
+    np.testing.assert_array_equal(
+        inputs["y"], 0.5 * np.eye(2)[(inputs["x"].ravel() >= 10).astype(int)] + 0.25
+    )
+    assert sorted(np.concatenate([inputs["x"], X_val]).ravel().tolist()) == X.ravel().tolist()
 
 
 def test_sample_weights_multiply_class_weights():

@@ -12,12 +12,13 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._inputs import ImageInputMixin
 from ._network import build_row_col_bilstm
 from ._predicting import predict_in_batches
-from ._streaming import FaceBatches, chunks, is_lazy, mean_variance, read_images
+from ._streaming import chunks, is_lazy, mean_variance, read_images
 from ._training import (
     OPTIMIZERS,
+    fit_data,
+    label_indices,
     make_optimizer,
     sample_weights,
-    split_validation,
     teacher_proba,
 )
 
@@ -414,18 +415,7 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         )
 
     def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
-        if classes.shape[0] < 2:
-            raise ValueError(
-                "Expected at least 2 classes in y to train a classifier. Received: "
-                f"1 class ({classes.tolist()[0]!r})"
-            )
-        unknown = np.setdiff1d(np.unique(y), classes)
-        if unknown.size:
-            raise ValueError(
-                f"Expected labels among classes_={classes.tolist()}. Received: "
-                f"unknown labels {unknown.tolist()} in y"
-            )
-        y_idx = np.searchsorted(classes, y)
+        y_idx = label_indices(y, classes)
         # Knowledge distillation: the teacher sees the images as the user gave them.
         soft = None if self.teacher is None else teacher_proba(self.teacher, X_raw, classes)
         weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
@@ -433,12 +423,11 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
-        lazy = is_lazy(X)
 
         if first:
             self.classes_ = classes
             self.history_ = {}
-            if lazy:
+            if is_lazy(X):
                 mean, var = mean_variance(X, np.arange(X.shape[0]), self.image_shape_)
             else:
                 mean, var = float(X.mean(dtype=np.float64)), float(X.var(dtype=np.float64))
@@ -452,31 +441,22 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
             )
         Y = np.eye(len(classes), dtype=np.float32)[y_idx]
         Y_fit = Y if soft is None else (1 - self.teacher_weight) * Y + self.teacher_weight * soft
-        validation_data, callbacks = None, []
         use_validation = self.early_stopping and self.validation_fraction > 0 and epochs > 1
-        train_idx = np.arange(X.shape[0])
-        split = {"validation_fraction": self.validation_fraction, "rng": rng}
-        if use_validation and lazy:
-            train_idx, val_idx, *_ = split_validation(train_idx, Y, y_idx, weights, **split)
-            validation_data = FaceBatches(
-                X, self.image_shape_, val_idx, Y, np.ones_like(weights),
-                batch_size=self.batch_size,
-            )  # fmt: skip
-        elif use_validation:  # training targets and true labels split together
-            X, X_val, Y_both, Y_val, weights, _ = split_validation(
-                X, np.hstack([Y_fit, Y]), y_idx, weights, **split
-            )
-            Y_fit, validation_data = Y_both[:, : len(classes)], (X_val, Y_val[:, len(classes) :])
+        inputs, validation_data, n_train = fit_data(
+            X, Y_fit, Y, y_idx, weights,
+            image_shape=self.image_shape_, batch_size=self.batch_size,
+            validation_fraction=self.validation_fraction if use_validation else 0, rng=rng,
+        )  # fmt: skip
         if compile_:
-            steps = self.epochs * -(-len(train_idx if lazy else X) // self.batch_size)
-            optimizer = make_optimizer(
-                self.optimizer, self.learning_rate, schedule=self.lr_schedule, decay_steps=steps
-            )
             self.model_.compile(
-                optimizer=optimizer,
+                optimizer=make_optimizer(
+                    self.optimizer, self.learning_rate, schedule=self.lr_schedule,
+                    decay_steps=self.epochs * -(-n_train // self.batch_size),
+                ),
                 loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
                 metrics=["accuracy"],
-            )
+            )  # fmt: skip
+        callbacks = []
         if self.early_stopping and epochs > 1:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -485,15 +465,6 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
                     restore_best_weights=True,
                 )
             )
-        if lazy:  # batches read from disk by a keras.utils.PyDataset, shuffled by our seed
-            batches = FaceBatches(
-                X, self.image_shape_, train_idx, Y_fit, weights,
-                batch_size=self.batch_size, seed=int(rng.randint(np.iinfo(np.int32).max)),
-            )  # fmt: skip
-            inputs = {"x": batches}
-        else:
-            inputs = {"x": X, "y": Y_fit, "sample_weight": weights, "shuffle": True}
-            inputs["batch_size"] = self.batch_size
         history = self.model_.fit(
             **inputs,
             epochs=epochs,

@@ -1,5 +1,5 @@
-"""Pieces of a training run that need no estimator: weights, validation split, optimizer,
-and the soft targets of a teacher."""
+"""Pieces of a training run that need no estimator: labels, weights, validation split,
+the data handed to ``Model.fit``, optimizer, and the soft targets of a teacher."""
 
 import keras
 import numpy as np
@@ -8,6 +8,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
 
+from ._streaming import FaceBatches, is_lazy
+
 OPTIMIZERS = {
     "adam": keras.optimizers.Adam,
     "adamw": keras.optimizers.AdamW,
@@ -15,6 +17,22 @@ OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
     "sgd": keras.optimizers.SGD,
 }
+
+
+def label_indices(y, classes):
+    """``y`` as indices into the sorted ``classes``: two or more, holding every label."""
+    if classes.shape[0] < 2:
+        raise ValueError(
+            "Expected at least 2 classes in y to train a classifier. Received: "
+            f"1 class ({classes.tolist()[0]!r})"
+        )
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if unknown.size:
+        raise ValueError(
+            f"Expected labels among classes_={classes.tolist()}. Received: "
+            f"unknown labels {unknown.tolist()} in y"
+        )
+    return np.searchsorted(classes, y)
 
 
 def sample_weights(X, y_idx, sample_weight, classes, class_weight):
@@ -54,6 +72,39 @@ def split_validation(X, Y, y_idx, weights, *, validation_fraction, rng):
         y_idx if counts.min() >= 2 and n_val >= counts.size and n - n_val >= counts.size else None
     )
     return train_test_split(X, Y, weights, test_size=n_val, stratify=stratify, random_state=rng)
+
+
+def fit_data(X, Y_fit, Y, y_idx, weights, *, image_shape, batch_size, validation_fraction, rng):
+    """The data arguments of ``Model.fit``: ``(inputs, validation_data, n_train)``.
+
+    ``X`` is an array, or images on disk (then read batch by batch by a
+    :class:`FaceBatches` shuffled by a seed drawn from ``rng``). With
+    ``validation_fraction > 0`` that fraction is held out, stratified; the model
+    is trained towards ``Y_fit`` (labels, possibly mixed with a teacher's
+    probabilities) and validated against the true one-hot labels ``Y``.
+    """
+    lazy, validation_data = is_lazy(X), None
+    train_idx = np.arange(X.shape[0])
+    split = {"validation_fraction": validation_fraction, "rng": rng}
+    if validation_fraction > 0 and lazy:
+        train_idx, val_idx, *_ = split_validation(train_idx, Y, y_idx, weights, **split)
+        validation_data = FaceBatches(
+            X, image_shape, val_idx, Y, np.ones_like(weights), batch_size=batch_size
+        )
+    elif validation_fraction > 0:  # training targets and true labels split together
+        X, X_val, Y_both, Y_val, weights, _ = split_validation(
+            X, np.hstack([Y_fit, Y]), y_idx, weights, **split
+        )
+        n_classes = Y.shape[1]
+        Y_fit, validation_data = Y_both[:, :n_classes], (X_val, Y_val[:, n_classes:])
+    if lazy:  # batches read from disk by a keras.utils.PyDataset, shuffled by our seed
+        batches = FaceBatches(
+            X, image_shape, train_idx, Y_fit, weights,
+            batch_size=batch_size, seed=int(rng.randint(np.iinfo(np.int32).max)),
+        )  # fmt: skip
+        return {"x": batches}, validation_data, len(train_idx)
+    inputs = {"x": X, "y": Y_fit, "sample_weight": weights, "shuffle": True}
+    return {**inputs, "batch_size": batch_size}, validation_data, len(X)
 
 
 def make_optimizer(name, learning_rate, *, schedule=None, decay_steps=1):
