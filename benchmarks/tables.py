@@ -32,7 +32,8 @@ def _measured(r, backend=True):
 
 def training_tables():
     runs = sorted(RESULTS.glob("train_*.json"))
-    summary = [["run", "accuracy", "macro-F1", "flip TTA", "parameters", "epochs", "train time"]]
+    summary = [["run", "accuracy", "macro-F1", "flip TTA", "flip + shift TTA", "parameters",
+                "epochs", "train time"]]  # fmt: skip
     per_class = {}
     for path in runs:
         r = json.loads(path.read_text())
@@ -40,18 +41,22 @@ def training_tables():
             r["scores"] = {"plain": {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"],
                                      "per_class": r["per_class"]}}  # fmt: skip
         plain, tta = r["scores"]["plain"], r["scores"].get("flip_tta")
+        shifted = next((v for k, v in r["scores"].items() if k.startswith("flip_shift")), None)
         summary.append(
             [
                 path.stem.removeprefix("train_"),
                 f"{plain['accuracy']:.3f}",
                 f"{plain['macro_f1']:.3f}",
                 f"{tta['accuracy']:.3f} / {tta['macro_f1']:.3f}" if tta else "-",
+                f"{shifted['accuracy']:.3f} / {shifted['macro_f1']:.3f}" if shifted else "-",
                 f"{r.get('n_params', 0):,}" if r.get("n_params") else "-",
                 str(len(r["history"]["loss"])),
                 f"{r['train_s'] / 60:.0f} min",
             ]
         )
         best = tta if tta and tta["accuracy"] >= plain["accuracy"] else plain
+        if shifted and shifted["accuracy"] == r["accuracy"]:  # the setting the run ships with
+            best = shifted
         rows = [["class", "precision", "recall", "F1", "support"]]
         for label, stats in best["per_class"].items():
             if isinstance(stats, dict):
