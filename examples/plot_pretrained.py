@@ -44,7 +44,8 @@ fig.tight_layout()
 # ``"conv-lite"`` (the default), ``"conv-xl-kd"``, ``"conv-xl"`` and ``"conv-bilstm"``
 # have a convolutional stem before their Bi-LSTMs (``conv-lite``'s is narrow and its
 # first convolution strided; ``conv-xl`` is the same layout at VGG width, and
-# ``conv-xl-kd`` that network distilled from the vote of the others, the most accurate);
+# ``conv-xl-kd`` that network distilled from the vote of the others, the most accurate,
+# predicting from each face's mirror image and 2-pixel shifts too);
 # ``"bilstm"`` is purely recurrent. Their FER2013 PublicTest accuracy is
 # stored with them.
 fig, axes = plt.subplots(1, len(PRETRAINED), figsize=(14, 3), sharey=True)
