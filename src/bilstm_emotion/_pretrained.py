@@ -73,11 +73,11 @@ default="conv-lite"
         default. ``"conv-xl-kd"``: the same network distilled from the vote
         of the four other models (``teacher``), the most accurate: 70.8 %
         from ten views per face (mirror images and 2-pixel shifts,
-        ``test_time_shift=2``), at a fifth of ``conv-xl``'s speed; 70.3 %
-        at its speed with ``set_params(test_time_shift=0)``. ``"conv-bilstm"``: a stem of 32-64-128
-        filters at full resolution. ``"bilstm"``: purely recurrent
-        (patches, ReNet sweeps, then the row/column Bi-LSTMs), no convolution
-        at all.
+        ``test_time_shift=2``), at about a fifth of ``conv-xl``'s speed;
+        70.3 % at its speed with ``set_params(test_time_shift=0)``.
+        ``"conv-bilstm"``: a stem of 32-64-128 filters at full resolution.
+        ``"bilstm"``: purely recurrent (patches, ReNet sweeps, then the
+        row/column Bi-LSTMs), no convolution at all.
 
     Returns
     -------
