@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from bilstm_emotion import _backend
@@ -40,12 +41,18 @@ SMOKE = textwrap.dedent(
         ref = pretrained_info(name)["reference"]
         got = load_pretrained(name).predict_proba(np.asarray(ref["images"], dtype=np.uint8))
         pretrained[name] = float(np.abs(got - np.asarray(ref["proba"])).max())
+    from skimage import data
+    from bilstm_emotion.faces import BlazeFaceDetector
+    (face,) = BlazeFaceDetector().detect(data.astronaut())
+    blazeface = [face.row, face.col, face.height, face.width, face.score,
+                 *face.landmarks["left_eye"]]
     from bilstm_emotion.inspection import gradient_saliency
     saliency = gradient_saliency(clf, X[:3], method="integrated", steps=4)
     print(json.dumps({
         "saliency": [list(saliency.shape), bool(np.isfinite(saliency).all()),
                      float(np.abs(saliency).max())],
         "pretrained_max_diff": pretrained,
+        "blazeface": blazeface,
         "backend": keras.backend.backend(),
         "shape": list(proba.shape),
         "row_sums": float(np.abs(proba.sum(1) - 1).max()),
@@ -91,6 +98,14 @@ def test_fit_predict_save_load_pickle_on_backend(backend, tmp_path):
     assert result["pretrained_max_diff"], "no shipped model was checked"
     for name, diff in result["pretrained_max_diff"].items():
         assert diff < 1e-4, f"{name} on {backend}: max |proba difference| {diff}"
+    # The face detector finds the same face, to a hundredth of a pixel, as here.
+    from skimage import data
+
+    from bilstm_emotion.faces import BlazeFaceDetector
+
+    (face,) = BlazeFaceDetector().detect(data.astronaut())
+    here = [face.row, face.col, face.height, face.width, face.score, *face.landmarks["left_eye"]]
+    np.testing.assert_allclose(result["blazeface"], here, atol=0.01)
 
 
 # ------------------------------------------------------ default backend choice

@@ -108,6 +108,29 @@ def test_loader_rejects_a_single_path_and_bad_arrays():
         ImageLoader().transform([np.full((3, 3), np.nan)])
 
 
+def test_loader_turns_photos_upright_by_exif():
+    """A phone photo stored sideways (EXIF orientation 6: turn 90 degrees clockwise)."""
+    stored = np.zeros((40, 60, 3), dtype=np.uint8)
+    stored[:, :10] = 255  # bright stripe on the stored image's left edge
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    Image.fromarray(stored).save(buffer, format="JPEG", exif=exif.tobytes(), quality=95)
+    (upright,) = ImageLoader().transform([buffer.getvalue()])
+    assert upright.shape == (60, 40)
+    assert upright[:10].mean() > 0.9 and upright[20:].mean() < 0.1  # the stripe is on top
+    (colour,) = ImageLoader(color=True).transform([buffer.getvalue()])
+    assert colour.shape == (60, 40, 3)
+
+
+def test_loader_keeps_colour_when_asked():
+    rgba = np.zeros((4, 5, 4), dtype=np.uint8)  # transparent: blended onto white
+    (rgb,) = ImageLoader(color=True).transform([rgba])
+    assert rgb.shape == (4, 5, 3) and rgb.dtype == np.float32 and rgb.min() == 1.0
+    (gray,) = ImageLoader(color=True).transform([np.zeros((4, 5), dtype=np.uint8)])
+    assert gray.shape == (4, 5)
+
+
 # ------------------------------------------------------------- FaceDetector
 def test_detector_finds_the_astronauts_face():
     photo = ImageLoader().transform([data.astronaut()])
@@ -116,9 +139,31 @@ def test_detector_finds_the_astronauts_face():
     centre = (face["row"] + face["height"] / 2, face["col"] + face["width"] / 2)
     assert 90 < centre[0] < 160 and 180 < centre[1] < 260  # her face, in 512x512 pixels
     (crop,) = FaceDetector(margin=0.0).transform(photo)
-    assert crop.shape == (face["height"], face["width"])
+    assert crop.shape == (round(max(face["height"], face["width"])),) * 2  # square
     (wider,) = FaceDetector(margin=0.25).transform(photo)
-    assert wider.shape[0] > crop.shape[0]
+    assert wider.shape[0] == round(1.5 * max(face["height"], face["width"]))
+
+
+def test_the_default_finds_the_astronaut_once():
+    """The demo photo has one face; the LBP cascade also finds one on her helmet."""
+    assert len(FaceDetector(select="all").detect([data.astronaut()])[0]) == 1
+    lbp = FaceDetector(detector="lbp", select="all").detect([data.astronaut()])[0]
+    assert len(lbp) == 2 and lbp[1].row > 400  # the helmet, lower right
+
+
+def test_detector_parameters_are_validated_and_grid_searchable():
+    detector = FaceDetector(detector="lbp", margin=0.3)
+    assert clone(detector).get_params() == detector.get_params()
+    assert detector.set_params(detector="blazeface").backend().name == "blazeface"
+    with pytest.raises(ValueError, match=r"'detector' parameter of FaceDetector"):
+        FaceDetector(detector="haar").detect([np.zeros((10, 10))])
+    with pytest.raises(ValueError, match=r"'min_score' parameter"):
+        FaceDetector(min_score=1.5).transform([np.zeros((10, 10))])
+
+
+def test_detector_crops_colour_input_to_gray_faces():
+    (crop,) = FaceDetector().transform([data.astronaut()])
+    assert crop.ndim == 2 and crop.dtype == np.float32 and 0 <= crop.min() <= crop.max() <= 1
 
 
 def test_detector_maps_boxes_back_from_a_downscaled_search():

@@ -15,6 +15,7 @@ __all__ = [
     "decode_image",
     "open_tree",
     "to_gray",
+    "to_rgb",
 ]
 
 #: File name endings read as images (case-insensitive).
@@ -53,13 +54,14 @@ def decode_image(data, name):
     Raises :class:`ImageReadError` naming ``name`` for empty, truncated or
     non-image data.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not data:
         raise ImageReadError(f"Cannot read image {name}: the file is empty")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
+            image = ImageOps.exif_transpose(image)  # phone photos are stored rotated
             if image.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "1"):
                 image = image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB")
             if image.mode == "LA":
@@ -120,6 +122,26 @@ def to_gray(image, name="image"):
     if pixels.shape[-1] == 4:
         pixels = rgba2rgb(pixels)
     return rgb2gray(pixels).astype(np.float32)
+
+
+def to_rgb(image, name="image"):
+    """Like :func:`to_gray`, but colour stays ``(height, width, 3)`` RGB in [0, 1].
+
+    Gray images (and gray + alpha) stay 2-D; RGBA is blended onto white.
+    """
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] not in (3, 4):
+        return to_gray(image, name)
+    if min(image.shape[:2]) < 1:
+        raise ImageReadError(
+            f"Expected {name} with at least 1x1 pixels. Received: shape={image.shape}"
+        )
+    pixels = _unit_range(image, name)
+    if pixels.shape[-1] == 4:
+        from skimage.color import rgba2rgb
+
+        pixels = rgba2rgb(pixels)
+    return np.ascontiguousarray(pixels, dtype=np.float32)
 
 
 def _unit_range(image, name):

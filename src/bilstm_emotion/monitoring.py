@@ -19,13 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import ImageReadError, is_image_name
+from ._io import ImageReadError, is_image_name, to_gray
+from .faces import BOX_FIELDS
 from .preprocessing import FaceDetector, FaceNormalizer, ImageLoader
 
 __all__ = [
     "BOX_FIELDS",
     "FacePredictor",
     "draw_faces",
+    "empty_record",
     "expand_paths",
     "face_record",
     "image_date",
@@ -33,9 +35,6 @@ __all__ = [
     "predict_images",
     "summarize",
 ]
-
-#: The keys of a face's box in every record, in pixels of the source image.
-BOX_FIELDS = ("row", "col", "height", "width")
 
 
 def expand_paths(paths):
@@ -82,7 +81,7 @@ def expand_paths(paths):
 
 
 class FacePredictor:
-    """Detect, crop, normalise and classify the faces of gray images.
+    """Detect, crop, normalise and classify the faces of images.
 
     Parameters
     ----------
@@ -112,25 +111,26 @@ class FacePredictor:
         self.detect = detect
         self.classes = [str(c) for c in estimator.classes_]
 
-    def boxes(self, gray):
-        """Boxes of the faces of one gray image (the whole image if ``detect`` is off)."""
+    def boxes(self, image):
+        """The faces of one image, gray or RGB (the whole image if ``detect`` is off)."""
         if not self.detect:
-            return [{"row": 0, "col": 0, "height": gray.shape[0], "width": gray.shape[1]}]
-        return self.detector.detect([gray])[0]
+            return [{"row": 0, "col": 0, "height": image.shape[0], "width": image.shape[1]}]
+        return self.detector.detect([image])[0]
 
-    def classify(self, gray, boxes):
+    def classify(self, image, boxes):
         """Probabilities, shape ``(len(boxes), n_classes)``, of the faces in ``boxes``."""
         if not boxes:
             return np.empty((0, len(self.classes)))
-        crops = [self.detector._crop(gray, box) for box in boxes] if self.detect else [gray]
+        gray = to_gray(image)
+        crops = [self.detector.crop(gray, box) for box in boxes] if self.detect else [gray]
         return self.estimator.predict_proba(self.normalizer.transform(crops))
 
-    def records(self, gray, source, boxes=None):
-        """One record per face of ``gray`` (one ``"no face"`` record if none)."""
-        boxes = self.boxes(gray) if boxes is None else boxes
+    def records(self, image, source, boxes=None):
+        """One record per face of ``image`` (one ``"no face"`` record if none)."""
+        boxes = self.boxes(image) if boxes is None else boxes
         if not boxes:
-            return [_empty_record(source, self.classes, "no face")]
-        proba = self.classify(gray, boxes)
+            return [empty_record(source, self.classes, "no face")]
+        proba = self.classify(image, boxes)
         return [
             face_record(source, i, box, p, self.classes)
             for i, (box, p) in enumerate(zip(boxes, proba, strict=True), start=1)
@@ -138,16 +138,17 @@ class FacePredictor:
 
 
 def face_record(source, face, box, proba, classes):
-    """The flat record of one classified face."""
+    """The flat record of one classified face (its box rounded to whole pixels)."""
     best = int(np.argmax(proba))
-    record = {"source": source, "face": face, **{k: int(box[k]) for k in BOX_FIELDS}}
+    record = {"source": source, "face": face, **{k: round(box[k]) for k in BOX_FIELDS}}
     record.update(label=classes[best], score=round(float(proba[best]), 4))
     record.update({c: round(float(p), 4) for c, p in zip(classes, proba, strict=True)})
     record["status"] = "ok"
     return record
 
 
-def _empty_record(source, classes, status):
+def empty_record(source, classes, status):
+    """The record of an image (or frame) without a classified face; ``status`` says why."""
     record = {"source": source, "face": 0, **dict.fromkeys(BOX_FIELDS, "")}
     record.update(label="", score="", **dict.fromkeys(classes, ""), status=status)
     return record
@@ -205,9 +206,10 @@ def iter_images(images, predictor, *, sources=None, on_error="record"):
 
     Yields
     ------
-    source, image, gray, records
-        The name, the input as given, its gray pixels (``None`` if it could
-        not be read) and its records.
+    source, image, pixels, records
+        The name, the input as given, its pixels (RGB or gray floats in
+        [0, 1], EXIF-upright; ``None`` if it could not be read) and its
+        records.
     """
     if on_error not in ("record", "raise"):
         raise ValueError(
@@ -221,13 +223,13 @@ def iter_images(images, predictor, *, sources=None, on_error="record"):
         ]
     for source, image in zip(sources, images, strict=True):
         try:
-            gray = ImageLoader().transform([image])[0]
+            pixels = ImageLoader(color=True).transform([image])[0]
         except (ImageReadError, FileNotFoundError, IsADirectoryError) as exc:
             if on_error == "raise":
                 raise
-            yield source, image, None, [_empty_record(source, predictor.classes, f"error: {exc}")]
+            yield source, image, None, [empty_record(source, predictor.classes, f"error: {exc}")]
             continue
-        yield source, image, gray, predictor.records(gray, source)
+        yield source, image, pixels, predictor.records(pixels, source)
 
 
 def draw_faces(image, records, *, color=(255, 200, 0)):

@@ -12,7 +12,6 @@ fits and predicts straight from a list of image paths.
 """
 
 import os
-from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,8 +24,10 @@ from ._io import (
     decode_image,
     read_image_file,
     to_gray,
+    to_rgb,
     warn_skipped,
 )
+from .faces import DETECTORS, BlazeFaceDetector, LBPCascadeDetector, crop_face
 
 __all__ = [
     "FaceDetector",
@@ -86,13 +87,15 @@ def _gray_images(X):
 
 
 class ImageLoader(_StatelessTransformer):
-    """Read images from paths, bytes, file objects or arrays into gray [0, 1] floats.
+    """Read images from paths, bytes, file objects or arrays into [0, 1] floats.
 
     Each input may be a path (``str`` or :class:`os.PathLike`), encoded image
     bytes, a binary file object, or an array: a 2-D gray image or a
     ``(height, width, 3|4)`` colour one. Files are decoded with Pillow (JPEG,
-    PNG, BMP, GIF, TIFF, WebP, ...). Colour is converted to gray; 8-bit and
-    16-bit integers are scaled to [0, 1], floats must already lie there.
+    PNG, BMP, GIF, TIFF, WebP, ...) and turned upright by their EXIF
+    orientation (phone photos are stored rotated). Colour is converted to
+    gray unless ``color=True``; 8-bit and 16-bit integers are scaled to
+    [0, 1], floats must already lie there.
 
     Parameters
     ----------
@@ -103,6 +106,10 @@ class ImageLoader(_StatelessTransformer):
         ``skipped`` attribute holds ``(index, name, reason)``). Skipping
         changes the number of images, so use it for prediction, not inside a
         pipeline that is being fitted with labels.
+    color : bool, default=False
+        Keep colour images as ``(height, width, 3)`` RGB (transparency blended
+        onto white; gray images stay 2-D). The face detector finds a few more
+        faces in colour; the classifier takes gray faces.
 
     See Also
     --------
@@ -116,12 +123,18 @@ class ImageLoader(_StatelessTransformer):
     >>> rgb = np.zeros((4, 6, 3), dtype=np.uint8)
     >>> [img.shape for img in ImageLoader().transform([rgb, rgb[..., 0]])]
     [(4, 6), (4, 6)]
+    >>> ImageLoader(color=True).transform([rgb])[0].shape
+    (4, 6, 3)
     """
 
-    _parameter_constraints: dict = {"on_error": [StrOptions({"raise", "skip"})]}
+    _parameter_constraints: dict = {
+        "on_error": [StrOptions({"raise", "skip"})],
+        "color": ["boolean"],
+    }
 
-    def __init__(self, *, on_error="raise"):
+    def __init__(self, *, on_error="raise", color=False):
         self.on_error = on_error
+        self.color = color
 
     def transform(self, X):
         """Load every input.
@@ -133,15 +146,15 @@ class ImageLoader(_StatelessTransformer):
 
         Returns
         -------
-        images : list of ndarray of shape (height, width)
-            Float32 gray images in [0, 1], in input order (without skipped
-            inputs).
+        images : list of ndarray of shape (height, width) or (height, width, 3)
+            Float32 images in [0, 1] (gray, or RGB where ``color`` and the
+            input has colour), in input order (without skipped inputs).
         """
         self._validate_params()
         images, skipped = [], []
         for i, item in enumerate(_as_list(X, "images (paths, bytes, file objects or arrays)")):
             try:
-                images.append(_load(item, i))
+                images.append(_load(item, i, self.color))
             except (ImageReadError, FileNotFoundError) as exc:
                 if self.on_error == "raise":
                     raise
@@ -156,7 +169,7 @@ def _name(item, i):
     return getattr(item, "name", None) or f"input {i} ({type(item).__name__})"
 
 
-def _load(item, i):
+def _load(item, i, color=False):
     if isinstance(item, (str, os.PathLike)):
         array = read_image_file(item)
     elif isinstance(item, (bytes, bytearray, memoryview)):
@@ -173,29 +186,32 @@ def _load(item, i):
                 f"Expected a path, bytes, a file object or a numeric array for input {i}. "
                 f"Received: {type(item).__name__}"
             )
-    return to_gray(array, _name(item, i))
-
-
-@lru_cache(maxsize=1)
-def _cascade():
-    from skimage import data
-    from skimage.feature import Cascade
-
-    return Cascade(data.lbp_frontal_face_cascade_filename())
+    return to_rgb(array, _name(item, i)) if color else to_gray(array, _name(item, i))
 
 
 class FaceDetector(_StatelessTransformer):
-    """Find faces with scikit-image's LBP frontal-face cascade and crop them.
+    """Find the faces of each image, align them and crop them.
 
-    The cascade ships inside scikit-image, so detection works offline. Large
-    images are searched at a reduced size (``detection_size``) and the boxes
-    mapped back, so a 4000x3000 photo costs about what a 640x480 one does.
+    The default backend, BlazeFace full-range (MediaPipe's model, run by
+    Keras 3 and shipped inside the package), finds small, turned and cut-off
+    faces in real photographs; scikit-image's LBP cascade (``detector="lbp"``)
+    needs nothing beyond scikit-image. Either way overlapping detections are
+    merged, so each face is found once (:func:`~bilstm_emotion.faces.non_max_suppression`),
+    and each crop is turned so that the eyes are level (where the detector
+    gives eye landmarks) and framed as the classifier's training faces were.
 
     Parameters
     ----------
-    margin : float, default=0.2
-        Share of the box's height and width added on every side of the crop
-        (clipped at the image border).
+    detector : {"blazeface", "lbp"}, default="blazeface"
+        The backend (:data:`bilstm_emotion.faces.DETECTORS`).
+    margin : float, default=0.1
+        Share of the box's size added on every side of the (square) crop; the
+        default frames BlazeFace's boxes as FER2013's faces are framed
+        (measured: see the Faces page of the docs). Parts outside the image
+        repeat its edge pixels.
+    align : bool, default=True
+        Rotate each crop so the eyes are level (BlazeFace only: the cascade
+        gives no landmarks).
     select : {"largest", "all"}, default="largest"
         Crop the largest face of each image, or every face (then the number
         of crops differs from the number of images; :meth:`detect` maps them).
@@ -203,35 +219,49 @@ class FaceDetector(_StatelessTransformer):
         When no face is found: use the whole image (keeps inputs and outputs
         aligned, as a pipeline being fitted needs), leave the image out with a
         :class:`SkippedInputsWarning` listing it, or raise an error.
-    min_size : int, default=24
-        Smallest face searched for, in pixels of the searched image.
+    min_score : float, default=0.6
+        Confidence a BlazeFace detection needs.
+    tiles : {"auto", "fine", "off"}, default="auto"
+        BlazeFace: also search images over 384 pixels in four overlapping
+        tiles, which finds faces down to about 5 % of the image's longer side;
+        ``"fine"`` adds nine smaller tiles (down to about 3 %, three times
+        the time); ``"off"``: one network call per image, faces from about 8 %.
+    min_size : int or None, default=None
+        Smallest face kept, in pixels. ``None``: every face BlazeFace finds,
+        24 pixels of the searched image for the cascade (its smallest window).
     scale_factor : float, default=1.2
-        Growth of the search window from one scale to the next.
+        Cascade only: growth of the search window from one scale to the next.
     min_neighbors : int, default=4
-        Overlapping detections a face needs to count (more: fewer false faces).
+        Cascade only: overlapping detections a face needs to count.
     detection_size : int, default=480
-        Images whose longer side exceeds this are downscaled to it for the search.
+        Cascade only: images whose longer side exceeds this are downscaled to
+        it for the search.
 
     See Also
     --------
     ImageLoader : read images to feed this detector.
     FaceNormalizer : resize the crops for the classifier.
+    bilstm_emotion.faces : the detectors, NMS and alignment behind this.
 
     Examples
     --------
     >>> from skimage import data
     >>> from bilstm_emotion.preprocessing import FaceDetector, ImageLoader
     >>> photo = ImageLoader().transform([data.astronaut()])
-    >>> boxes = FaceDetector().detect(photo)[0]
-    >>> len(boxes) >= 1, boxes[0]["height"] > 50
-    (True, True)
+    >>> faces = FaceDetector().detect(photo)[0]
+    >>> len(faces), faces[0].height > 50, faces[0].score > 0.9
+    (1, True, True)
     """
 
     _parameter_constraints: dict = {
+        "detector": [StrOptions(set(DETECTORS))],
         "margin": [Interval(Real, 0, None, closed="left")],
+        "align": ["boolean"],
         "select": [StrOptions({"largest", "all"})],
         "on_no_face": [StrOptions({"full", "skip", "raise"})],
-        "min_size": [Interval(Integral, 4, None, closed="left")],
+        "min_score": [Interval(Real, 0, 1, closed="both")],
+        "tiles": [StrOptions({"auto", "fine", "off"})],
+        "min_size": [Interval(Integral, 0, None, closed="left"), None],
         "scale_factor": [Interval(Real, 1, None, closed="neither")],
         "min_neighbors": [Interval(Integral, 1, None, closed="left")],
         "detection_size": [Interval(Integral, 24, None, closed="left")],
@@ -240,77 +270,108 @@ class FaceDetector(_StatelessTransformer):
     def __init__(
         self,
         *,
-        margin=0.2,
+        detector="blazeface",
+        margin=0.1,
+        align=True,
         select="largest",
         on_no_face="full",
-        min_size=24,
+        min_score=0.6,
+        tiles="auto",
+        min_size=None,
         scale_factor=1.2,
         min_neighbors=4,
         detection_size=480,
     ):
+        self.detector = detector
         self.margin = margin
+        self.align = align
         self.select = select
         self.on_no_face = on_no_face
+        self.min_score = min_score
+        self.tiles = tiles
         self.min_size = min_size
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.detection_size = detection_size
 
+    def backend(self):
+        """The :class:`~bilstm_emotion.faces.FaceFinder` these parameters describe."""
+        self._validate_params()
+        if self.detector == "lbp":
+            return LBPCascadeDetector(
+                min_size=24 if self.min_size is None else self.min_size,
+                scale_factor=self.scale_factor,
+                min_neighbors=self.min_neighbors,
+                detection_size=self.detection_size,
+            )
+        return BlazeFaceDetector(
+            min_score=self.min_score, min_size=self.min_size or 0, tiles=self.tiles
+        )
+
     def detect(self, X):
-        """Boxes of the faces in each image, largest first.
+        """The faces of each image, largest first.
 
         Parameters
         ----------
-        X : list of array-like of shape (height, width)
-            Gray images (as made by :class:`ImageLoader`), or colour ones.
+        X : list of array-like of shape (height, width) or (height, width, 3)
+            Gray images (as made by :class:`ImageLoader`) or colour ones
+            (BlazeFace finds a few more faces in colour).
 
         Returns
         -------
-        boxes : list of list of dict
-            Per image, one ``{"row", "col", "height", "width"}`` dict per face,
-            in pixels of that image, sorted by area (largest first); an empty
-            list where no face was found.
+        faces : list of list of Face
+            Per image, one :class:`~bilstm_emotion.faces.Face` per face (box
+            in pixels of that image, score, landmarks; ``face["row"]`` and
+            so on read like the box dicts of earlier versions), sorted by area
+            (largest first); an empty list where no face was found.
+        """
+        finder = self.backend()
+        return [self._sorted(finder.detect(image)) for image in _arrays(X)]
+
+    def detect_near(self, image, face):
+        """Find ``face``, seen in an earlier video frame, again near where it was.
+
+        Parameters
+        ----------
+        image : ndarray of shape (height, width) or (height, width, 3)
+            The new frame.
+        face : Face or dict
+            The face's box in the earlier frame.
+
+        Returns
+        -------
+        face : Face or None
+        """
+        return self.backend().detect_near(image, face)
+
+    @staticmethod
+    def _sorted(faces):
+        return sorted(faces, key=lambda f: f["height"] * f["width"], reverse=True)
+
+    def crop(self, image, face):
+        """Cut ``face`` out of ``image``: aligned, squared and grown by ``margin``.
+
+        Parameters
+        ----------
+        image : ndarray of shape (height, width) or (height, width, 3)
+            The image the face was found in.
+        face : Face or dict
+            Its box (and landmarks, for alignment).
+
+        Returns
+        -------
+        crop : ndarray
+            Same dtype and channels as ``image``.
         """
         self._validate_params()
-        return [self._detect_one(image) for image in _gray_images(X)]
-
-    def _detect_one(self, image):
-        from skimage.transform import rescale
-
-        scale = min(1.0, self.detection_size / max(image.shape))
-        searched = rescale(image, scale, anti_aliasing=True) if scale < 1 else image
-        if min(searched.shape) < self.min_size:
-            return []
-        boxes = self._search(searched, scale, self.min_size, searched.shape)
-        return sorted(boxes, key=lambda b: b["height"] * b["width"], reverse=True)
-
-    def _search(self, searched, scale, min_size, max_size, offset=(0, 0)):
-        """Run the cascade on ``searched`` (the image scaled by ``scale``, cut at
-        ``offset``) and return boxes in the original image's pixels."""
-        found = _cascade().detect_multi_scale(
-            img=searched,
-            scale_factor=self.scale_factor,
-            step_ratio=1,
-            min_size=(min_size, min_size),
-            max_size=tuple(max_size),
-            min_neighbor_number=self.min_neighbors,
-        )
-        return [
-            {
-                "row": offset[0] + round(d["r"] / scale),
-                "col": offset[1] + round(d["c"] / scale),
-                "height": round(d["height"] / scale),
-                "width": round(d["width"] / scale),
-            }
-            for d in found
-        ]
+        return crop_face(image, face, margin=self.margin, align=self.align)
 
     def transform(self, X):
         """Crop the face(s) of every image.
 
         Parameters
         ----------
-        X : list of array-like of shape (height, width)
+        X : list of array-like of shape (height, width) or (height, width, 3)
             Gray images (as made by :class:`ImageLoader`), or colour ones.
 
         Returns
@@ -319,34 +380,31 @@ class FaceDetector(_StatelessTransformer):
             Float32 gray crops in [0, 1] (whole images where no face was found
             and ``on_no_face="full"``).
         """
-        self._validate_params()
-        images = _gray_images(X)
+        finder = self.backend()
         faces, skipped = [], []
-        for i, (image, boxes) in enumerate(
-            zip(images, map(self._detect_one, images), strict=True)
-        ):
+        for i, image in enumerate(_arrays(X)):
+            gray = to_gray(image, f"image {i}")
+            boxes = self._sorted(finder.detect(image))
             if not boxes:
                 if self.on_no_face == "raise":
                     raise ValueError(
                         f"Expected a face in image {i}. Received: none found "
-                        f"in {image.shape[1]}x{image.shape[0]} pixels"
+                        f"in {gray.shape[1]}x{gray.shape[0]} pixels"
                     )
                 if self.on_no_face == "skip":
                     skipped.append((i, f"image {i}", "no face found"))
                 else:
-                    faces.append(image)
+                    faces.append(gray)
                 continue
             for box in boxes if self.select == "all" else boxes[:1]:
-                faces.append(self._crop(image, box))
+                faces.append(crop_face(gray, box, margin=self.margin, align=self.align))
         warn_skipped(skipped, "images without a face")
         return faces
 
-    def _crop(self, image, box):
-        dr, dc = round(box["height"] * self.margin), round(box["width"] * self.margin)
-        top, left = max(0, box["row"] - dr), max(0, box["col"] - dc)
-        bottom = min(image.shape[0], box["row"] + box["height"] + dr)
-        right = min(image.shape[1], box["col"] + box["width"] + dc)
-        return image[top:bottom, left:right]
+
+def _arrays(X):
+    """Every image of ``X`` as float32 in [0, 1]: gray 2-D, colour ``(h, w, 3)`` RGB."""
+    return [to_rgb(img, f"image {i}") for i, img in enumerate(_as_list(X, "images"))]
 
 
 class FaceNormalizer(_StatelessTransformer):

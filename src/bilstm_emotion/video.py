@@ -4,9 +4,10 @@ Frames are decoded by ffmpeg (through ``imageio-ffmpeg``, the engine of
 imageio's ffmpeg plugin; ``pip install "bilstm-emotion[video]"``), straight to
 gray pixels and, if asked, at a lower frame rate. Faces are searched in the
 whole frame once every ``detect_every`` seconds; in between, each tracked face
-is searched again only in a small window around where it was, which is what
-makes 640x480 video run faster than real time on two CPU cores. A tracker
-keeps one id per face across frames.
+is searched again only in a window around where it was
+(:meth:`~bilstm_emotion.preprocessing.FaceDetector.detect_near`, one small
+network call per face), which is what makes 640x480 video run faster than real
+time on two CPU cores. A tracker keeps one id per face across frames.
 
 >>> from bilstm_emotion.video import FaceTracker
 >>> tracker = FaceTracker()
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._video_io import make_demo_video, read_frames, video_info
+from .faces import containment, iou
 from .monitoring import FacePredictor, face_record
 from .preprocessing import FaceDetector
 
@@ -32,28 +34,6 @@ __all__ = [
     "read_frames",
     "video_info",
 ]
-
-
-def _overlap(a, b):
-    """Intersection area of two boxes, and the area of each."""
-    top, left = max(a["row"], b["row"]), max(a["col"], b["col"])
-    bottom = min(a["row"] + a["height"], b["row"] + b["height"])
-    right = min(a["col"] + a["width"], b["col"] + b["width"])
-    inter = max(0, bottom - top) * max(0, right - left)
-    return inter, a["height"] * a["width"], b["height"] * b["width"]
-
-
-def _iou(a, b):
-    inter, area_a, area_b = _overlap(a, b)
-    union = area_a + area_b - inter
-    return inter / union if union else 0.0
-
-
-def _containment(a, b):
-    """Intersection over the smaller box's area: 1 when one box holds the other."""
-    inter, area_a, area_b = _overlap(a, b)
-    smaller = min(area_a, area_b)
-    return inter / smaller if smaller else 0.0
 
 
 class FaceTracker:
@@ -85,7 +65,7 @@ class FaceTracker:
             if time - seen <= self.max_missing
         }  # fmt: skip
         pairs = sorted(
-            ((_iou(box, tracked), j, i) for j, box in enumerate(boxes)
+            ((iou(box, tracked), j, i) for j, box in enumerate(boxes)
              for i, (tracked, _) in self.tracks.items()),
             reverse=True,
         )  # fmt: skip
@@ -100,7 +80,7 @@ class FaceTracker:
         for j, box in enumerate(boxes):
             if j in ids:
                 continue
-            if any(_containment(box, other) > 0.5 for other in kept):
+            if any(containment(box, other) > 0.5 for other in kept):
                 continue  # a second box around a face already seen: not a new face
             ids[j] = self._next_id
             self._next_id += 1
@@ -111,27 +91,6 @@ class FaceTracker:
                 self.tracks[ids[j]] = (box, time)
                 out.append((ids[j], box))
         return out
-
-
-def _search_near(detector, gray, box, target=40):
-    """Search for the face ``box`` again in a window twice its size around it."""
-    from skimage.transform import resize
-
-    pad_r, pad_c = box["height"] // 2, box["width"] // 2
-    top, left = max(0, box["row"] - pad_r), max(0, box["col"] - pad_c)
-    bottom = min(gray.shape[0], box["row"] + box["height"] + pad_r)
-    right = min(gray.shape[1], box["col"] + box["width"] + pad_c)
-    window = gray[top:bottom, left:right]
-    scale = min(1.0, target / box["height"])
-    if scale < 1:
-        shape = (max(1, round(window.shape[0] * scale)), max(1, round(window.shape[1] * scale)))
-        window = resize(window, shape, anti_aliasing=False)
-    face = box["height"] * scale
-    low = max(detector.min_size, int(face / 1.5))
-    if min(window.shape) < low:
-        return None
-    candidates = detector._search(window, scale, low, (min(window.shape),) * 2, (top, left))
-    return max(candidates, key=lambda c: _iou(c, box), default=None)
 
 
 @dataclass
@@ -190,7 +149,7 @@ def analyze_video(
         if time - last_full >= detect_every:
             boxes, last_full = predictor.boxes(gray), time
         else:
-            boxes = [_search_near(detector, gray, box) for box, _ in tracker.tracks.values()]
+            boxes = [detector.detect_near(gray, box) for box, _ in tracker.tracks.values()]
             boxes = [b for b in boxes if b is not None]
         faces = tracker.update(boxes, time)
         proba = predictor.classify(gray, [box for _, box in faces])

@@ -40,6 +40,24 @@ def add_model_options(parser):
     )
 
 
+def add_detector_options(parser):
+    group = parser.add_argument_group("faces")
+    group.add_argument(
+        "--detector",
+        default="blazeface",
+        choices=("blazeface", "lbp"),
+        help="face detector: BlazeFace (shipped, finds small, turned and cut-off faces) or "
+        "scikit-image's LBP cascade (blazeface)",
+    )
+
+
+def make_face_detector(args):
+    """The ``FaceDetector`` (every face) that ``--detector`` names."""
+    from ..preprocessing import FaceDetector
+
+    return FaceDetector(detector=args.detector, select="all")
+
+
 def add_output_options(parser):
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument(

@@ -31,27 +31,28 @@ def _demo_pretrained(args):
         image, source = data.astronaut(), "scikit-image's astronaut photo (Eileen Collins)"
     else:
         image, source = args.image, args.image
-    gray = ImageLoader().transform([image])[0]
+    pixels = ImageLoader(color=True).transform([image])[0]
     clf = load_pretrained(args.model)
     predictor = FacePredictor(clf)
-    boxes = predictor.boxes(gray)
+    boxes = predictor.boxes(pixels)
     if not boxes:
         raise ValueError(f"Expected at least one face in {source}. Received: no face found")
     info = pretrained_info(args.model)
     start = time.perf_counter()
-    proba = predictor.classify(gray, boxes)
+    proba = predictor.classify(pixels, boxes)
     ms = (time.perf_counter() - start) * 1000
     print(
         f"Model {args.model!r} (FER2013 PublicTest accuracy {info['accuracy']:.3f}, "
         f"Keras backend {keras.backend.backend()}) on {source}, "
-        f"{gray.shape[1]}x{gray.shape[0]} pixels: {len(boxes)} face(s), classified in {ms:.0f} ms"
+        f"{pixels.shape[1]}x{pixels.shape[0]} pixels: {len(boxes)} face(s), classified in "
+        f"{ms:.0f} ms"
     )
     header = "face  box (row, col, height, width)  emotion    " + " ".join(
         f"{c:>8}" for c in clf.classes_
     )
     print(header)
     for i, (box, p) in enumerate(zip(boxes, proba, strict=False), start=1):
-        where = f"({box['row']}, {box['col']}, {box['height']}, {box['width']})"
+        where = "({row}, {col}, {height}, {width})".format(**box.box())
         label = clf.classes_[p.argmax()]
         print(f"{i:>4}  {where:<31} {label:<10} " + " ".join(f"{v:8.3f}" for v in p))
     return 0

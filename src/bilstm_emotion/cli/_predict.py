@@ -7,10 +7,12 @@ from pathlib import Path
 
 from ._common import (
     PartialFailure,
+    add_detector_options,
     add_model_options,
     add_output_options,
     check_outputs,
     load_model,
+    make_face_detector,
     print_table,
     progress,
     sink,
@@ -39,25 +41,27 @@ SUMMARY_EPILOG = """examples:
 def _predictor(args):
     from ..monitoring import FacePredictor
 
-    return FacePredictor(load_model(args), detect=not args.no_detect)
+    return FacePredictor(
+        load_model(args), detector=make_face_detector(args), detect=not args.no_detect
+    )
 
 
 def _records(files, predictor, args, on_record=None, sources=None):
-    """Classify every input; call ``on_record(source, image, gray, records)`` as each is done."""
+    """Classify every input; call ``on_record(source, image, pixels, records)`` as each is done."""
     from ..monitoring import iter_images
 
     records, failed = [], []
     done = iter_images(files, predictor, sources=sources)
-    for source, image, gray, found in progress(
+    for source, image, pixels, found in progress(
         done, total=len(files), desc="images", quiet=args.quiet, unit="img"
     ):
-        if gray is None:
+        if pixels is None:
             reason = found[0]["status"].removeprefix("error: ")
             print(f"bilstm-emotion {args.command}: skipped {reason}", file=sys.stderr)
             failed.append(source)
         records.extend(found)
         if on_record is not None:
-            on_record(source, image, gray, found)
+            on_record(source, image, pixels, found)
     return records, failed
 
 
@@ -86,8 +90,8 @@ def _predict(args):
     annotate = Path(args.annotate) if args.annotate else None
     written = []
 
-    def annotate_one(source, image, gray, records):
-        if annotate is None or gray is None or not any(r["label"] for r in records):
+    def annotate_one(source, image, pixels, records):
+        if annotate is None or pixels is None or not any(r["label"] for r in records):
             return
         from PIL import Image
 
@@ -97,15 +101,15 @@ def _predict(args):
         target = _annotated_name(annotate, stem, written)
         check_outputs([target], args.overwrite)
         target.parent.mkdir(parents=True, exist_ok=True)
-        colour = _colour(image) if isinstance(image, (str, Path)) else image
-        Image.fromarray(draw_faces(colour, records)).save(target)
+        # the pixels the faces were found in: colour, turned upright by EXIF
+        Image.fromarray(draw_faces(pixels, records)).save(target)
         written.append(target)
 
     with sink(args.csv, _fields(predictor.classes)) as out:
 
-        def on_record(source, image, gray, records):
+        def on_record(source, image, pixels, records):
             out.write(records)
-            annotate_one(source, image, gray, records)
+            annotate_one(source, image, pixels, records)
 
         records, failed = _records(inputs, predictor, args, on_record, sources)
     if args.json:
@@ -128,14 +132,6 @@ def _box():
     from ..monitoring import BOX_FIELDS
 
     return list(BOX_FIELDS)
-
-
-def _colour(path):
-    import numpy as np
-    from PIL import Image
-
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"))
 
 
 def _annotated_name(folder, stem, taken):
@@ -240,6 +236,7 @@ def add_parsers(sub):
         "--no-detect", action="store_true", help="each image is one cropped face (no detection)"
     )
     add_model_options(p)
+    add_detector_options(p)
     add_output_options(p)
     p.set_defaults(func=_predict)
 
@@ -258,5 +255,6 @@ def add_parsers(sub):
     s.add_argument("--plot", default=None, metavar="FILE.png", help="write a bar chart here")
     s.add_argument("--no-detect", action="store_true", help="each image is one cropped face")
     add_model_options(s)
+    add_detector_options(s)
     add_output_options(s)
     s.set_defaults(func=_summary)

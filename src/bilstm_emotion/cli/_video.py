@@ -7,10 +7,12 @@ from pathlib import Path
 
 from ._common import (
     PartialFailure,
+    add_detector_options,
     add_model_options,
     add_output_options,
     check_outputs,
     load_model,
+    make_face_detector,
     print_table,
     progress,
     sink,
@@ -62,6 +64,7 @@ def _video(args):
     fields = ["time", "frame", "face", *BOX_FIELDS, "label", "score", *classes, "status"]
     frames = analyze_video(
         source, model, fps=args.fps, detect_every=args.detect_every,
+        detector=make_face_detector(args),
         tracker=FaceTracker(max_missing=args.detect_every + 0.5), color=args.annotate,
     )  # fmt: skip
     expected = None
@@ -126,9 +129,9 @@ def _video(args):
 
 
 def _no_face(frame, classes):
-    from ..monitoring import _empty_record
+    from ..monitoring import empty_record
 
-    record = _empty_record("", classes, "no face")
+    record = empty_record("", classes, "no face")
     record.update(time=round(frame.time, 3), frame=frame.index)
     return record
 
@@ -222,5 +225,6 @@ def add_parsers(sub):
     v.add_argument("--out", default=None, metavar="DIR", help="output folder (<video>-emotions)")
     v.add_argument("--annotate", action="store_true", help="also write annotated.mp4")
     add_model_options(v)
+    add_detector_options(v)
     add_output_options(v)
     v.set_defaults(func=_video)

@@ -1,0 +1,126 @@
+"""Face detectors on real photographs: recall, false positives, duplicates and speed, side by side.
+
+Runs each detector through the path ``bilstm-emotion predict`` takes (image read in
+colour and turned upright by EXIF, every face, overlapping boxes merged) on the
+real-photo set ``faces-dev`` (87 photos, 153 faces) and scores it by the set's rule
+(:func:`bilstm_emotion.faces.score_detections`). Speed is the median time per photo
+with every photo resized to 640x480, measured for all detectors in this one run (so
+compare ratios, not milliseconds, across machines). Optionally writes a picture of
+the detections of the default and of the LBP cascade on scikit-image's astronaut and
+on a tilted, shrunk copy of her in a larger photo, for the docs::
+
+    python benchmarks/faces.py ../shared/data/faces-dev --out benchmarks/results/faces.json \\
+        --figure docs/_static/faces_before_after.png
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import write_report  # benchmarks/ is on sys.path
+from PIL import Image
+
+from bilstm_emotion.faces import score_detections
+from bilstm_emotion.preprocessing import FaceDetector, ImageLoader
+
+DETECTORS = {
+    "lbp": {"detector": "lbp"},
+    "blazeface": {},  # the default
+    "blazeface_tiles_off": {"tiles": "off"},
+    "blazeface_tiles_fine": {"tiles": "fine"},
+}
+
+
+def load(folder):
+    labels = json.loads((folder / "labels.json").read_text())["images"]
+    images = [ImageLoader(color=True).transform([folder / im["file"]])[0] for im in labels]
+    return labels, images
+
+
+def ms_per_640x480(detector, images, repeat=1):
+    small = [np.asarray(Image.fromarray((im * 255).astype(np.uint8)).resize((640, 480)))
+             for im in images]  # fmt: skip
+    detector.detect(small[:2])  # warm-up (loads the network)
+    times = []
+    for _ in range(repeat):
+        for im in small:
+            start = time.perf_counter()
+            detector.detect([im])
+            times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def figure(path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from skimage import data
+    from skimage.transform import rotate
+
+    astronaut = data.astronaut()
+    group = np.full((600, 900, 3), 200, dtype=np.uint8)
+    tilted = (rotate(astronaut, 25, mode="edge") * 255).astype(np.uint8)
+    small = np.asarray(Image.fromarray(tilted).resize((300, 300)))
+    group[150:450, 30:330] = small
+    group[100:400, 560:860] = np.asarray(Image.fromarray(astronaut).resize((300, 300)))
+    photos = [("astronaut", astronaut), ("two smaller copies, one tilted 25°", group)]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9))
+    for col, (what, photo) in enumerate(photos):
+        for row, (name, params) in enumerate((("LBP cascade (before)", DETECTORS["lbp"]),
+                                              ("BlazeFace (now)", {}))):  # fmt: skip
+            ax = axes[row, col]
+            ax.imshow(photo)
+            faces = FaceDetector(select="all", **params).detect([photo])[0]
+            for f in faces:
+                ax.add_patch(plt.Rectangle((f.col, f.row), f.width, f.height, fill=False,
+                                           color="yellow", linewidth=2))  # fmt: skip
+                for x, y in f.landmarks.values():
+                    ax.plot(x, y, "c.", markersize=6)
+            ax.set_title(f"{name}: {len(faces)} face(s) — {what}", fontsize=10)
+            ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    print(f"wrote {path}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("faces_dev", type=Path)
+    parser.add_argument("--out", default="benchmarks/results/faces.json")
+    parser.add_argument("--figure", default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="timed passes over the photos")
+    args = parser.parse_args(argv)
+    labels, images = load(args.faces_dev)
+    report = {"photos": len(labels), "faces": sum(len(im["faces"]) for im in labels)}
+    for name, params in DETECTORS.items():
+        detector = FaceDetector(select="all", **params)
+        found = detector.detect(images)
+        scores = score_detections(found, labels)
+        del scores["per_image"]
+        scores["ms_per_640x480"] = ms_per_640x480(detector, images, args.repeat)
+        scores["astronaut_faces"] = len(detector.detect([_astronaut()])[0])
+        report[name] = scores
+        print(f"{name}: recall {scores['recall']:.3f}, false positives per image "
+              f"{scores['false_positives_per_image']:.3f}, duplicates {scores['duplicates']}, "
+              f"exact {scores['exact_images']}/{len(labels)}, "
+              f"{scores['ms_per_640x480']:.1f} ms per 640x480")  # fmt: skip
+    base = report["lbp"]["ms_per_640x480"]
+    for name in DETECTORS:
+        report[name]["time_vs_lbp"] = report[name]["ms_per_640x480"] / base
+    print("time / LBP cascade's:", {n: round(report[n]["time_vs_lbp"], 3) for n in DETECTORS})
+    write_report(report, args.out)
+    if args.figure:
+        figure(args.figure)
+
+
+def _astronaut():
+    from skimage import data
+
+    return data.astronaut()
+
+
+if __name__ == "__main__":
+    main()

