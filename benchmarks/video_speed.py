@@ -8,7 +8,8 @@ measures, in one run on this machine:
   test-time flipping, median of many calls;
 - decode-only frames per second (ffmpeg through imageio-ffmpeg, gray);
 - ``bilstm-emotion video`` end to end (decode, detect/track, normalise, classify, CSV),
-  frames per second of its processing loop, for each shipped model.
+  frames per second of its processing loop, for each shipped model (default detector),
+  and for the default model with each face detector (BlazeFace, the LBP cascade).
 
     python benchmarks/video_speed.py --out benchmarks/results/video_speed.json
 """
@@ -50,11 +51,12 @@ def decode_fps(path):
     return n / (time.perf_counter() - start)
 
 
-def video_fps(path, model, workdir):
+def video_fps(path, model, workdir, detector="blazeface"):
     from bilstm_emotion.cli import main
 
-    out = Path(workdir) / f"out-{model}"
-    code = main(["video", str(path), "--model", model, "--out", str(out), "-q"])
+    out = Path(tempfile.mkdtemp(dir=workdir, prefix=f"out-{model}-{detector}-"))
+    code = main(["video", str(path), "--model", model, "--detector", detector,
+                 "--out", str(out), "--overwrite", "-q"])  # fmt: skip
     summary = json.loads((out / "summary.json").read_text())
     return {
         "exit_code": code,
@@ -87,6 +89,10 @@ def main(argv=None):
         report["video"] = {"size": [640, 480], "fps": 30, "seconds": args.seconds}
         report["decode_fps"] = decode_fps(path)
         report["end_to_end"] = {name: video_fps(path, name, tmp) for name in PRETRAINED}
+        report["end_to_end_by_detector"] = {
+            detector: video_fps(path, PRETRAINED[0], tmp, detector)
+            for detector in ("blazeface", "lbp")
+        }
     print(json.dumps(report, indent=2))
     write_report(report, args.out)
 

@@ -44,6 +44,8 @@ def test_anchors_are_the_48x48_grid_row_by_row():
     np.testing.assert_allclose(anchors[1], [1.5 / 48, 0.5 / 48])  # x moves first
     np.testing.assert_allclose(anchors[48], [0.5 / 48, 1.5 / 48])
     np.testing.assert_allclose(anchors[-1], [47.5 / 48, 47.5 / 48])
+    assert blazeface_anchors(128).shape == (1024, 2)
+    np.testing.assert_allclose(blazeface_anchors(128)[-1], [31.5 / 32, 31.5 / 32])
 
 
 def test_decode_by_hand():
@@ -165,7 +167,7 @@ def test_crop_face_square_margin_and_border():
     assert crop[0, 0] == image[0, 0]  # outside the image: its edge pixels repeat
     assert crop_face(image, Face(10, 10, 20, 10), margin=0.0, square=False).shape == (20, 10)
     rgb = np.zeros((50, 50, 3), dtype=np.uint8)
-    assert crop_face(rgb, Face(10, 10, 20, 20)).shape == (28, 28, 3)
+    assert crop_face(rgb, Face(10, 10, 20, 20), margin=0.2).shape == (28, 28, 3)
     tilted = Face(10, 10, 20, 20, landmarks={"right_eye": (15, 25), "left_eye": (25, 15)})
     assert crop_face(rgb, tilted).dtype == np.uint8
 
@@ -258,6 +260,11 @@ def test_shipped_network_is_a_safe_keras_archive(tmp_path):
     model = load_blazeface()
     assert model.input_shape == (None, 192, 192, 3)
     assert model.output_shape == [(None, 2304, 16), (None, 2304, 1)]
+    small = load_blazeface(128)  # the tracker's window: same layers and weights
+    assert small.output_shape == [(None, 32 * 32, 16), (None, 32 * 32, 1)]
+    assert all(
+        np.array_equal(a, b) for a, b in zip(small.get_weights(), model.get_weights(), strict=True)
+    )
     assert model.count_params() == 514_069
     tensor, _ = BlazeFaceDetector.input_tensor(data.astronaut())
     expected = [np.asarray(a) for a in model.predict_on_batch(tensor[None])]

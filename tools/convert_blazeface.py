@@ -53,9 +53,10 @@ def read_graph(path):
         "RESIZE_BILINEAR": tflite.ResizeBilinearOptions,
         "ADD": tflite.AddOptions,
     }
-    constants = {}
+    constants, shapes = {}, {}
     for i in range(graph.TensorsLength()):
         tensor = graph.Tensors(i)
+        shapes[i] = tuple(tensor.ShapeAsNumpy()) if tensor.ShapeLength() else ()
         data = model.Buffers(tensor.Buffer()).DataAsNumpy()
         if isinstance(data, np.ndarray) and data.size:
             dtype = {1: np.float16, 2: np.int32, 0: np.float32}[tensor.Type()]
@@ -71,7 +72,7 @@ def read_graph(path):
             table = op.BuiltinOptions()
             options.Init(table.Bytes, table.Pos)
         ops.append((name, list(op.InputsAsNumpy()), list(op.OutputsAsNumpy()), options))
-    return ops, constants, int(graph.InputsAsNumpy()[0]), list(graph.OutputsAsNumpy())
+    return ops, constants, shapes, int(graph.InputsAsNumpy()[0]), list(graph.OutputsAsNumpy())
 
 
 def _padding(options):
@@ -83,12 +84,17 @@ def _no_fused_activation(options, name):
         raise ValueError(f"Expected no fused activation in {name}")
 
 
-def build_keras(ops, constants, input_index, output_indices):
-    """The Keras functional model that computes what the TFLite graph computes."""
+def build_keras(ops, constants, shapes, input_index, output_indices):
+    """The Keras functional model that computes what the TFLite graph computes.
+
+    Saved with TFLite's 192x192 input; the graph is fully convolutional, so
+    ``bilstm_emotion.faces._network.load_blazeface(size)`` rebuilds it for other input
+    sizes (the video tracker searches at 128).
+    """
     from bilstm_emotion.faces._network import ChannelPad, keras
 
     layers = keras.layers
-    inputs = keras.Input((192, 192, 3), name="image")
+    inputs = keras.Input(shapes[input_index][1:], name="image")
     tensors = {input_index: inputs}
     values = dict(constants)
     weights = []  # (layer, arrays), set once the model is built
@@ -138,7 +144,7 @@ def build_keras(ops, constants, input_index, output_indices):
             if options.AlignCorners() or not options.HalfPixelCenters():
                 raise ValueError("Expected a half-pixel bilinear resize")
             height, width = values[ins[1]].tolist()
-            factor = (height // x.shape[1], width // x.shape[2])
+            factor = (height // shapes[ins[0]][1], width // shapes[ins[0]][2])
             layer = layers.UpSampling2D(factor, interpolation="bilinear")
         elif name == "RESHAPE":
             channels = x.shape[-1]

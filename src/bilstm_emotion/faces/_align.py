@@ -20,7 +20,7 @@ def eye_angle(face):
     return math.degrees(math.atan2(-(ly - ry), lx - rx))
 
 
-def crop_face(image, face, *, margin=0.2, align=True, square=True):
+def crop_face(image, face, *, margin=0.05, align=True, max_tilt=0.0, square=True):
     """The face's crop: its box grown by ``margin``, rotated upright if ``align``.
 
     Parameters
@@ -29,11 +29,13 @@ def crop_face(image, face, *, margin=0.2, align=True, square=True):
         The image the face was found in.
     face : Face or dict
         The box (and, for alignment, eye landmarks).
-    margin : float, default=0.2
+    margin : float, default=0.05
         Share of the box's size added on every side.
     align : bool, default=True
-        Rotate about the box's centre so the eyes are level (where the face has
-        eye landmarks and is turned by more than a degree).
+        Rotate about the box's centre so the eyes are level, where the face has
+        eye landmarks and its eye line is tilted by more than ``max_tilt``.
+    max_tilt : float, default=0.0
+        Degrees of tilt left as they are (a tilt under one degree always is).
     square : bool, default=True
         Crop a square of the box's longer side (FER2013's faces are square);
         ``False`` keeps the box's own proportions.
@@ -59,7 +61,7 @@ def crop_face(image, face, *, margin=0.2, align=True, square=True):
     out_w = max(1, round(width * (1 + 2 * margin)))
     cx, cy = face["col"] + face["width"] / 2, face["row"] + face["height"] / 2
     angle = eye_angle(face) if align else 0.0
-    if abs(angle) <= 1.0:
+    if abs(angle) <= max(1.0, max_tilt):
         top, left = round(cy - out_h / 2), round(cx - out_w / 2)
         rows = np.clip(np.arange(top, top + out_h), 0, image.shape[0] - 1)
         cols = np.clip(np.arange(left, left + out_w), 0, image.shape[1] - 1)

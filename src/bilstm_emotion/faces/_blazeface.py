@@ -21,6 +21,7 @@ from ._types import LANDMARKS, Face, iou
 __all__ = ["BlazeFaceDetector", "blazeface_anchors", "decode_blazeface"]
 
 INPUT_SIZE = 192
+_NEAR_SIZE = 128  # input side of the search around a tracked face
 # tile grids per `tiles` setting: (tiles per side, share of each side, for images over N px)
 _GRIDS = {
     "off": (),
@@ -30,20 +31,22 @@ _GRIDS = {
 _RAW_SCORE_LIMIT = 80.0  # MediaPipe clips at 100; 80 keeps float32's exp finite
 
 
-@lru_cache(maxsize=1)
-def blazeface_anchors():
+@lru_cache(maxsize=4)
+def blazeface_anchors(input_size=INPUT_SIZE):
     """Anchor centres ``(x, y)`` in [0, 1] of the full-range model: a 48x48 grid.
 
     MediaPipe's SSD anchor options for it: one layer of stride 4 on a 192x192
-    input, offset 0.5, one anchor per cell, fixed anchor size 1.
+    input, offset 0.5, one anchor per cell, fixed anchor size 1. The network is
+    fully convolutional: at another ``input_size`` the grid is ``input_size / 4``
+    cells a side.
     """
-    cells = INPUT_SIZE // 4
+    cells = input_size // 4
     centers = (np.arange(cells, dtype=np.float32) + 0.5) / cells
     x, y = np.meshgrid(centers, centers)
     return np.stack([x.ravel(), y.ravel()], axis=1)
 
 
-def decode_blazeface(raw_boxes, raw_scores, min_score):
+def decode_blazeface(raw_boxes, raw_scores, min_score, input_size=INPUT_SIZE):
     """Boxes of the anchors scoring at least ``min_score``, in [0, 1] input units.
 
     Parameters
@@ -55,6 +58,8 @@ def decode_blazeface(raw_boxes, raw_scores, min_score):
         Logits.
     min_score : float
         Probability an anchor needs.
+    input_size : int, default=192
+        Side of the network's input (``(input_size / 4) ** 2`` anchors).
 
     Returns
     -------
@@ -68,8 +73,8 @@ def decode_blazeface(raw_boxes, raw_scores, min_score):
                      _RAW_SCORE_LIMIT)  # fmt: skip
     scores = 1.0 / (1.0 + np.exp(-logits))
     keep = scores >= min_score
-    raw = np.asarray(raw_boxes, dtype=np.float32).reshape(-1, 8, 2)[keep] / INPUT_SIZE
-    anchors = blazeface_anchors()[keep]
+    raw = np.asarray(raw_boxes, dtype=np.float32).reshape(-1, 8, 2)[keep] / input_size
+    anchors = blazeface_anchors(input_size)[keep]
     center, size = raw[:, 0] + anchors, raw[:, 1]
     boxes = np.concatenate([center - size / 2, center + size / 2], axis=1)
     keypoints = raw[:, 2:] + anchors[:, None, :]
@@ -133,8 +138,8 @@ class BlazeFaceDetector:
 
     # -- the network's input and output -------------------------------------------------
     @staticmethod
-    def input_tensor(image):
-        """The letterboxed ``(192, 192, 3)`` float32 input in [-1, 1], and its scale.
+    def input_tensor(image, size=INPUT_SIZE):
+        """The letterboxed ``(size, size, 3)`` float32 input in [-1, 1], and its scale.
 
         ``scale`` is image pixels per input pixel; the image fills the input's
         top-left corner.
@@ -143,18 +148,18 @@ class BlazeFaceDetector:
 
         rgb = _to_rgb_uint8(image)
         height, width = rgb.shape[:2]
-        scale = max(height, width) / INPUT_SIZE
-        size = (max(1, round(width / scale)), max(1, round(height / scale)))
-        resized = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR,
+        scale = max(height, width) / size
+        fitted = (max(1, round(width / scale)), max(1, round(height / scale)))
+        resized = np.asarray(Image.fromarray(rgb).resize(fitted, Image.Resampling.BILINEAR,
                                                          reducing_gap=2.0))  # fmt: skip
-        tensor = np.full((INPUT_SIZE, INPUT_SIZE, 3), -1.0, dtype=np.float32)
-        tensor[: size[1], : size[0]] = resized / np.float32(127.5) - 1
+        tensor = np.full((size, size, 3), -1.0, dtype=np.float32)
+        tensor[: fitted[1], : fitted[0]] = resized / np.float32(127.5) - 1
         return tensor, scale
 
     def _run(self, tensors):
         from ._network import load_blazeface
 
-        model = load_blazeface()
+        model = load_blazeface(len(tensors[0]))
         raw_boxes, raw_scores = model.predict_on_batch(np.stack(tensors))
         return np.asarray(raw_boxes), np.asarray(raw_scores)
 
@@ -186,7 +191,7 @@ class BlazeFaceDetector:
         faces : list of Face
             Boxes in pixels of ``image``, with the six :data:`LANDMARKS`.
         """
-        image = np.asarray(image)
+        image = _to_rgb_uint8(image)  # once, not per view
         views = self._views(image)
         inputs = [self.input_tensor(crop) for _, _, crop in views]
         faces = []
@@ -203,9 +208,9 @@ class BlazeFaceDetector:
         faces = non_max_suppression(faces, iou_threshold=self.iou_threshold)
         return [f for f in faces if f.height >= self.min_size]
 
-    def _faces(self, raw_boxes, raw_scores, scale, offset):
-        boxes, keypoints, scores = decode_blazeface(raw_boxes, raw_scores, self.min_score)
-        pixels = scale * INPUT_SIZE
+    def _faces(self, raw_boxes, raw_scores, scale, offset, size=INPUT_SIZE):
+        boxes, keypoints, scores = decode_blazeface(raw_boxes, raw_scores, self.min_score, size)
+        pixels = scale * size
         out = []
         for (x0, y0, x1, y1), points, score in zip(boxes, keypoints, scores, strict=True):
             face = Face(
@@ -221,8 +226,9 @@ class BlazeFaceDetector:
     def detect_near(self, image, face):
         """The face that ``face`` (found in an earlier frame) has become, or ``None``.
 
-        Searches a square window three times the face's size around it (one
-        network call), so a tracked face costs the same however large the
+        Searches a square window three times the face's size around it, at
+        128x128 pixels (the face about 40 of them; half the work of a
+        192-pixel view), so a tracked face costs the same however large the
         frame; the best-overlapping detection there is returned.
         """
         image = np.asarray(image)
@@ -233,9 +239,9 @@ class BlazeFaceDetector:
         right = min(image.shape[1], math.ceil(cx + side / 2))
         if bottom - top < 8 or right - left < 8:
             return None
-        tensor, scale = self.input_tensor(image[top:bottom, left:right])
+        tensor, scale = self.input_tensor(image[top:bottom, left:right], _NEAR_SIZE)
         raw_boxes, raw_scores = self._run([tensor])
-        found = self._faces(raw_boxes[0], raw_scores[0], scale, (top, left))
+        found = self._faces(raw_boxes[0], raw_scores[0], scale, (top, left), _NEAR_SIZE)
         found = non_max_suppression(found, iou_threshold=self.iou_threshold)
         best = max(found, key=lambda f: iou(f, face), default=None)
         return best if best is not None and iou(best, face) > 0 else None

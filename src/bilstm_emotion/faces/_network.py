@@ -18,7 +18,7 @@ from keras import layers, ops  # noqa: E402
 
 __all__ = ["BLAZEFACE_FILE", "ChannelPad", "load_blazeface"]
 
-#: The shipped BlazeFace full-range model (192x192 RGB in [-1, 1] -> 2,304 anchors).
+#: The shipped BlazeFace full-range model: 192x192 RGB in [-1, 1] -> 2,304 anchors.
 BLAZEFACE_FILE = "blazeface_full_range.keras"
 
 
@@ -41,8 +41,24 @@ class ChannelPad(layers.Layer):
         return {**super().get_config(), "channels": self.channels}
 
 
-@lru_cache(maxsize=1)
-def load_blazeface():
-    """The shipped BlazeFace network (loaded once per process, safe mode)."""
-    path = files("bilstm_emotion.faces") / "weights" / BLAZEFACE_FILE
-    return keras.saving.load_model(str(path), compile=False, safe_mode=True)
+@lru_cache(maxsize=4)
+def load_blazeface(size=192):
+    """The shipped BlazeFace network for ``size`` x ``size`` inputs (once per process).
+
+    The archive is loaded in safe mode at MediaPipe's 192x192; the network is
+    fully convolutional, so another size (a multiple of 16) gets the same layers
+    and weights on that input, and an anchor grid of ``size / 4`` cells a side.
+    """
+    if size == 192:
+        path = files("bilstm_emotion.faces") / "weights" / BLAZEFACE_FILE
+        return keras.saving.load_model(str(path), compile=False, safe_mode=True)
+    if size % 16:
+        raise ValueError(f"Expected a BlazeFace input size divisible by 16. Received: {size}")
+    base = load_blazeface(192)
+    config = base.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] == "InputLayer":
+            layer["config"]["batch_shape"] = [None, size, size, 3]
+    model = keras.Model.from_config(config)
+    model.set_weights(base.get_weights())
+    return model
