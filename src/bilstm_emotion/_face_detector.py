@@ -77,7 +77,7 @@ class FaceDetector(StatelessTransformer):
     >>> from bilstm_emotion.preprocessing import FaceDetector, ImageLoader
     >>> photo = ImageLoader().transform([data.astronaut()])
     >>> faces = FaceDetector().detect(photo)[0]
-    >>> len(faces), faces[0].height > 50, faces[0].score > 0.9
+    >>> len(faces), faces[0].height > 50, 0.5 < faces[0].score <= 1
     (1, True, True)
     """
 
