@@ -16,6 +16,7 @@ __all__ = [
     "open_tree",
     "to_gray",
     "to_rgb",
+    "to_rgb_uint8",
 ]
 
 #: File name endings read as images (case-insensitive).
@@ -142,6 +143,20 @@ def to_rgb(image, name="image"):
 
         pixels = rgba2rgb(pixels)
     return np.ascontiguousarray(pixels, dtype=np.float32)
+
+
+def to_rgb_uint8(image):
+    """A gray or RGB(A) image, uint8 or [0, 1] floats, as contiguous ``(h, w, 3)`` uint8.
+
+    Floats are scaled by 255 and rounded; integers are taken as 8-bit values;
+    an alpha channel is dropped. For drawing and for networks that read bytes.
+    """
+    array = np.asarray(image)
+    if array.dtype.kind == "f":
+        array = np.clip(array * 255 + 0.5, 0, 255)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(array[:, :, :3], dtype=np.uint8)
 
 
 def _unit_range(image, name):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import ImageReadError, is_image_name, to_gray
+from ._io import ImageReadError, is_image_name, to_gray, to_rgb_uint8
 from .faces import BOX_FIELDS
 from .preprocessing import FaceDetector, FaceNormalizer, ImageLoader
 
@@ -250,12 +250,8 @@ def draw_faces(image, records, *, color=(255, 200, 0)):
     """
     from PIL import Image, ImageDraw
 
-    array = np.asarray(image)
-    if array.dtype.kind == "f":
-        array = np.clip(array * 255 + 0.5, 0, 255).astype(np.uint8)
-    if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    canvas = Image.fromarray(np.ascontiguousarray(array[:, :, :3]).astype(np.uint8))
+    array = to_rgb_uint8(image)
+    canvas = Image.fromarray(array)
     draw = ImageDraw.Draw(canvas)
     width = max(1, round(max(array.shape[:2]) / 300))
     for record in records:

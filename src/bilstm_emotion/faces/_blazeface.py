@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._io import to_rgb_uint8
 from ._nms import non_max_suppression
 from ._types import LANDMARKS, Face, iou
 
@@ -82,15 +83,6 @@ def decode_blazeface(raw_boxes, raw_scores, min_score, input_size=INPUT_SIZE):
     return boxes[valid], keypoints[valid], scores[keep][valid]
 
 
-def _to_rgb_uint8(image):
-    array = np.asarray(image)
-    if array.dtype != np.uint8:
-        array = np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    return np.ascontiguousarray(array[:, :, :3])
-
-
 class BlazeFaceDetector:
     """Find faces with MediaPipe's BlazeFace full-range model.
 
@@ -146,7 +138,7 @@ class BlazeFaceDetector:
         """
         from PIL import Image
 
-        rgb = _to_rgb_uint8(image)
+        rgb = to_rgb_uint8(image)
         height, width = rgb.shape[:2]
         scale = max(height, width) / size
         fitted = (max(1, round(width / scale)), max(1, round(height / scale)))
@@ -191,7 +183,7 @@ class BlazeFaceDetector:
         faces : list of Face
             Boxes in pixels of ``image``, with the six :data:`LANDMARKS`.
         """
-        image = _to_rgb_uint8(image)  # once, not per view
+        image = to_rgb_uint8(image)  # once, not per view
         views = self._views(image)
         inputs = [self.input_tensor(crop) for _, _, crop in views]
         faces = []

@@ -2,8 +2,7 @@
 
 from functools import lru_cache
 
-import numpy as np
-
+from .._io import to_gray
 from ._nms import non_max_suppression
 from ._types import Face, iou
 
@@ -16,15 +15,6 @@ def _cascade():
     from skimage.feature import Cascade
 
     return Cascade(data.lbp_frontal_face_cascade_filename())
-
-
-def _gray(image):
-    from skimage.color import rgb2gray
-
-    array = np.asarray(image)
-    if array.dtype == np.uint8:
-        array = array / np.float32(255)
-    return rgb2gray(array[..., :3]) if array.ndim == 3 else array
 
 
 class LBPCascadeDetector:
@@ -59,7 +49,7 @@ class LBPCascadeDetector:
         """Faces of one image, largest first (see :class:`FaceFinder`)."""
         from skimage.transform import rescale
 
-        gray = _gray(image)
+        gray = to_gray(image)
         scale = min(1.0, self.detection_size / max(gray.shape))
         searched = rescale(gray, scale, anti_aliasing=True) if scale < 1 else gray
         if min(searched.shape) < self.min_size:
@@ -84,7 +74,7 @@ class LBPCascadeDetector:
         """Search for ``face`` again in a window twice its size around it."""
         from skimage.transform import resize
 
-        gray = _gray(image)
+        gray = to_gray(image)
         pad_r, pad_c = int(face["height"] // 2), int(face["width"] // 2)
         top, left = max(0, int(face["row"]) - pad_r), max(0, int(face["col"]) - pad_c)
         bottom = min(gray.shape[0], int(face["row"] + face["height"]) + pad_r)
