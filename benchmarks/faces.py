@@ -23,6 +23,7 @@ from _common import write_report  # benchmarks/ is on sys.path
 from PIL import Image
 
 from bilstm_emotion.faces import score_detections
+from bilstm_emotion.monitoring import decoded_scale
 from bilstm_emotion.preprocessing import FaceDetector, ImageLoader
 
 DETECTORS = {
@@ -34,9 +35,14 @@ DETECTORS = {
 
 
 def load(folder):
+    """Labels, decoded photos, and each photo's file pixels per decoded pixel (large
+    photos are decoded reduced: their faces are mapped back before scoring)."""
     labels = json.loads((folder / "labels.json").read_text())["images"]
     images = [ImageLoader(color=True).transform([folder / im["file"]])[0] for im in labels]
-    return labels, images
+    scales = [
+        decoded_scale(folder / im["file"], px) for im, px in zip(labels, images, strict=True)
+    ]
+    return labels, images, scales
 
 
 def ms_per_640x480(detector, images, repeat=1):
@@ -93,11 +99,12 @@ def main(argv=None):
     parser.add_argument("--figure", default=None)
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the photos")
     args = parser.parse_args(argv)
-    labels, images = load(args.faces_dev)
+    labels, images, scales = load(args.faces_dev)
     report = {"photos": len(labels), "faces": sum(len(im["faces"]) for im in labels)}
     for name, params in DETECTORS.items():
         detector = FaceDetector(select="all", **params)
-        found = detector.detect(images)
+        pairs = zip(detector.detect(images), scales, strict=True)
+        found = [[face.mapped(scale) for face in faces] for faces, scale in pairs]
         scores = score_detections(found, labels)
         del scores["per_image"]
         scores["ms_per_640x480"] = ms_per_640x480(detector, images, args.repeat)

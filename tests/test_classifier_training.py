@@ -387,3 +387,28 @@ def test_teacher_with_other_classes_is_named(faces, make_clf):
         make_clf(teacher=teacher).fit(X, y)
     with pytest.raises(InvalidParameterError, match=r"teacher"):
         make_clf(teacher="shipped").fit(X, y)
+
+
+def test_negative_sample_weights_are_refused(faces, make_clf):
+    X, y = faces
+    weights = np.ones(len(y))
+    weights[[3, 7]] = -0.5
+    with pytest.raises(ValueError, match=r"non-negative sample_weight.*2 negative.*-0\.5"):
+        make_clf().fit(X, y, sample_weight=weights)
+    with pytest.raises(ValueError, match=r"non-negative sample_weight.*60 negative"):
+        make_clf().fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+def test_float_pixels_on_an_8_bit_scale_are_warned_about(faces, fitted):
+    import warnings
+
+    from bilstm_emotion.preprocessing import PixelRangeWarning
+
+    X, _ = faces
+    with pytest.warns(PixelRangeWarning, match=r"Float pixels in \[\d+, 2\d\d\].*divide") as got:
+        fitted.predict_proba(X.astype(float))
+    assert len(got) == 1  # once per call, not per batch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PixelRangeWarning)
+        fitted.predict_proba(X / 255.0)  # [0, 1]
+        fitted.predict_proba((X - X.mean()) / X.std())  # standardised: used as it is

@@ -132,17 +132,18 @@ def test_evaluate_writes_report_and_plots(tmp_path, capsys):
 
 
 def test_evaluate_a_saved_estimator_with_history(tmp_path, faces, make_clf, capsys):
-    import joblib
     from PIL import Image
+
+    from bilstm_emotion import save_estimator
 
     X, y = faces
     clf = make_clf().fit(X, y)
-    joblib.dump(clf, tmp_path / "clf.joblib")
+    save_estimator(clf, tmp_path / "clf.skops")
     for i, (image, label) in enumerate(zip(X[:12], y[:12], strict=True)):
         (tmp_path / "faces" / label).mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(tmp_path / "faces" / label / f"{i}.png")
     code = main(
-        ["evaluate", str(tmp_path / "faces"), "--estimator", str(tmp_path / "clf.joblib"),
+        ["evaluate", str(tmp_path / "faces"), "--estimator", str(tmp_path / "clf.skops"),
          "--out", str(tmp_path / "r"), "--no-timing"]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
@@ -217,8 +218,8 @@ def test_predict_errors(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["predict", str(tmp_path / "empty")]) == 1
     assert "No image files in" in capsys.readouterr().err
-    assert main(["predict", "--demo", "--estimator", str(tmp_path / "m.joblib")]) == 1
-    assert "m.joblib" in capsys.readouterr().err
+    assert main(["predict", "--demo", "--estimator", str(tmp_path / "m.skops")]) == 1
+    assert "m.skops" in capsys.readouterr().err
 
 
 def _predict_three_faces(tmp_path, X, capsys, *options):
@@ -234,36 +235,35 @@ def _predict_three_faces(tmp_path, X, capsys, *options):
 
 
 def test_predict_no_detect_with_a_saved_estimator(tmp_path, faces, fitted, capsys):
-    import joblib
+    from bilstm_emotion import save_estimator
 
     X, _ = faces
-    joblib.dump(fitted, tmp_path / "m.joblib")
-    rows = _predict_three_faces(tmp_path, X, capsys, "--estimator", str(tmp_path / "m.joblib"))
+    save_estimator(fitted, tmp_path / "m.skops")
+    rows = _predict_three_faces(tmp_path, X, capsys, "--estimator", str(tmp_path / "m.skops"))
     assert [r["label"] for r in rows] == list(fitted.predict(X[:3]))
 
 
 def test_predict_with_a_saved_ensemble_of_shipped_models(tmp_path, rng, capsys):
     """The user guide's soft vote over frozen shipped models, saved and used by the CLI."""
-    import joblib
     from sklearn.ensemble import VotingClassifier
     from sklearn.frozen import FrozenEstimator
 
-    from bilstm_emotion import load_pretrained
+    from bilstm_emotion import load_pretrained, save_estimator
 
     members = [(name, FrozenEstimator(load_pretrained(name))) for name in ("conv-lite", "bilstm")]
     X = rng.integers(0, 256, size=(7, 48, 48), dtype=np.uint8)
     vote = VotingClassifier(members, voting="soft").fit(X, sorted(CLASSES))
-    joblib.dump(vote, tmp_path / "vote.joblib")
-    rows = _predict_three_faces(tmp_path, X, capsys, "--estimator", str(tmp_path / "vote.joblib"))
+    save_estimator(vote, tmp_path / "vote.skops")
+    rows = _predict_three_faces(tmp_path, X, capsys, "--estimator", str(tmp_path / "vote.skops"))
     proba = vote.predict_proba(X[:3])
     assert [r["label"] for r in rows] == list(vote.predict(X[:3]))
     np.testing.assert_allclose([[float(r[c]) for c in sorted(CLASSES)] for r in rows], proba,
                                atol=1e-3)  # fmt: skip
     # test-time shifts are a parameter of our estimator, not of the vote: said so
     assert main(["predict", str(tmp_path / "0.png"), "--no-detect", "--test-time-shift", "2",
-                 "--estimator", str(tmp_path / "vote.joblib")]) == 1  # fmt: skip
+                 "--estimator", str(tmp_path / "vote.skops")]) == 1  # fmt: skip
     err = capsys.readouterr().err
-    assert "--test-time-shift" in err and "VotingClassifier" in err and "vote.joblib" in err
+    assert "--test-time-shift" in err and "VotingClassifier" in err and "vote.skops" in err
 
 
 def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
@@ -376,21 +376,24 @@ def test_video_without_faces_says_so(tmp_path, capsys):
 # ------------------------------------------------------ train / grid-search
 def test_train_then_predict_with_the_saved_model(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer", n_per_class=4)
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.skops"
     code = main(["train", str(tmp_path / "fer"), "--out", str(model), "--epochs", "1",
                  "--set", "row_hidden=4", "--set", "col_hidden=4", "-q"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    import joblib
+    from bilstm_emotion import load_estimator
 
-    clf = joblib.load(model)
+    clf = load_estimator(model)
     assert clf.row_hidden == 4 and clf.n_iter_ == 1 and list(clf.classes_) == [
         "angry", "happy", "sad"]  # fmt: skip
     assert main(["train", str(tmp_path / "fer"), "--out", str(model), "--set", "rowhidden=4"]) == 1
     err = capsys.readouterr().err
     assert "already exists" in err
-    assert main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "n.joblib"),
+    assert main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "n.skops"),
                  "--set", "rowhidden=4"]) == 1  # fmt: skip
     assert "'rowhidden'" in capsys.readouterr().err
+    # a pickle is refused as an output: whoever is handed it would run its code
+    assert main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "n.joblib")]) == 1
+    assert "--out ending in .skops" in capsys.readouterr().err
 
 
 def test_grid_search_prints_the_study_table(tmp_path, capsys):
@@ -420,7 +423,7 @@ def test_train_streamed_and_grid_search_on_a_dask_scheduler(tmp_path, capsys, mo
         return original_fit(self, X, y, **kwargs)
 
     monkeypatch.setattr(BiLSTMFaceEmotionClassifier, "fit", spy)
-    code = main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "m.joblib"),
+    code = main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "m.skops"),
                  "--epochs", "1", "--set", "row_hidden=2", "--set", "col_hidden=2",
                  "--stream", "-q"])  # fmt: skip
     assert code == 0, capsys.readouterr().err

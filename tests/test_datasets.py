@@ -18,7 +18,7 @@ from bilstm_emotion.datasets import (
     load_image_folder,
     make_synthetic_faces,
 )
-from bilstm_emotion.preprocessing import SkippedInputsWarning
+from bilstm_emotion.preprocessing import ImageReadError, SkippedInputsWarning
 
 
 def write_tree(root, files):
@@ -248,3 +248,33 @@ def test_synthetic_bad_arguments_are_named():
         make_synthetic_faces(5, classes=("happy", "joy"))
     with pytest.raises(ValueError, match=r"n_samples=0"):
         make_synthetic_faces(0)
+
+
+# ------------------------------------------------------------ hostile files
+def test_a_csv_with_a_byte_order_mark_keeps_its_labels(tmp_path):
+    rows = "emotion,pixels,Usage\n" + "".join(
+        f"{label},{' '.join(['7'] * 2304)},Training\n" for label in (3, 5)
+    )
+    (tmp_path / "fer2013.csv").write_bytes(b"\xef\xbb\xbf" + rows.encode())  # Excel's
+    _, y = load_fer2013(tmp_path / "fer2013.csv", return_X_y=True, cache=False)
+    assert y.tolist() == [3, 5]
+    write_zip(tmp_path / "fer.zip", {"fer2013.csv": b"\xef\xbb\xbf" + rows.encode()})
+    _, y = load_fer2013(tmp_path / "fer.zip", return_X_y=True, cache=False)
+    assert y.tolist() == [3, 5]
+
+
+def test_a_zip_entry_far_larger_than_a_face_is_not_read(tmp_path, monkeypatch):
+    face = png_bytes(np.zeros((48, 48), np.uint8))
+    path = tmp_path / "fer.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("train/happy/0.png", face)
+        z.writestr("train/sad/1.png", face)
+        z.writestr("train/sad/bomb.png", face + bytes(3 * 2**20))  # 3 MB of zeros: 3 KB zipped
+    assert path.stat().st_size < 20_000
+    read = []
+    original = zipfile.ZipFile.read
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda self, n, *a: read.append(n)
+                        or original(self, n, *a))  # fmt: skip
+    with pytest.raises(ImageReadError, match=r"fer.zip!train/sad/bomb.png: 3,1\d\d,\d+ bytes"):
+        load_fer2013(path, cache=False)
+    assert "train/sad/bomb.png" not in read

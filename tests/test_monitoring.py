@@ -7,6 +7,7 @@ from bilstm_emotion.monitoring import (
     draw_faces,
     expand_paths,
     image_date,
+    iter_images,
     predict_images,
     summarize,
 )
@@ -122,3 +123,26 @@ def test_image_date_prefers_exif(tmp_path):
     img.save(tmp_path / "plain.png")
     assert image_date(tmp_path / "exif.jpg") == "2024-03-05"
     assert len(image_date(tmp_path / "plain.png")) == 10  # the file's own date
+
+
+def test_a_photo_decoded_reduced_keeps_its_boxes_in_its_own_pixels(tmp_path, pretrained,
+                                                                    monkeypatch):  # fmt: skip
+    from PIL import Image
+    from skimage import data
+
+    from bilstm_emotion import _io
+    from bilstm_emotion.monitoring import decoded_scale
+
+    Image.fromarray(data.astronaut()).resize((1024, 1024)).save(tmp_path / "big.png")
+    (full,) = predict_images([tmp_path / "big.png"], pretrained)
+    monkeypatch.setattr(_io, "MAX_IMAGE_SIDE", 400)  # 1024 px is "large" now: read at 400
+    ((source, _, pixels, (reduced,)),) = iter_images([tmp_path / "big.png"],
+                                                     FacePredictor(pretrained))  # fmt: skip
+    assert pixels.shape[:2] == (400, 400) and decoded_scale(source, pixels) == 1024 / 400
+    for key in BOX_FIELDS:  # in the file's pixels, within what 400 px can resolve
+        assert abs(reduced[key] - full[key]) <= 8, key
+    assert reduced["label"] == full["label"] == "happy"
+    drawn = draw_faces(pixels, [reduced], scale=1 / decoded_scale(source, pixels))
+    row, col = round(reduced["row"] * 400 / 1024), round(reduced["col"] * 400 / 1024)
+    near_top = drawn[row - 1 : row + 2, col + 5 : col + 6].reshape(-1, 3)
+    assert ((near_top == (255, 200, 0)).all(axis=1)).any()  # the box's top edge, where it is

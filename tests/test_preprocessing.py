@@ -291,3 +291,61 @@ def test_pipeline_in_grid_search(face_files, make_clf):
     search = GridSearchCV(pipe, {"normalize__equalize": [None, "hist"]}, cv=2).fit(paths, y)
     assert len(search.cv_results_["params"]) == 2
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+# ------------------------------------------------------------ huge and odd files
+def _jpeg(array, quality=90):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def test_large_photos_are_decoded_reduced_and_the_ceiling_is_named(tmp_path, monkeypatch):
+    from bilstm_emotion import _io
+    from bilstm_emotion.preprocessing import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
+
+    assert MAX_IMAGE_PIXELS < Image.MAX_IMAGE_PIXELS and MAX_IMAGE_SIDE >= 1024
+    # the same rule at a smaller scale: 2,000 px sides instead of 4,096, 1 MP instead of 64
+    monkeypatch.setattr(_io, "MAX_IMAGE_SIDE", 500)
+    monkeypatch.setattr(_io, "MAX_IMAGE_PIXELS", 1_000_000)
+    gradient = np.tile(np.linspace(0, 255, 2000).astype(np.uint8), (1500, 1))
+    (tmp_path / "big.jpg").write_bytes(_jpeg(gradient))  # 3 MP, over the ceiling
+    (tmp_path / "big.png").write_bytes(encode(gradient))
+    (tmp_path / "mid.png").write_bytes(encode(gradient[:600, :800]))  # under it, over 500 px
+    from PIL import JpegImagePlugin
+
+    drafted = []
+    original_draft = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = original_draft(self, mode, size)
+        drafted.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    big, mid = ImageLoader().transform([tmp_path / "big.jpg", tmp_path / "mid.png"])
+    assert big.shape == (375, 500) and mid.shape == (375, 500)
+    assert drafted[0] == (500, 375)  # the JPEG decoder itself ran at 1/4 size
+    np.testing.assert_allclose(big[10, ::50], gradient[40, ::200] / 255, atol=0.03)
+    with pytest.raises(ImageReadError, match=r"big.png: 2000x1500 pixels \(3 million\) is above"):
+        ImageLoader().transform([tmp_path / "big.png"])
+    assert _io.image_size((tmp_path / "big.jpg").read_bytes()) == (1500, 2000)
+
+
+def test_a_file_too_large_to_be_an_image_is_not_read(tmp_path, monkeypatch):
+    from bilstm_emotion import _io
+
+    monkeypatch.setattr(_io, "MAX_IMAGE_BYTES", 10_000)
+    (tmp_path / "big.png").write_bytes(encode(np.zeros((5, 5), np.uint8)) + bytes(20_000))
+    with pytest.raises(ImageReadError, match=r"big.png: 20,\d+ bytes is more than the 10,000"):
+        ImageLoader().transform([tmp_path / "big.png"])
+
+
+def test_only_the_first_frame_of_an_animation_is_read_and_that_is_said(tmp_path):
+    from bilstm_emotion.preprocessing import MultiFrameWarning
+
+    frames = [Image.new("L", (8, 8), color=c) for c in (0, 128, 255)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    with pytest.warns(MultiFrameWarning, match=r"anim.gif holds 3 frames.*reading the first"):
+        (image,) = ImageLoader().transform([tmp_path / "anim.gif"])
+    assert image.max() == 0

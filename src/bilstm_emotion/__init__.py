@@ -7,6 +7,7 @@ from ._backend import choose_backend
 choose_backend()  # before the first `import keras`
 
 from ._classifier import EMOTIONS, BiLSTMFaceEmotionClassifier  # noqa: E402
+from ._persistence import load_estimator, save_estimator, trusted_types  # noqa: E402
 from ._pretrained import PRETRAINED, load_pretrained, pretrained_info  # noqa: E402
 
 try:
@@ -19,6 +20,9 @@ __all__ = [
     "PRETRAINED",
     "BiLSTMFaceEmotionClassifier",
     "__version__",
+    "load_estimator",
     "load_pretrained",
     "pretrained_info",
+    "save_estimator",
+    "trusted_types",
 ]

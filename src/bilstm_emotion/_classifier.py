@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._inputs import ImageInputMixin
 from ._network import build_row_col_bilstm
+from ._persistence import network_from_bytes, network_to_bytes
 from ._predicting import predict_in_batches
 from ._streaming import chunks, is_lazy, mean_variance, read_images
 from ._training import (
@@ -540,6 +541,22 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, ImageInputMixin, BaseEstimato
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    # ------------------------------------------------------------- storage
+    def __getstate__(self):
+        # The network travels as its .keras archive: pickle would otherwise use Keras'
+        # own reduce (read back with safe_mode=False), and skops cannot walk a Keras
+        # model at all.
+        state = dict(super().__getstate__())  # a copy: it may be the instance's __dict__
+        if "model_" in state:
+            state["model_"] = network_to_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("model_"), (bytes, bytearray)):
+            state["model_"] = network_from_bytes(bytes(state["model_"]))
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

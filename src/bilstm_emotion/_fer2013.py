@@ -34,7 +34,8 @@ def _progress(total, desc, progress):
 
 def read_fer2013(path, on_error, progress):
     if path.is_file() and path.suffix.lower() == ".csv":
-        with open(path, newline="") as f:
+        # utf-8-sig: a CSV saved with a byte-order mark (Excel) reads like one without
+        with open(path, newline="", encoding="utf-8-sig") as f:
             return _parse_csv(f, path.name, progress), []
     with open_tree(path) as tree:
         images = [n for n in tree.names if is_image_name(n)]
@@ -52,14 +53,16 @@ def read_fer2013(path, on_error, progress):
                 f"Expected FER2013 images in <split>/<emotion>/ folders or one FER2013 CSV "
                 f"in {path}. Received: {len(images)} images and CSV files {csvs}"
             )
-        text = io.TextIOWrapper(io.BytesIO(tree.read(chosen[0])), newline="")
-        return _parse_csv(text, chosen[0], progress), []
+        # streamed: a CSV entry is never read whole into memory
+        with io.TextIOWrapper(tree.open(chosen[0]), encoding="utf-8-sig", newline="") as text:
+            return _parse_csv(text, chosen[0], progress), []
 
 
 def _parse_csv(f, name, progress):
     reader = csv.reader(f)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        # (a byte-order mark left by a file object opened without utf-8-sig goes too)
+        header = [h.strip().lstrip("\ufeff").lower() for h in next(reader)]
     except StopIteration:
         raise ValueError(
             f"Expected a FER2013 CSV with a header row. Received: empty {name}"

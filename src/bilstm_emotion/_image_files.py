@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import decode_image, open_tree, to_gray
+from ._io import check_size, decode_image, open_tree, to_gray
 
 __all__ = ["ImageFiles", "read_gray"]
 
@@ -19,7 +19,9 @@ def read_gray(tree, name, size=None):
     from skimage.transform import resize
 
     shown = tree.display(name)
-    gray = to_gray(decode_image(tree.read(name), shown), shown)
+    # a file many times larger than an image of the expected size is not one: unread
+    limit = None if size is None else 2**20 + 16 * size[0] * size[1]
+    gray = to_gray(decode_image(tree.read(name, limit), shown), shown)
     if size is not None and gray.shape != size:
         gray = resize(gray, size, anti_aliasing=True, preserve_range=True)
     return np.round(gray * 255).astype(np.uint8)
@@ -29,7 +31,8 @@ class _Files:
     """Loose image files by path: what :func:`read_gray` needs of an ``open_tree`` tree."""
 
     @staticmethod
-    def read(name):
+    def read(name, limit=None):
+        check_size(Path(name).stat().st_size, name, limit)
         return Path(name).read_bytes()
 
     @staticmethod

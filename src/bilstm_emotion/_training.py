@@ -42,6 +42,12 @@ def sample_weights(X, y_idx, sample_weight, classes, class_weight):
     must keep a positive weight.
     """
     weights = _check_sample_weight(sample_weight, X, dtype=np.float64)
+    if sample_weight is not None and (weights < 0).any():
+        negative = weights[weights < 0]
+        raise ValueError(
+            f"Expected non-negative sample_weight. Received: {negative.size} negative "
+            f"weight(s), the smallest {negative.min():g}"
+        )
     if class_weight is not None:
         cw = compute_class_weight(class_weight, classes=classes, y=classes[y_idx])
         weights = weights * cw[y_idx]

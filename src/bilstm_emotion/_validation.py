@@ -6,7 +6,13 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["as_ndarray", "flatten_images", "resolve_image_shape", "to_unit_float"]
+__all__ = [
+    "PixelRangeWarning",
+    "as_ndarray",
+    "flatten_images",
+    "resolve_image_shape",
+    "to_unit_float",
+]
 
 
 def resolve_image_shape(requested, n_features, image_shape):
@@ -83,10 +89,33 @@ def flatten_images(X):
     return X, None
 
 
+class PixelRangeWarning(UserWarning):
+    """Float pixels that look like 8-bit values (up to 255) where [0, 1] is expected."""
+
+
 def to_unit_float(X):
-    """Float32 pixels: 8-bit (and 16-bit) integers scaled to [0, 1], floats as given."""
+    """Float32 pixels: 8-bit (and 16-bit) integers scaled to [0, 1], floats as given.
+
+    Floats are used as they are, so standardised inputs work; but floats that
+    are all >= 0 and reach beyond 2 are nearly always 8-bit values cast to
+    float (``uint8.astype(float)``), which the pretrained models (and any model
+    fitted on integer images) would misread: a :class:`PixelRangeWarning`,
+    once per call, says so and names the range.
+    """
     if X.dtype.kind not in "iu":
-        return np.asarray(X, dtype=np.float32)
+        X = np.asarray(X, dtype=np.float32)
+        if X.size:
+            lo, hi = float(np.nanmin(X)), float(np.nanmax(X))
+            if lo >= 0 and hi > 2:
+                warnings.warn(
+                    PixelRangeWarning(
+                        f"Float pixels in [{lo:g}, {hi:g}] are used as they are, while 8-bit "
+                        "images are read as [0, 1] (uint8 / 255), as the pretrained models "
+                        "were trained: divide these by 255 or pass them as uint8"
+                    ),
+                    stacklevel=5,
+                )
+        return X
     if X.dtype == np.uint16:
         return np.divide(X, 65535, dtype=np.float32)
     if X.size and (X.min() < 0 or X.max() > 255):

@@ -19,13 +19,21 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import ImageReadError, is_image_name, to_gray, to_rgb_uint8
+from ._io import (
+    ImageReadError,
+    image_size,
+    is_image_name,
+    is_loop,
+    to_gray,
+    to_rgb_uint8,
+)
 from .faces import BOX_FIELDS
 from .preprocessing import FaceDetector, FaceNormalizer, ImageLoader
 
 __all__ = [
     "BOX_FIELDS",
     "FacePredictor",
+    "decoded_scale",
     "draw_faces",
     "empty_record",
     "expand_paths",
@@ -51,7 +59,10 @@ def expand_paths(paths):
     Returns
     -------
     files : list of str
-        In the order given, without duplicates.
+        In the order given, without duplicates. What a folder holds but
+        cannot be read is listed too, so that it gets its own error record
+        instead of vanishing: a sub-folder that cannot be listed, a symbolic
+        link to nothing, a symbolic link loop (those with an image name).
 
     Raises
     ------
@@ -63,12 +74,8 @@ def expand_paths(paths):
     for path in paths:
         path = os.fspath(path)
         if Path(path).is_dir():
-            found = sorted(
-                p.as_posix()
-                for p in Path(path).rglob("*")
-                if p.is_file() and is_image_name(p.name)
-            )
-        elif Path(path).exists():
+            found = _folder_images(path)
+        elif Path(path).exists() or Path(path).is_symlink():
             found = [path]
         elif glob.has_magic(path):
             found = sorted(glob.glob(path, recursive=True))
@@ -78,6 +85,36 @@ def expand_paths(paths):
             raise FileNotFoundError(f"No such file or folder: {path}")
         files.extend(found)
     return list(dict.fromkeys(files))
+
+
+def _folder_images(folder):
+    """Image files below ``folder``, sorted, plus the entries that cannot be read.
+
+    Links to folders are followed, once each; one that leads back to a folder
+    above it (a loop) is listed, as is a sub-folder that cannot be listed.
+    """
+    found = []
+    seen = {os.path.realpath(folder)}
+
+    def unreadable(error):  # a sub-folder os.walk could not list
+        found.append(Path(error.filename).as_posix())
+
+    for root, dirs, names in os.walk(folder, onerror=unreadable, followlinks=True):
+        for name in names:
+            entry = Path(root) / name
+            if is_image_name(entry.as_posix()):
+                found.append(entry.as_posix())  # links to nothing and link loops too
+        follow = []
+        for name in dirs:
+            entry = Path(root) / name
+            real = os.path.realpath(entry)
+            if real not in seen:
+                seen.add(real)
+                follow.append(name)
+            elif entry.is_symlink() and is_loop(entry):
+                found.append(entry.as_posix())
+        dirs[:] = sorted(follow)
+    return sorted(found)
 
 
 class FacePredictor:
@@ -125,16 +162,38 @@ class FacePredictor:
         crops = [self.detector.crop(gray, box) for box in boxes] if self.detect else [gray]
         return self.estimator.predict_proba(self.normalizer.transform(crops))
 
-    def records(self, image, source, boxes=None):
-        """One record per face of ``image`` (one ``"no face"`` record if none)."""
+    def records(self, image, source, boxes=None, *, scale=1.0):
+        """One record per face of ``image`` (one ``"no face"`` record if none).
+
+        ``scale`` multiplies the boxes of the records: the original's size over
+        ``image``'s, for a photo decoded at a reduced size (:func:`decoded_scale`).
+        """
         boxes = self.boxes(image) if boxes is None else boxes
         if not boxes:
             return [empty_record(source, self.classes, "no face")]
         proba = self.classify(image, boxes)
         return [
-            face_record(source, i, box, p, self.classes)
+            face_record(source, i, {k: box[k] * scale for k in BOX_FIELDS}, p, self.classes)
             for i, (box, p) in enumerate(zip(boxes, proba, strict=True), start=1)
         ]
+
+
+def decoded_scale(image, pixels):
+    """How many of the original's pixels one of ``pixels`` spans (1.0 unless reduced).
+
+    Photos longer than :data:`~bilstm_emotion.preprocessing.MAX_IMAGE_SIDE`
+    are decoded at a reduced size; the records of :func:`iter_images` give
+    boxes in the original's pixels all the same, and this is the factor
+    between the two (``draw_faces(pixels, records, scale=1 / factor)``
+    draws them on the reduced pixels).
+    """
+    if not isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return 1.0
+    try:  # the header only: a fraction of a millisecond
+        height, _ = image_size(image)
+    except (OSError, ValueError):
+        return 1.0
+    return height / pixels.shape[0]
 
 
 def face_record(source, face, box, proba, classes):
@@ -229,10 +288,11 @@ def iter_images(images, predictor, *, sources=None, on_error="record"):
                 raise
             yield source, image, None, [empty_record(source, predictor.classes, f"error: {exc}")]
             continue
-        yield source, image, pixels, predictor.records(pixels, source)
+        scale = decoded_scale(image, pixels)
+        yield source, image, pixels, predictor.records(pixels, source, scale=scale)
 
 
-def draw_faces(image, records, *, color=(255, 200, 0)):
+def draw_faces(image, records, *, color=(255, 200, 0), scale=1.0):
     """A colour copy of ``image`` with each record's box and label drawn.
 
     Parameters
@@ -243,6 +303,9 @@ def draw_faces(image, records, *, color=(255, 200, 0)):
         Records of this image (records without a box are ignored).
     color : tuple of int, default=(255, 200, 0)
         RGB colour of boxes and labels.
+    scale : float, default=1.0
+        Multiplies the records' boxes: ``1 / decoded_scale(...)`` draws the
+        records of a large photo on its reduced pixels.
 
     Returns
     -------
@@ -257,8 +320,8 @@ def draw_faces(image, records, *, color=(255, 200, 0)):
     for record in records:
         if record.get("label", "") == "":
             continue
-        top, left = record["row"], record["col"]
-        bottom, right = top + record["height"], left + record["width"]
+        top, left = record["row"] * scale, record["col"] * scale
+        bottom, right = top + record["height"] * scale, left + record["width"] * scale
         draw.rectangle([left, top, right, bottom], outline=color, width=width)
         tag = f"{record.get('face', '')} {record['label']} {record['score']:.2f}"
         text_top = max(0, top - 12)

@@ -19,7 +19,11 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._face_detector import FaceDetector
 from ._io import (
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIDE,
     ImageReadError,
+    MultiFrameWarning,
     SkippedInputsWarning,
     decode_image,
     read_image_file,
@@ -28,12 +32,18 @@ from ._io import (
     warn_skipped,
 )
 from ._transformers import StatelessTransformer, as_list, gray_images
+from ._validation import PixelRangeWarning
 
 __all__ = [
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_PIXELS",
+    "MAX_IMAGE_SIDE",
     "FaceDetector",
     "FaceNormalizer",
     "ImageLoader",
     "ImageReadError",
+    "MultiFrameWarning",
+    "PixelRangeWarning",
     "SkippedInputsWarning",
 ]
 
@@ -48,6 +58,14 @@ class ImageLoader(StatelessTransformer):
     orientation (phone photos are stored rotated). Colour is converted to
     gray unless ``color=True``; 8-bit and 16-bit integers are scaled to
     [0, 1], floats must already lie there.
+
+    Limits, for memory: a file larger than :data:`MAX_IMAGE_BYTES` or an
+    image of more than :data:`MAX_IMAGE_PIXELS` pixels is refused (an
+    :class:`ImageReadError` naming it); a photo longer than
+    :data:`MAX_IMAGE_SIDE` on a side is decoded at a reduced size, that
+    side scaled to it (JPEGs straight at 1/2, 1/4 or 1/8 of their size, so
+    even 150-million-pixel ones fit). Of an animated GIF or a multi-page
+    TIFF the first frame is read, with a :class:`MultiFrameWarning`.
 
     Parameters
     ----------

@@ -1,8 +1,11 @@
 """Shared by the subcommands: model options, output files, progress bars, CSV sinks."""
 
+import contextlib
 import csv
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from .._pretrained import PRETRAINED
@@ -28,7 +31,13 @@ def add_model_options(parser):
         "--estimator",
         default=None,
         metavar="FILE",
-        help="a fitted estimator saved with joblib (e.g. by `bilstm-emotion train`) instead",
+        help="a fitted estimator saved by `bilstm-emotion train` (.skops) instead",
+    )
+    group.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow --estimator to be a pickle/joblib file: loading one runs any code it "
+        "holds, so only for files you made or trust",
     )
     group.add_argument(
         "--test-time-shift",
@@ -82,16 +91,19 @@ def load_model(args):
 
 def _load_model(args):
     if args.estimator:
-        import joblib
+        from .._persistence import load_estimator
 
         path = Path(args.estimator)
-        if not path.is_file():
-            raise FileNotFoundError(f"No such estimator file: {path}")
-        model = joblib.load(path)
+        model = load_estimator(path, trust_pickle=getattr(args, "trust_pickle", False))
         if not hasattr(model, "predict_proba"):
             raise ValueError(
                 f"Expected a fitted classifier with predict_proba in {path}. "
                 f"Received: {type(model).__name__}"
+            )
+        if not hasattr(model, "classes_"):
+            raise ValueError(
+                f"Expected a fitted classifier in {path}. Received: an unfitted "
+                f"{type(model).__name__}; fit it first (bilstm-emotion train)"
             )
         return model
     from .._pretrained import load_pretrained
@@ -100,10 +112,145 @@ def _load_model(args):
 
 
 def check_outputs(paths, overwrite):
-    """Refuse, before any work, to replace an existing output without --overwrite."""
+    """Refuse, before any work, to replace an existing output without --overwrite, to write
+    one file twice, or to write where no file can be created."""
+    paths = [Path(p) for p in paths if p is not None]
+    seen = {}
     for path in paths:
-        if path is not None and Path(path).exists() and not overwrite:
+        key = _key(path)
+        if key in seen:
+            raise ValueError(
+                f"Expected a different file for each output. Received: {seen[key]} and "
+                f"{path} are the same file"
+            )
+        seen[key] = path
+        if path.exists() and not overwrite:
             raise FileExistsError(f"Output {path} already exists; pass --overwrite to replace it")
+    for folder in dict.fromkeys(path.parent for path in paths):
+        check_writable(folder)
+
+
+def check_writable(folder):
+    """Create ``folder`` if needed and make sure a file can be created in it."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OSError(f"Cannot write outputs in {folder}: {reason}") from None
+
+
+def _key(path):
+    return os.path.normcase(os.path.abspath(path))
+
+
+#: Appended to an output's name while it is being written: a run that is interrupted
+#: (or dies) leaves ``faces.csv.partial``, never a ``faces.csv`` that looks complete.
+PARTIAL_SUFFIX = ".partial"
+
+
+class Outputs:
+    """The output files of a run, claimed before any work starts.
+
+    Each is created at once as ``<name>.partial`` (exclusively: a second run
+    writing the same file is refused, not interleaved) and renamed to its name
+    when the run finishes. A run that ends early keeps the partial files that
+    hold something and says so; empty ones are removed. ``also`` are other
+    outputs (written directly) checked with them: existing, duplicated.
+    ``inputs`` may not be among the outputs.
+    """
+
+    def __init__(self, paths, *, overwrite, inputs=(), also=()):
+        self.paths = [Path(p) for p in paths if p is not None]
+        also = list(also)
+        # folders this run creates, removed again if it ends with nothing in them
+        self._new_folders = sorted(
+            {a for p in [*self.paths, *also] for a in [p.parent, *p.parent.parents]
+             if not a.exists()},
+            key=lambda a: len(a.parts), reverse=True,
+        )  # fmt: skip
+        check_outputs([*self.paths, *also], overwrite)
+        outputs = {_key(p): p for p in [*self.paths, *also]}
+        for item in inputs:
+            if isinstance(item, (str, os.PathLike)) and _key(item) in outputs:
+                raise ValueError(
+                    f"Expected outputs apart from the inputs. Received: {item} as both"
+                )
+        self.used = set()
+        self._claimed = []
+        try:
+            for path in self.paths:
+                self._claim(path, overwrite)
+        except BaseException:
+            self._remove_all()
+            raise
+
+    @staticmethod
+    def partial(path):
+        path = Path(path)
+        return path.with_name(path.name + PARTIAL_SUFFIX)
+
+    def _claim(self, path, overwrite):
+        partial = self.partial(path)
+        if overwrite:
+            partial.unlink(missing_ok=True)
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            raise FileExistsError(
+                f"{partial} exists: another run is writing {path}, or an interrupted run "
+                "left it; remove it or pass --overwrite"
+            ) from None
+        os.close(fd)
+        self._claimed.append(path)
+
+    def open(self, path, mode="w"):
+        """The partial file of ``path``, open for writing."""
+        self.used.add(Path(path))
+        kwargs = {} if "b" in mode else {"newline": "", "encoding": "utf-8"}
+        return self.partial(path).open(mode, **kwargs)
+
+    def finish(self):
+        """Rename every partial file written to its name; remove those never written."""
+        for path in self._claimed:
+            if path in self.used:
+                os.replace(self.partial(path), path)
+            else:
+                self.partial(path).unlink(missing_ok=True)
+        self._claimed = []
+
+    def _remove_all(self):
+        for path in self._claimed:
+            self.partial(path).unlink(missing_ok=True)
+        self._claimed = []
+        self._remove_new_folders()
+
+    def _remove_new_folders(self):
+        for folder in self._new_folders:
+            with contextlib.suppress(OSError):  # not empty: something is kept there
+                folder.rmdir()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None or issubclass(exc_type, PartialFailure):
+            self.finish()  # done (some inputs failed, each with its record)
+            return
+        kept = [self.partial(p) for p in self._claimed if p in self.used]
+        for path in self._claimed:
+            if path not in self.used:
+                self.partial(path).unlink(missing_ok=True)
+        self._claimed = []
+        self._remove_new_folders()
+        if kept:
+            print(
+                f"bilstm-emotion: the run did not finish; what it did is in "
+                f"{', '.join(map(str, kept))}",
+                file=sys.stderr,
+            )
 
 
 def progress(iterable=None, *, total=None, desc=None, quiet=False, unit="it"):
@@ -117,12 +264,10 @@ def progress(iterable=None, *, total=None, desc=None, quiet=False, unit="it"):
 
 
 class CsvSink:
-    """A CSV file written row by row and flushed, so a crash keeps what was done."""
+    """A CSV output written row by row and flushed, so a crash keeps what was done."""
 
-    def __init__(self, path, fields):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("w", newline="", encoding="utf-8")
+    def __init__(self, outputs, path, fields):
+        self._file = outputs.open(path)
         self._writer = csv.DictWriter(self._file, fieldnames=list(fields), extrasaction="ignore")
         self._writer.writeheader()
         self._file.flush()
@@ -155,14 +300,19 @@ class NullSink:
         pass
 
 
-def sink(path, fields):
-    return CsvSink(path, fields) if path else NullSink()
+def sink(outputs, path, fields):
+    """A :class:`CsvSink` for ``path`` among ``outputs``, or one that drops rows if None."""
+    return CsvSink(outputs, path, fields) if path else NullSink()
 
 
-def write_json(path, data):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+def write_json(outputs, path, data):
+    with outputs.open(path) as f:
+        f.write(json.dumps(data, indent=2) + "\n")
+
+
+def save_figure(outputs, path, fig):
+    with outputs.open(path, "wb") as f:
+        fig.savefig(f, format=Path(path).suffix.lstrip(".").lower() or "png", dpi=120)
 
 
 def print_table(rows, columns, *, file=None):

@@ -6,15 +6,16 @@ import sys
 from pathlib import Path
 
 from ._common import (
+    Outputs,
     PartialFailure,
     add_detector_options,
     add_model_options,
     add_output_options,
-    check_outputs,
     load_model,
     make_face_detector,
     print_table,
     progress,
+    save_figure,
     sink,
     write_json,
 )
@@ -24,6 +25,10 @@ PREDICT_EPILOG = """examples:
   bilstm-emotion predict photo.jpg posts/ "shots/*.png" --csv faces.csv --json faces.json
   bilstm-emotion predict posts/ --annotate annotated/ --model bilstm
   bilstm-emotion predict crops/ --no-detect        # images that already are cropped faces
+
+outputs are claimed before any work: an existing file is not replaced without --overwrite;
+while a run works, --csv/--json are written as FILE.partial and renamed when it ends, so an
+interrupted run leaves FILE.partial, never a FILE that looks complete
 
 exit codes: 0 all inputs done; 1 the job failed (the message names the culprit);
 2 bad command line; 3 done, but some inputs could not be read (status column)
@@ -76,7 +81,6 @@ def _predict(args):
 
     if not args.paths and not args.demo:
         raise ValueError("Expected image files, folders or globs (or --demo). Received: none")
-    check_outputs([args.csv, args.json], args.overwrite)
     files = expand_paths(args.paths)
     if not files and not args.demo:
         raise FileNotFoundError(f"No image files in {', '.join(map(str, args.paths))}")
@@ -86,40 +90,19 @@ def _predict(args):
 
         inputs.insert(0, data.astronaut())
         sources.insert(0, DEMO_SOURCE)
-    predictor = _predictor(args)
-    annotate = Path(args.annotate) if args.annotate else None
-    written = []
-
-    def annotate_one(source, image, pixels, records):
-        if annotate is None or pixels is None or not any(r["label"] for r in records):
-            return
-        from PIL import Image
-
-        from ..monitoring import draw_faces
-
-        stem = "astronaut" if source == DEMO_SOURCE else Path(source).stem
-        target = _annotated_name(annotate, stem, written)
-        check_outputs([target], args.overwrite)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # the pixels the faces were found in: colour, turned upright by EXIF
-        Image.fromarray(draw_faces(pixels, records)).save(target)
-        written.append(target)
-
-    with sink(args.csv, _fields(predictor.classes)) as out:
-
-        def on_record(source, image, pixels, records):
-            out.write(records)
-            annotate_one(source, image, pixels, records)
-
-        records, failed = _records(inputs, predictor, args, on_record, sources)
-    if args.json:
-        write_json(args.json, records)
+    annotated = _annotated_names(args.annotate, sources)
+    # every output is claimed before the model is loaded or any image read
+    with Outputs([args.csv, args.json], overwrite=args.overwrite, inputs=files,
+                 also=annotated.values()) as outputs:  # fmt: skip
+        predictor = _predictor(args)
+        records, failed, written = _predict_all(args, inputs, sources, predictor, outputs,
+                                                annotated)  # fmt: skip
     if not args.quiet:
         print_table(records, ["source", "face", *_box(), "label", "score", "status"])
         n_faces = sum(1 for r in records if r["label"])
         print(
             f"{n_faces} face(s) in {len(inputs)} image(s)"
-            + (f"; annotated copies in {annotate}" if written else "")
+            + (f"; annotated copies in {args.annotate}" if written else "")
         )
     if failed:
         raise PartialFailure(
@@ -128,32 +111,76 @@ def _predict(args):
     return 0
 
 
+def _predict_all(args, inputs, sources, predictor, outputs, annotated):
+    written = []
+
+    def annotate_one(source, image, pixels, records):
+        if not annotated or pixels is None or not any(r["label"] for r in records):
+            return
+        from PIL import Image
+
+        from ..monitoring import decoded_scale, draw_faces
+
+        target = annotated[source]
+        # the pixels the faces were found in: colour, turned upright by EXIF
+        drawn = draw_faces(pixels, records, scale=1 / decoded_scale(image, pixels))
+        with target.open("wb" if args.overwrite else "xb") as f:
+            Image.fromarray(drawn).save(f, format="PNG")
+        written.append(target)
+
+    with sink(outputs, args.csv, _fields(predictor.classes)) as out:
+
+        def on_record(source, image, pixels, records):
+            out.write(records)
+            annotate_one(source, image, pixels, records)
+
+        records, failed = _records(inputs, predictor, args, on_record, sources)
+    if args.json:
+        write_json(outputs, args.json, records)
+    return records, failed, written
+
+
 def _box():
     from ..monitoring import BOX_FIELDS
 
     return list(BOX_FIELDS)
 
 
-def _annotated_name(folder, stem, taken):
-    target = folder / f"{stem}.png"
-    n = 2
-    while target in taken:
-        target = folder / f"{stem}-{n}.png"
-        n += 1
-    return target
+def _annotated_names(folder, sources):
+    """``source -> folder/<stem>.png`` (``<stem>-2.png``... for repeated stems), or {}."""
+    if not folder:
+        return {}
+    names, taken = {}, set()
+    for source in sources:
+        stem = "astronaut" if source == DEMO_SOURCE else Path(source).stem
+        target, n = Path(folder) / f"{stem}.png", 2
+        while target in taken:
+            target = Path(folder) / f"{stem}-{n}.png"
+            n += 1
+        taken.add(target)
+        names[source] = target
+    return names
 
 
 def _summary(args):
-    from ..monitoring import expand_paths, image_date, summarize
-
-    check_outputs([args.csv, args.plot], args.overwrite)
     if args.plot:
         try:
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # noqa: F401 - checked before any work
         except ImportError as exc:  # pragma: no cover - depends on the install
             message = '--plot needs matplotlib: pip install "bilstm-emotion[plots]"'
             raise ImportError(message) from exc
     source = Path(args.source)
+    inputs = [source] if source.is_file() else []
+    with Outputs([args.csv, args.plot], overwrite=args.overwrite, inputs=inputs) as outputs:
+        failed = _run_summary(args, source, outputs)
+    if failed:
+        raise PartialFailure(f"{len(failed)} input(s) could not be read: {failed[0]}")
+    return 0
+
+
+def _run_summary(args, source, outputs):
+    from ..monitoring import expand_paths, image_date, summarize
+
     if source.is_file() and source.suffix.lower() == ".csv":
         records, classes = _read_predictions(source)
         failed = [r["source"] for r in records if str(r["status"]).startswith("error")]
@@ -175,17 +202,17 @@ def _summary(args):
     if not args.quiet:
         print_table(table, columns)
     if args.csv:
-        with sink(args.csv, columns) as out:
+        with sink(outputs, args.csv, columns) as out:
             out.write(table)
     if args.plot:
+        import matplotlib.pyplot as plt
+
         from ..plotting import plot_emotion_shares
 
         fig = plot_emotion_shares(table, classes)
-        fig.savefig(args.plot, dpi=120)
+        save_figure(outputs, args.plot, fig)
         plt.close(fig)
-    if failed:
-        raise PartialFailure(f"{len(failed)} input(s) could not be read: {failed[0]}")
-    return 0
+    return failed
 
 
 def _folder(name, root):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .._pretrained import PRETRAINED
 from ._common import (
+    Outputs,
     add_model_options,
     add_output_options,
     check_outputs,
@@ -18,10 +19,10 @@ from ._common import (
 )
 
 TRAIN_EPILOG = """examples:
-  bilstm-emotion train fer2013.zip --out model.joblib --like conv-bilstm --epochs 30
-  bilstm-emotion train my_faces/ --out model.joblib --set row_hidden=64 --set flip=True
-  bilstm-emotion train huge.zip --out model.joblib --stream      # read faces batch by batch
-  bilstm-emotion predict photo.jpg --estimator model.joblib
+  bilstm-emotion train fer2013.zip --out model.skops --like conv-bilstm --epochs 30
+  bilstm-emotion train my_faces/ --out model.skops --set row_hidden=64 --set flip=True
+  bilstm-emotion train huge.zip --out model.skops --stream      # read faces batch by batch
+  bilstm-emotion predict photo.jpg --estimator model.skops
 """
 
 GRID_EPILOG = """examples:
@@ -34,7 +35,7 @@ GRID_EPILOG = """examples:
 EVALUATE_EPILOG = """examples:
   bilstm-emotion evaluate fer2013.zip --out report/
   bilstm-emotion evaluate fer2013.csv --subset private_test --model bilstm --out report/
-  bilstm-emotion evaluate my_faces/ --estimator my_model.joblib --out report/ --overwrite
+  bilstm-emotion evaluate my_faces/ --estimator my_model.skops --out report/ --overwrite
 """
 
 
@@ -71,8 +72,13 @@ def _subsample(X, y, n, seed):
 
 
 def _train(args):
-    import joblib
+    from .._persistence import save_estimator
 
+    if Path(args.out).suffix.lower() != ".skops":
+        raise ValueError(
+            f"Expected --out ending in .skops (a safe format: loading it runs no code). "
+            f"Received: --out {args.out}"
+        )
     check_outputs([args.out], args.overwrite)
     clf = _estimator(args)
     X, y = load_labelled(args.data, args.subset, lazy=args.stream)
@@ -82,8 +88,7 @@ def _train(args):
     start = time.perf_counter()
     clf.fit(X, y)
     seconds = time.perf_counter() - start
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(clf, args.out)
+    save_estimator(clf, args.out, overwrite=args.overwrite)
     if not args.quiet:
         print(f"trained in {seconds:.1f} s ({clf.n_iter_} epochs); training accuracy "
               f"{clf.history_['accuracy'][-1]:.3f}; saved to {args.out}")  # fmt: skip
@@ -91,10 +96,14 @@ def _train(args):
 
 
 def _grid_search(args):
+    with Outputs([args.out], overwrite=args.overwrite) as outputs:
+        return _run_grid_search(args, outputs)
+
+
+def _run_grid_search(args, outputs):
     import numpy as np
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    check_outputs([args.out], args.overwrite)
     grid = {}
     for name, values in parse_assignments(args.param, "--param").items():
         grid[name] = list(values) if isinstance(values, (tuple, list)) else [values]
@@ -132,6 +141,7 @@ def _grid_search(args):
         print(f"{len(rows)} fits of {args.cv} folds in {seconds:.1f} s")
     if args.out:
         write_json(
+            outputs,
             args.out,
             {
                 "best_params": search.best_params_,
@@ -224,15 +234,17 @@ def _add_estimator_options(p):
 
 def add_parsers(sub):
     t = sub.add_parser(
-        "train", help="fit a classifier on labelled faces and save it (joblib)",
+        "train", help="fit a classifier on labelled faces and save it (.skops)",
         description="Fit BiLSTMFaceEmotionClassifier on FER2013 (any format; --subset picks "
-        "the split) or a <label>/<image> folder, and save the fitted estimator with joblib "
+        "the split) or a <label>/<image> folder, and save the fitted estimator with skops "
         "for predict/video/summary/evaluate --estimator.",
         epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     _add_data(t)
     t.add_argument("--subset", default="train", help="FER2013 split to train on (train)")
-    t.add_argument("--out", required=True, metavar="FILE", help="where to save the estimator")
+    t.add_argument(
+        "--out", required=True, metavar="FILE.skops", help="where to save the estimator"
+    )
     _add_estimator_options(t)
     add_output_options(t)
     t.set_defaults(func=_train)

@@ -6,15 +6,16 @@ import time
 from pathlib import Path
 
 from ._common import (
+    Outputs,
     PartialFailure,
     add_detector_options,
     add_model_options,
     add_output_options,
-    check_outputs,
     load_model,
     make_face_detector,
     print_table,
     progress,
+    save_figure,
     sink,
     write_json,
 )
@@ -33,9 +34,6 @@ _FILES = ("timeline.csv", "summary.json", "timeline.png", "annotated.mp4")
 
 
 def _video(args):
-    from ..monitoring import BOX_FIELDS
-    from ..video import FaceTracker, analyze_video, video_info
-
     if (args.path is None) == (args.camera is None):
         raise ValueError(
             "Expected a video file or --camera N (one of them). Received: "
@@ -56,8 +54,16 @@ def _video(args):
             else f"{Path(args.path).with_suffix('')}-emotions"
         )
     )
-    outputs = [out / name for name in _FILES if name != "annotated.mp4" or args.annotate]
-    check_outputs(outputs, args.overwrite)
+    files = [out / name for name in _FILES if name != "annotated.mp4" or args.annotate]
+    inputs = [] if args.path is None else [args.path]
+    with Outputs(files, overwrite=args.overwrite, inputs=inputs) as outputs:
+        return _run_video(args, source, out, outputs)
+
+
+def _run_video(args, source, out, outputs):
+    from ..monitoring import BOX_FIELDS
+    from ..video import FaceTracker, analyze_video, video_info
+
     info = video_info(args.path) if args.path is not None else None
     model = load_model(args)
     classes = [str(c) for c in model.classes_]
@@ -72,8 +78,7 @@ def _video(args):
         expected = round(info["duration"] * args.fps) if args.fps else info["n_frames"]
     writer, rows, n_frames, fault = None, [], 0, None
     start = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    with sink(out / "timeline.csv", fields) as timeline:
+    with sink(outputs, out / "timeline.csv", fields) as timeline:
         bar = progress(total=expected or None, desc="frames", quiet=args.quiet, unit="frame")
         try:
             for frame in frames:
@@ -83,7 +88,8 @@ def _video(args):
                 n_frames += 1
                 bar.update()
                 if args.annotate:
-                    writer = writer or _writer(out / "annotated.mp4", frame, args.fps, info)
+                    writer = writer or _writer(outputs, out / "annotated.mp4", frame, args.fps,
+                                               info)  # fmt: skip
                     _write_frame(writer, frame)
                 if args.max_seconds is not None and frame.time >= args.max_seconds:
                     break
@@ -104,8 +110,8 @@ def _video(args):
         frames_per_second=round(n_frames / seconds, 1) if seconds else None,
         info=info, fps=args.fps, detect_every=args.detect_every,
     )  # fmt: skip
-    write_json(out / "summary.json", summary)
-    plot_note = _plot(out / "timeline.png", rows, classes)
+    write_json(outputs, out / "summary.json", summary)
+    plot_note = _plot(outputs, out / "timeline.png", rows, classes)
     if not args.quiet:
         print(
             f"{n_frames} frame(s) in {seconds:.1f} s ({summary['frames_per_second']} "
@@ -168,7 +174,7 @@ def _summarise(rows, classes, n_frames, window):
     }
 
 
-def _plot(path, rows, classes):
+def _plot(outputs, path, rows, classes):
     from ..plotting import plot_emotion_timeline
 
     try:
@@ -176,19 +182,21 @@ def _plot(path, rows, classes):
     except ImportError:  # pragma: no cover - depends on the install
         return 'timeline plot skipped: it needs matplotlib (pip install "bilstm-emotion[plots]")'
     fig = plot_emotion_timeline(rows, classes)
-    fig.savefig(path, dpi=120)
+    save_figure(outputs, path, fig)
     plt.close(fig)
     return None
 
 
-def _writer(path, frame, fps, info):
+def _writer(outputs, path, frame, fps, info):
     from .._video_io import _ffmpeg
 
     height, width = frame.rgb.shape[:2]
     rate = fps or (info["fps"] if info else 10)
+    outputs.open(path).close()  # marked as written: ffmpeg writes the partial file
     writer = _ffmpeg().write_frames(
-        str(path), (width, height), fps=rate, macro_block_size=1, ffmpeg_log_level="error"
-    )
+        str(outputs.partial(path)), (width, height), fps=rate, macro_block_size=1,
+        ffmpeg_log_level="error", output_params=["-f", "mp4"],
+    )  # fmt: skip
     writer.send(None)
     return writer
 
