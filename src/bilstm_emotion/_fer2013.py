@@ -61,8 +61,7 @@ def read_fer2013(path, on_error, progress):
 def _parse_csv(f, name, progress):
     reader = csv.reader(f)
     try:
-        # (a byte-order mark left by a file object opened without utf-8-sig goes too)
-        header = [h.strip().lstrip("\ufeff").lower() for h in next(reader)]
+        header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         raise ValueError(
             f"Expected a FER2013 CSV with a header row. Received: empty {name}"

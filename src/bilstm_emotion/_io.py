@@ -88,11 +88,7 @@ def decode_image(data, name):
     if not data:
         raise ImageReadError(f"Cannot read image {name}: the file is empty")
     try:
-        with warnings.catch_warnings():
-            # our own ceiling (MAX_IMAGE_PIXELS) is checked below, at the decoded size
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-        with image:
+        with _open_image(io.BytesIO(data)) as image:
             frames = getattr(image, "n_frames", 1)
             if frames > 1:
                 warnings.warn(
@@ -150,16 +146,22 @@ def _load_reduced(image, name):
 def image_size(source):
     """``(height, width)`` of an image file (path or encoded bytes) as :func:`decode_image`
     turns it upright, before any reduction (read from the header: nothing is decoded)."""
-    from PIL import Image
-
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = io.BytesIO(bytes(source))
+    with _open_image(source) as image:
+        width, height = image.size
+        turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    return (width, height) if turned else (height, width)
+
+
+def _open_image(source):
+    """``PIL.Image.open`` without Pillow's decompression-bomb warning: our own ceiling
+    (MAX_IMAGE_PIXELS) is checked at the size an image is decoded at."""
+    from PIL import Image
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(source) as image:
-            width, height = image.size
-            turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-    return (width, height) if turned else (height, width)
+        return Image.open(source)
 
 
 def read_image_file(path):

@@ -149,8 +149,8 @@ def describe_file(path):
         return "empty"
     if head.startswith(_PICKLE_MAGIC) or _is_zlib_pickle(head):
         return "pickle"
-    # (is_zipfile alone would also say yes to a pickle holding a zip's bytes near its end)
-    if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+    # by its first bytes: is_zipfile would also say yes to a pickle holding a zip's bytes
+    if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _io
 from ._io import (
     ImageReadError,
     image_size,
@@ -189,7 +190,9 @@ def decoded_scale(image, pixels):
     """
     if not isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
         return 1.0
-    try:  # the header only: a fraction of a millisecond
+    if max(pixels.shape[:2]) != _io.MAX_IMAGE_SIDE:  # a reduced photo is exactly that long
+        return 1.0
+    try:  # the header only
         height, _ = image_size(image)
     except (OSError, ValueError):
         return 1.0

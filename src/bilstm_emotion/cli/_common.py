@@ -208,9 +208,13 @@ class Outputs:
 
     def open(self, path, mode="w"):
         """The partial file of ``path``, open for writing."""
-        self.used.add(Path(path))
         kwargs = {} if "b" in mode else {"newline": "", "encoding": "utf-8"}
-        return self.partial(path).open(mode, **kwargs)
+        return self.target(path).open(mode, **kwargs)
+
+    def target(self, path):
+        """The partial file of ``path``, to be written (by us or by a writer that opens it)."""
+        self.used.add(Path(path))
+        return self.partial(path)
 
     def finish(self):
         """Rename every partial file written to its name; remove those never written."""

@@ -192,9 +192,8 @@ def _writer(outputs, path, frame, fps, info):
 
     height, width = frame.rgb.shape[:2]
     rate = fps or (info["fps"] if info else 10)
-    outputs.open(path).close()  # marked as written: ffmpeg writes the partial file
     writer = _ffmpeg().write_frames(
-        str(outputs.partial(path)), (width, height), fps=rate, macro_block_size=1,
+        str(outputs.target(path)), (width, height), fps=rate, macro_block_size=1,
         ffmpeg_log_level="error", output_params=["-f", "mp4"],
     )  # fmt: skip
     writer.send(None)
