@@ -24,7 +24,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import f1_score, recall_score
 
 from bilstm_emotion import PRETRAINED, load_pretrained
-from bilstm_emotion._pretrained import load_exported
+from bilstm_emotion.model._pretrained import load_exported
 
 
 def _throughput(clf, X, repeats):

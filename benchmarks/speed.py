@@ -127,7 +127,7 @@ def throughput(n, batch=256, repeat=5):
 
 def growth(n, batches, data=None):
     from bilstm_emotion import BiLSTMFaceEmotionClassifier, load_pretrained
-    from bilstm_emotion._pretrained import pretrained_info, pretrained_params
+    from bilstm_emotion.core._registry import pretrained_info, pretrained_params
 
     if data:
         from _common import fer2013_train_test
@@ -171,7 +171,7 @@ TRAIN_WORKER = r"""
 import json, sys, time
 import numpy as np, keras
 from bilstm_emotion import BiLSTMFaceEmotionClassifier
-from bilstm_emotion._pretrained import pretrained_info, pretrained_params
+from bilstm_emotion.core._registry import pretrained_info, pretrained_params
 from bilstm_emotion.datasets import make_synthetic_faces
 cfg = json.loads(sys.argv[1])
 X, y = make_synthetic_faces(cfg["n"], random_state=0, return_X_y=True)

@@ -31,7 +31,7 @@ def _measured(r, backend=True):
 
 
 def training_tables():
-    runs = sorted(RESULTS.glob("train_*.json"))
+    runs = sorted((ROOT / "benchmarks" / "experiments" / "results").glob("train_*.json"))
     summary = [["run", "accuracy", "macro-F1", "flip TTA", "flip + shift TTA", "parameters",
                 "epochs", "train time"]]  # fmt: skip
     per_class = {}

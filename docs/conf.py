@@ -40,8 +40,16 @@ exclude_patterns = [
     "auto_examples/*.zip",
     "sg_execution_times.rst",
 ]
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
 html_static_path = ["_static"]
+html_title = "bilstm-emotion"
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "header_links_before_dropdown": 7,
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_sidebars = {"index": []}
 
 autosummary_generate = True
 autodoc_default_options = {
@@ -66,3 +74,33 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
 }
+
+
+def _cli_synopsis():
+    """The usage line of every ``bilstm-emotion`` command, from the parser itself."""
+    import argparse
+
+    from bilstm_emotion.cli import build_parser
+
+    os.environ["COLUMNS"] = "100"  # argparse wraps usage lines at the terminal's width
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    usages = []
+    for command in sub.choices.values():
+        lines = command.format_usage().strip().removeprefix("usage: ").splitlines()
+        usages.append("\n".join([lines[0], *(line[len("usage: ") :] for line in lines[1:])]))
+    return "\n".join(usages)
+
+
+def setup(app):
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
+
+    class CliSynopsis(SphinxDirective):
+        """``.. cli-synopsis::``: the commands' usage, generated so it cannot drift."""
+
+        def run(self):
+            text = _cli_synopsis()
+            return [nodes.literal_block(text, text, language="text")]
+
+    app.add_directive("cli-synopsis", CliSynopsis)

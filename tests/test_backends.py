@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from bilstm_emotion import _backend
+from bilstm_emotion.core import _backend
 
 SMOKE = textwrap.dedent(
     """

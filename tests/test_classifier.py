@@ -229,6 +229,7 @@ VALID_PARAMS = {
     "validation_fraction": st.floats(0, 0.99),
     "early_stopping": st.booleans(),
     "patience": st.integers(1, 20),
+    "callbacks": st.one_of(st.none(), st.just([])),
     "class_weight": st.one_of(
         st.none(), st.just("balanced"), st.dictionaries(st.integers(0, 6), st.floats(0.1, 10))
     ),

@@ -246,7 +246,7 @@ def test_test_time_flip_averages_the_mirror_image(faces, make_clf):
 
 
 def test_test_time_views_shift_by_whole_pixels_and_repeat_the_edge():
-    from bilstm_emotion._predicting import n_views, test_time_views
+    from bilstm_emotion.model._predicting import n_views, test_time_views
 
     faces = np.arange(2 * 5 * 6, dtype=np.float32).reshape(2, 5, 6)
     views = test_time_views(faces, flip=True, shift=2)
@@ -268,7 +268,7 @@ def test_test_time_views_shift_by_whole_pixels_and_repeat_the_edge():
 
 @pytest.mark.parametrize("flip", [False, True])
 def test_test_time_shift_averages_the_shifted_faces(faces, fitted, flip):
-    from bilstm_emotion._predicting import test_time_views
+    from bilstm_emotion.model._predicting import test_time_views
 
     X, y = faces
     images = X.astype("float32") / 255
@@ -412,3 +412,48 @@ def test_float_pixels_on_an_8_bit_scale_are_warned_about(faces, fitted):
         warnings.simplefilter("error", PixelRangeWarning)
         fitted.predict_proba(X / 255.0)  # [0, 1]
         fitted.predict_proba((X - X.mean()) / X.std())  # standardised: used as it is
+
+
+# -------------------------------------------------------------- callbacks
+class _Epochs(keras.callbacks.Callback):
+    """Counts the epochs it saw."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen += 1
+
+
+def test_callbacks_run_as_copies_and_survive_clone_and_pickle(faces, make_clf):
+    X, y = faces
+    given = _Epochs()
+    clf = make_clf(epochs=3, callbacks=[given])
+    clf.fit(X, y)
+    assert given.seen == 0  # the user's callback is not trained with (or bound to a model)
+    assert [type(c) for c in clf.callbacks_] == [_Epochs]
+    assert clf.callbacks_[0].seen == 3
+    clf.partial_fit(X, y)
+    assert clf.callbacks_[0].seen == 1  # a fresh copy per call
+    assert clone(clf).get_params()["callbacks"][0].seen == 0
+    restored = pickle.loads(pickle.dumps(clf))
+    assert not hasattr(restored, "callbacks_")  # copies of Keras callbacks are not stored
+    np.testing.assert_allclose(restored.predict_proba(X[:4]), clf.predict_proba(X[:4]), atol=1e-6)
+
+
+def test_callbacks_must_be_a_list(faces, make_clf):
+    X, y = faces
+    with pytest.raises(InvalidParameterError, match="callbacks"):
+        make_clf(callbacks=_Epochs()).fit(X, y)
+
+
+def test_callbacks_can_stop_training(faces, make_clf):
+    X, y = faces
+
+    class StopNow(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    clf = make_clf(epochs=5, callbacks=[StopNow()]).fit(X, y)
+    assert clf.n_iter_ == 1

@@ -9,8 +9,9 @@ import joblib
 import numpy as np
 import pytest
 
-from bilstm_emotion import _io, save_estimator
+from bilstm_emotion import save_estimator
 from bilstm_emotion.cli import _common, main
+from bilstm_emotion.datasets import _io
 
 
 def _rows(path):
@@ -155,7 +156,7 @@ def test_a_second_run_on_the_same_csv_is_refused(tmp_path, capsys, monkeypatch):
 
     from bilstm_emotion.cli import _predict
 
-    original = _predict._records
+    original = _predict.classify_files
 
     def records(files, predictor, args, on_record=None, sources=None):
         def both(*a):
@@ -164,7 +165,7 @@ def test_a_second_run_on_the_same_csv_is_refused(tmp_path, capsys, monkeypatch):
 
         return original(files, predictor, args, both, sources)
 
-    monkeypatch.setattr(_predict, "_records", records)
+    monkeypatch.setattr(_predict, "classify_files", records)
     assert main(["predict", str(posts), "--no-detect", "-q", "--csv", str(out)]) == 0
     assert seen[0] == 1 and "another run is writing" in seen[1]
     assert [os.path.basename(r["source"]) for r in _rows(out)] == ["0.png", "1.png"]

@@ -1,13 +1,20 @@
 """scikit-learn's estimator checks, with a reason for every expected failure."""
 
+import pytest
+from sklearn.utils import estimator_checks as checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bilstm_emotion import BiLSTMFaceEmotionClassifier
+from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer, ImageLoader
 
 # Fast parameters: the checks fit dozens of models on tiny tabular data.
 CHECKED = BiLSTMFaceEmotionClassifier(
     row_hidden=4, col_hidden=4, epochs=2, batch_size=16, random_state=0
 )
+# The transformers take lists of images (paths, bytes, arrays of any size), not a 2-D
+# array of samples: their tags say so (two_d_array=False), and scikit-learn then runs
+# only the checks that do not feed them tabular data.
+TRANSFORMERS = [ImageLoader(), FaceDetector(detector="lbp"), FaceNormalizer()]
 
 EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (
@@ -17,6 +24,28 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
-@parametrize_with_checks([CHECKED], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+@parametrize_with_checks(
+    [CHECKED, *TRANSFORMERS], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# The API checks that need no tabular data, run on the transformers explicitly (the
+# tag-driven selection above skips some of them with the data checks).
+API_CHECKS = [
+    checks.check_no_attributes_set_in_init,
+    checks.check_parameters_default_constructible,
+    checks.check_get_params_invariance,
+    checks.check_set_params,
+    checks.check_estimator_repr,
+    checks.check_estimator_tags_renamed,
+    checks.check_valid_tag_types,
+    checks.check_estimator_cloneable,
+]
+
+
+@pytest.mark.parametrize("check", API_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("estimator", TRANSFORMERS, ids=lambda e: type(e).__name__)
+def test_transformers_follow_the_estimator_api(estimator, check):
+    check(type(estimator).__name__, estimator)

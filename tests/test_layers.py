@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from bilstm_emotion._layers import FoldRows, Patchify, UnfoldRows
+from bilstm_emotion.model._layers import FoldRows, Patchify, UnfoldRows
 
 
 def test_fold_unfold_round_trip():

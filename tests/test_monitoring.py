@@ -130,7 +130,7 @@ def test_a_photo_decoded_reduced_keeps_its_boxes_in_its_own_pixels(tmp_path, pre
     from PIL import Image
     from skimage import data
 
-    from bilstm_emotion import _io
+    from bilstm_emotion.datasets import _io
     from bilstm_emotion.monitoring import decoded_scale
 
     Image.fromarray(data.astronaut()).resize((1024, 1024)).save(tmp_path / "big.png")

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from bilstm_emotion._network import build_row_col_bilstm
+from bilstm_emotion.model._network import build_row_col_bilstm
 
 
 def bilstm_params(units, n_inputs):
@@ -157,7 +157,10 @@ def test_strided_and_separable_stems():
         ({"stem": "conv", "stem_filters": ()}, "stem_filters"),
         ({"stem": "conv", "stem_filters": (8, 0)}, "stem_filters"),
         ({"stem": "separable", "stem_stride": 0}, "stem_stride"),
-        ({"erasing": 1.5}, r"Expected `erasing` in \[0, 1\]\. Received: erasing=1\.5"),
+        (
+            {"erasing": 1.5},
+            r"Expected `erasing` to be a float in the range \[0.0, 1.0\]\. Received: erasing=1\.5",
+        ),
         ({"erasing": -0.1}, "erasing"),
     ],
 )

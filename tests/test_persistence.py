@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import make_pipeline
 
 from bilstm_emotion import load_estimator, save_estimator, trusted_types
-from bilstm_emotion._persistence import UntrustedFileError, describe_file
+from bilstm_emotion.model._persistence import UntrustedFileError, describe_file
 from bilstm_emotion.preprocessing import FaceNormalizer
 
 

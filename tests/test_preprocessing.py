@@ -301,7 +301,7 @@ def _jpeg(array, quality=90):
 
 
 def test_large_photos_are_decoded_reduced_and_the_ceiling_is_named(tmp_path, monkeypatch):
-    from bilstm_emotion import _io
+    from bilstm_emotion.datasets import _io
     from bilstm_emotion.preprocessing import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 
     assert MAX_IMAGE_PIXELS < Image.MAX_IMAGE_PIXELS and MAX_IMAGE_SIDE >= 1024
@@ -333,7 +333,7 @@ def test_large_photos_are_decoded_reduced_and_the_ceiling_is_named(tmp_path, mon
 
 
 def test_a_file_too_large_to_be_an_image_is_not_read(tmp_path, monkeypatch):
-    from bilstm_emotion import _io
+    from bilstm_emotion.datasets import _io
 
     monkeypatch.setattr(_io, "MAX_IMAGE_BYTES", 10_000)
     (tmp_path / "big.png").write_bytes(encode(np.zeros((5, 5), np.uint8)) + bytes(20_000))

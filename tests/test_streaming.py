@@ -8,8 +8,7 @@ import pytest
 from PIL import Image
 from sklearn.model_selection import GridSearchCV
 
-from bilstm_emotion import _streaming
-from bilstm_emotion.datasets import ImageFiles, load_fer2013, load_image_folder
+from bilstm_emotion.datasets import ImageFiles, _streaming, load_fer2013, load_image_folder
 from bilstm_emotion.preprocessing import ImageReadError
 
 

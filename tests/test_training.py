@@ -1,4 +1,4 @@
-"""The estimator-free pieces of a training run (bilstm_emotion._training)."""
+"""The estimator-free pieces of a training run (bilstm_emotion.model._training)."""
 
 import keras
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from bilstm_emotion._training import (
+from bilstm_emotion.model._training import (
     OPTIMIZERS,
     fit_data,
     label_indices,

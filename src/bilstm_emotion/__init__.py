@@ -1,28 +1,42 @@
-"""Recognise the seven basic emotions in face images with a stacked Bi-LSTM."""
+"""Recognise the seven basic emotions in face images with a stacked Bi-LSTM.
 
+The estimator and the model functions are imported on first use (PEP 562):
+``import bilstm_emotion`` and the keras-free parts (``datasets``, ``faces``,
+``preprocessing``, the command line's ``--help``) load neither Keras nor a
+backend.
+"""
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
 
-from ._backend import choose_backend
-
-choose_backend()  # before the first `import keras`
-
-from ._classifier import EMOTIONS, BiLSTMFaceEmotionClassifier  # noqa: E402
-from ._persistence import load_estimator, save_estimator, trusted_types  # noqa: E402
-from ._pretrained import PRETRAINED, load_pretrained, pretrained_info  # noqa: E402
+from .core._labels import EMOTIONS
 
 try:
     __version__ = version("bilstm-emotion")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = [
-    "EMOTIONS",
-    "PRETRAINED",
-    "BiLSTMFaceEmotionClassifier",
-    "__version__",
-    "load_estimator",
-    "load_pretrained",
-    "pretrained_info",
-    "save_estimator",
-    "trusted_types",
-]
+# Public name -> the module that defines it, imported when the name is first read.
+_LAZY = {
+    "BiLSTMFaceEmotionClassifier": ".model._classifier",
+    "PRETRAINED": ".core._registry",
+    "load_pretrained": ".model._pretrained",
+    "pretrained_info": ".core._registry",
+    "load_estimator": ".model._persistence",
+    "save_estimator": ".model._persistence",
+    "trusted_types": ".model._persistence",
+}
+
+__all__ = ["EMOTIONS", "__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # the next read does not come back here
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

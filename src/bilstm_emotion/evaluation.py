@@ -19,6 +19,8 @@ import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
 from sklearn.utils.validation import check_is_fitted
 
+from .core._backend import backend_name
+
 __all__ = ["EvaluationReport", "evaluate", "measure_speed"]
 
 
@@ -116,10 +118,8 @@ class EvaluationReport:
 
 
 def _environment():
-    import keras
-
     return {
-        "keras_backend": keras.backend.backend(),
+        "keras_backend": backend_name(),
         "machine": platform.machine(),
         "processor": platform.processor(),
         "cpu_count": os.cpu_count(),

@@ -263,7 +263,9 @@ def gradient_saliency(estimator, X, y=None, *, method="gradient", steps=32, batc
             f"Expected method='gradient' or 'integrated'. Received: method={method!r}"
         )
     _, target = _targets(estimator, _images(X), y)
-    x = np.asarray(estimator._validate_X(X, reset=False), dtype=np.float32)
+    from .model._inputs import fitted_images
+
+    x = fitted_images(estimator, X)
     out = np.zeros(x.shape, dtype=np.float64)
     for start in range(0, len(x), batch_size):
         xb, tb = x[start : start + batch_size], target[start : start + batch_size]

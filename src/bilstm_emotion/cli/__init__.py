@@ -14,10 +14,10 @@ interrupted.
 import argparse
 import sys
 
-from . import _demo, _predict, _train, _video
-from ._common import EXIT_PARTIAL, PartialFailure
+from . import _demo, _evaluate, _grid_search, _predict, _summary, _train, _video
+from ._common import EXIT_PARTIAL, PartialFailure, parse_assignments
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "parse_assignments"]
 
 EPILOG = """examples:
   bilstm-emotion predict --demo
@@ -42,8 +42,9 @@ def build_parser():
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (_predict, _video, _train, _demo):
-        module.add_parsers(sub)
+    # One module per command, named after it, in the order of `--help`.
+    for module in (_predict, _summary, _video, _train, _grid_search, _evaluate, _demo):
+        module.add_parser(sub)
     return parser
 
 

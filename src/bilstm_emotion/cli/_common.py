@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .._pretrained import PRETRAINED
+from ..core._registry import PRETRAINED
 
 #: Exit code when the job ran but some inputs failed (each named on stderr and
 #: in the outputs' ``status`` column).
@@ -62,7 +62,7 @@ def add_detector_options(parser):
 
 def make_face_detector(args):
     """The ``FaceDetector`` (every face) that ``--detector`` names."""
-    from ..preprocessing import FaceDetector
+    from ..preprocessing._detector import FaceDetector
 
     return FaceDetector(detector=args.detector, select="all")
 
@@ -91,7 +91,7 @@ def load_model(args):
 
 def _load_model(args):
     if args.estimator:
-        from .._persistence import load_estimator
+        from ..model._persistence import load_estimator
 
         path = Path(args.estimator)
         model = load_estimator(path, trust_pickle=getattr(args, "trust_pickle", False))
@@ -106,7 +106,7 @@ def _load_model(args):
                 f"{type(model).__name__}; fit it first (bilstm-emotion train)"
             )
         return model
-    from .._pretrained import load_pretrained
+    from ..model._pretrained import load_pretrained
 
     return load_pretrained(args.model)
 
@@ -342,8 +342,8 @@ def load_labelled(path, subset, *, lazy=False):
     """
     import numpy as np
 
-    from .._classifier import EMOTIONS
-    from ..datasets import load_fer2013, load_image_folder
+    from ..core._labels import EMOTIONS
+    from ..datasets._loaders import load_fer2013, load_image_folder
 
     path = Path(path)
     try:

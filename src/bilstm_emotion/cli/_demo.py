@@ -3,7 +3,8 @@
 import argparse
 import time
 
-from .._pretrained import PRETRAINED
+from ..core._backend import backend_name
+from ..core._registry import PRETRAINED
 
 DEMO_EPILOG = """examples:
   bilstm-emotion demo                          # the astronaut photo, default model
@@ -19,11 +20,10 @@ def _demo(args):
 
 
 def _demo_pretrained(args):
-    import keras
-
-    from .._pretrained import load_pretrained, pretrained_info
-    from ..monitoring import FacePredictor
-    from ..preprocessing import ImageLoader
+    from ..apps._pipeline import FacePredictor
+    from ..core._registry import pretrained_info
+    from ..model._pretrained import load_pretrained
+    from ..preprocessing._images import ImageLoader
 
     if args.image is None:
         from skimage import data
@@ -43,7 +43,7 @@ def _demo_pretrained(args):
     ms = (time.perf_counter() - start) * 1000
     print(
         f"Model {args.model!r} (FER2013 PublicTest accuracy {info['accuracy']:.3f}, "
-        f"Keras backend {keras.backend.backend()}) on {source}, "
+        f"Keras backend {backend_name()}) on {source}, "
         f"{pixels.shape[1]}x{pixels.shape[0]} pixels: {len(boxes)} face(s), classified in "
         f"{ms:.0f} ms"
     )
@@ -59,12 +59,11 @@ def _demo_pretrained(args):
 
 
 def _demo_synthetic(args):
-    import keras
     from sklearn.metrics import classification_report
     from sklearn.model_selection import train_test_split
 
     from .. import BiLSTMFaceEmotionClassifier
-    from ..datasets import make_synthetic_faces
+    from ..datasets._synthetic import make_synthetic_faces
 
     X, y = make_synthetic_faces(args.n_samples, random_state=args.random_state, return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -82,7 +81,7 @@ def _demo_synthetic(args):
     print(
         f"Training {clf.__class__.__name__}(row_hidden={args.row_hidden}, "
         f"col_hidden={args.col_hidden}) on {len(X_train)} generated 48x48 faces "
-        f"for {args.epochs} epochs (Keras backend: {keras.backend.backend()})..."
+        f"for {args.epochs} epochs (Keras backend: {backend_name()})..."
     )
     start = time.perf_counter()
     clf.fit(X_train, y_train)
@@ -96,7 +95,7 @@ def _demo_synthetic(args):
     return 0
 
 
-def add_parsers(sub):
+def add_parser(sub):
     demo = sub.add_parser(
         "demo",
         help="find the faces in a photo and print their emotions (offline, seconds)",

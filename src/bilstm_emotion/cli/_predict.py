@@ -1,7 +1,6 @@
-"""``predict``: the faces and emotions of photos; ``summary``: their distribution per group."""
+"""``predict``: the faces and emotions of photos, as a table, CSV, JSON and annotated copies."""
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from ._common import (
     make_face_detector,
     print_table,
     progress,
-    save_figure,
     sink,
     write_json,
 )
@@ -36,24 +34,18 @@ exit codes: 0 all inputs done; 1 the job failed (the message names the culprit);
 
 DEMO_SOURCE = "astronaut (scikit-image)"
 
-SUMMARY_EPILOG = """examples:
-  bilstm-emotion summary posts/                     # one row per sub-folder
-  bilstm-emotion summary posts/ --by date --csv by_day.csv --plot by_day.png
-  bilstm-emotion summary faces.csv --by none        # from `predict --csv` output
-"""
 
-
-def _predictor(args):
-    from ..monitoring import FacePredictor
+def make_predictor(args):
+    from ..apps._pipeline import FacePredictor
 
     return FacePredictor(
         load_model(args), detector=make_face_detector(args), detect=not args.no_detect
     )
 
 
-def _records(files, predictor, args, on_record=None, sources=None):
+def classify_files(files, predictor, args, on_record=None, sources=None):
     """Classify every input; call ``on_record(source, image, pixels, records)`` as each is done."""
-    from ..monitoring import iter_images
+    from ..apps._pipeline import iter_images
 
     records, failed = [], []
     done = iter_images(files, predictor, sources=sources)
@@ -71,13 +63,13 @@ def _records(files, predictor, args, on_record=None, sources=None):
 
 
 def _fields(classes):
-    from ..monitoring import BOX_FIELDS
+    from ..faces._types import BOX_FIELDS
 
     return ["source", "face", *BOX_FIELDS, "label", "score", *classes, "status"]
 
 
 def _predict(args):
-    from ..monitoring import expand_paths
+    from ..apps._pipeline import expand_paths
 
     if not args.paths and not args.demo:
         raise ValueError("Expected image files, folders or globs (or --demo). Received: none")
@@ -94,7 +86,7 @@ def _predict(args):
     # every output is claimed before the model is loaded or any image read
     with Outputs([args.csv, args.json], overwrite=args.overwrite, inputs=files,
                  also=annotated.values()) as outputs:  # fmt: skip
-        predictor = _predictor(args)
+        predictor = make_predictor(args)
         records, failed, written = _predict_all(args, inputs, sources, predictor, outputs,
                                                 annotated)  # fmt: skip
     if not args.quiet:
@@ -119,7 +111,7 @@ def _predict_all(args, inputs, sources, predictor, outputs, annotated):
             return
         from PIL import Image
 
-        from ..monitoring import decoded_scale, draw_faces
+        from ..apps._pipeline import decoded_scale, draw_faces
 
         target = annotated[source]
         # the pixels the faces were found in: colour, turned upright by EXIF
@@ -134,14 +126,14 @@ def _predict_all(args, inputs, sources, predictor, outputs, annotated):
             out.write(records)
             annotate_one(source, image, pixels, records)
 
-        records, failed = _records(inputs, predictor, args, on_record, sources)
+        records, failed = classify_files(inputs, predictor, args, on_record, sources)
     if args.json:
         write_json(outputs, args.json, records)
     return records, failed, written
 
 
 def _box():
-    from ..monitoring import BOX_FIELDS
+    from ..faces._types import BOX_FIELDS
 
     return list(BOX_FIELDS)
 
@@ -162,88 +154,7 @@ def _annotated_names(folder, sources):
     return names
 
 
-def _summary(args):
-    if args.plot:
-        try:
-            import matplotlib.pyplot as plt  # noqa: F401 - checked before any work
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            message = '--plot needs matplotlib: pip install "bilstm-emotion[plots]"'
-            raise ImportError(message) from exc
-    source = Path(args.source)
-    inputs = [source] if source.is_file() else []
-    with Outputs([args.csv, args.plot], overwrite=args.overwrite, inputs=inputs) as outputs:
-        failed = _run_summary(args, source, outputs)
-    if failed:
-        raise PartialFailure(f"{len(failed)} input(s) could not be read: {failed[0]}")
-    return 0
-
-
-def _run_summary(args, source, outputs):
-    from ..monitoring import expand_paths, image_date, summarize
-
-    if source.is_file() and source.suffix.lower() == ".csv":
-        records, classes = _read_predictions(source)
-        failed = [r["source"] for r in records if str(r["status"]).startswith("error")]
-    else:
-        files = expand_paths([source])
-        if not files:
-            raise FileNotFoundError(f"No image files in {source}")
-        predictor = _predictor(args)
-        classes = predictor.classes
-        records, failed = _records(files, predictor, args)
-    root = source if source.is_dir() else source.parent
-    groupers = {
-        "none": None,
-        "folder": lambda r: _folder(r["source"], root),
-        "date": lambda r: _date(r["source"], image_date),
-    }
-    table = summarize(records, classes, by=groupers[args.by])
-    columns = ["group", "images", "faces", "no_face", "errors", *classes, "dominant"]
-    if not args.quiet:
-        print_table(table, columns)
-    if args.csv:
-        with sink(outputs, args.csv, columns) as out:
-            out.write(table)
-    if args.plot:
-        import matplotlib.pyplot as plt
-
-        from ..plotting import plot_emotion_shares
-
-        fig = plot_emotion_shares(table, classes)
-        save_figure(outputs, args.plot, fig)
-        plt.close(fig)
-    return failed
-
-
-def _folder(name, root):
-    try:
-        parts = Path(name).relative_to(root).parts
-    except ValueError:
-        return "."
-    return parts[0] if len(parts) > 1 else "."
-
-
-def _date(name, image_date):
-    try:
-        return image_date(name)
-    except OSError:
-        return "unknown"
-
-
-def _read_predictions(path):
-    with Path(path).open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    header = list(rows[0]) if rows else []
-    if not {"source", "label", "status", "score"} <= set(header):
-        raise ValueError(
-            f"Expected a CSV written by `bilstm-emotion predict --csv`. Received: {path} "
-            f"with columns {header}"
-        )
-    classes = header[header.index("score") + 1 : header.index("status")]
-    return rows, classes
-
-
-def add_parsers(sub):
+def add_parser(sub):
     p = sub.add_parser(
         "predict",
         help="find the faces in photos and folders; print and save their emotions",
@@ -266,22 +177,3 @@ def add_parsers(sub):
     add_detector_options(p)
     add_output_options(p)
     p.set_defaults(func=_predict)
-
-    s = sub.add_parser(
-        "summary",
-        help="emotion distribution of a folder of photos (social media monitoring)",
-        description="Classify every face in a folder of images (or read a `predict --csv` "
-        "file) and report the share of each emotion overall, per sub-folder or per day "
-        "(EXIF date, else file date), as a table, a CSV and a stacked bar chart.",
-        epilog=SUMMARY_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    s.add_argument("source", help="folder of images, or a CSV written by predict --csv")
-    s.add_argument("--by", choices=("folder", "date", "none"), default="folder", help="(folder)")
-    s.add_argument("--csv", default=None, metavar="FILE", help="write the table here")
-    s.add_argument("--plot", default=None, metavar="FILE.png", help="write a bar chart here")
-    s.add_argument("--no-detect", action="store_true", help="each image is one cropped face")
-    add_model_options(s)
-    add_detector_options(s)
-    add_output_options(s)
-    s.set_defaults(func=_summary)

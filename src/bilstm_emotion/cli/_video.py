@@ -61,8 +61,9 @@ def _video(args):
 
 
 def _run_video(args, source, out, outputs):
-    from ..monitoring import BOX_FIELDS
-    from ..video import FaceTracker, analyze_video, video_info
+    from ..apps._tracking import FaceTracker, analyze_video
+    from ..apps._video_io import video_info
+    from ..faces._types import BOX_FIELDS
 
     info = video_info(args.path) if args.path is not None else None
     model = load_model(args)
@@ -135,7 +136,7 @@ def _run_video(args, source, out, outputs):
 
 
 def _no_face(frame, classes):
-    from ..monitoring import empty_record
+    from ..apps._pipeline import empty_record
 
     record = empty_record("", classes, "no face")
     record.update(time=round(frame.time, 3), frame=frame.index)
@@ -143,7 +144,7 @@ def _no_face(frame, classes):
 
 
 def _summarise(rows, classes, n_frames, window):
-    from ..monitoring import summarize
+    from ..apps._pipeline import summarize
 
     def shares(by):
         return {row["group"]: ({c: row[c] for c in classes}, row["faces"])
@@ -188,27 +189,22 @@ def _plot(outputs, path, rows, classes):
 
 
 def _writer(outputs, path, frame, fps, info):
-    from .._video_io import _ffmpeg
+    from ..apps._video_io import video_writer
 
     height, width = frame.rgb.shape[:2]
     rate = fps or (info["fps"] if info else 10)
-    writer = _ffmpeg().write_frames(
-        str(outputs.target(path)), (width, height), fps=rate, macro_block_size=1,
-        ffmpeg_log_level="error", output_params=["-f", "mp4"],
-    )  # fmt: skip
-    writer.send(None)
-    return writer
+    return video_writer(outputs.target(path), (width, height), rate, output_params=["-f", "mp4"])
 
 
 def _write_frame(writer, frame):
     import numpy as np
 
-    from ..monitoring import draw_faces
+    from ..apps._pipeline import draw_faces
 
     writer.send(np.ascontiguousarray(draw_faces(frame.rgb, frame.records)).tobytes())
 
 
-def add_parsers(sub):
+def add_parser(sub):
     v = sub.add_parser(
         "video",
         help="emotions over time in a video file or a live camera",

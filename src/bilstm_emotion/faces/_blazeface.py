@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._io import to_rgb_uint8
+from ..core._pixels import to_rgb_uint8
 from ._nms import non_max_suppression
 from ._types import LANDMARKS, Face, iou
 

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from .._io import to_gray
+from ..core._pixels import to_gray
 from ._nms import non_max_suppression
 from ._types import Face, iou
 

@@ -9,7 +9,7 @@ made it from MediaPipe's ``face_detection_full_range.tflite``.
 from functools import lru_cache
 from importlib.resources import files
 
-from .._backend import choose_backend
+from ..core._backend import choose_backend
 
 choose_backend()  # before the first `import keras`
 

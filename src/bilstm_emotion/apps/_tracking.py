@@ -1,0 +1,135 @@
+"""Faces followed through video frames, and the per-frame timeline they make."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..faces import containment, iou
+from ..preprocessing._detector import FaceDetector
+from ._pipeline import FacePredictor, face_record
+from ._video_io import read_frames
+
+
+class FaceTracker:
+    """Give each face one id across frames by matching boxes (greedy IoU).
+
+    A box that is not matched and lies mostly (over half its area) inside, or
+    around, a box already taken in the same frame is dropped as a duplicate
+    detection of that face.
+
+    Parameters
+    ----------
+    min_iou : float, default=0.3
+        Overlap (intersection over union) a box needs with a tracked face's
+        last box to continue it; otherwise it starts a new face.
+    max_missing : float, default=1.0
+        Seconds a face may go unseen before its id is retired.
+    """
+
+    def __init__(self, *, min_iou=0.3, max_missing=1.0):
+        self.min_iou = min_iou
+        self.max_missing = max_missing
+        self.tracks = {}  # id -> (box, last time seen)
+        self._next_id = 1
+
+    def update(self, boxes, time):
+        """Match ``boxes`` (seen at ``time``) to tracked faces; return ``[(id, box)]``."""
+        self.tracks = {
+            i: (box, seen) for i, (box, seen) in self.tracks.items()
+            if time - seen <= self.max_missing
+        }  # fmt: skip
+        pairs = sorted(
+            ((iou(box, tracked), j, i) for j, box in enumerate(boxes)
+             for i, (tracked, _) in self.tracks.items()),
+            reverse=True,
+        )  # fmt: skip
+        ids, used = {}, set()
+        for overlap, j, i in pairs:
+            if overlap < self.min_iou:
+                break
+            if j not in ids and i not in used:
+                ids[j] = i
+                used.add(i)
+        kept = [boxes[j] for j in ids]
+        for j, box in enumerate(boxes):
+            if j in ids:
+                continue
+            if any(containment(box, other) > 0.5 for other in kept):
+                continue  # a second box around a face already seen: not a new face
+            ids[j] = self._next_id
+            self._next_id += 1
+            kept.append(box)
+        out = []
+        for j, box in enumerate(boxes):
+            if j in ids:
+                self.tracks[ids[j]] = (box, time)
+                out.append((ids[j], box))
+        return out
+
+
+@dataclass
+class VideoFrame:
+    """What :func:`analyze_video` found in one sampled frame."""
+
+    index: int
+    time: float
+    records: list = field(default_factory=list)
+    rgb: np.ndarray | None = None
+
+
+def analyze_video(
+    source,
+    estimator=None,
+    *,
+    fps=None,
+    detect_every=1.0,
+    detector=None,
+    tracker=None,
+    color=False,
+):
+    """Track the faces of a video and classify their emotion in every sampled frame.
+
+    Parameters
+    ----------
+    source : str, path-like or int
+        Video file or camera index (see :func:`read_frames`).
+    estimator : fitted classifier or None
+        ``None`` loads the default pretrained model.
+    fps : float or None
+        Frames per second to analyse; ``None``: every frame.
+    detect_every : float, default=1.0
+        Seconds between searches of the whole frame (new faces appear at
+        most this late); in between, tracked faces are searched near their
+        last position. ``0`` searches the whole of every frame.
+    detector : FaceDetector or None
+        ``None``: ``FaceDetector(select="all")``.
+    tracker : FaceTracker or None
+        ``None``: ``FaceTracker()``.
+    color : bool, default=False
+        Keep each RGB frame in :attr:`VideoFrame.rgb` (for drawing).
+
+    Yields
+    ------
+    frame : VideoFrame
+        Its ``records`` hold one record per face (see
+        :mod:`bilstm_emotion.monitoring`) whose ``face`` is the tracker's
+        id, plus ``frame`` and ``time`` (seconds).
+    """
+    detector = detector if detector is not None else FaceDetector(select="all")
+    predictor = FacePredictor(estimator, detector=detector)
+    tracker = tracker if tracker is not None else FaceTracker()
+    last_full = -np.inf
+    for index, time, gray, rgb in read_frames(source, fps=fps, color=color):
+        if time - last_full >= detect_every:
+            boxes, last_full = predictor.boxes(gray), time
+        else:
+            boxes = [detector.detect_near(gray, box) for box, _ in tracker.tracks.values()]
+            boxes = [b for b in boxes if b is not None]
+        faces = tracker.update(boxes, time)
+        proba = predictor.classify(gray, [box for _, box in faces])
+        records = []
+        for (face_id, box), p in zip(faces, proba, strict=True):
+            record = face_record(source, face_id, box, p, predictor.classes)
+            record.update(frame=index, time=round(time, 3))
+            records.append(record)
+        yield VideoFrame(index, time, records, rgb)

@@ -1,0 +1,45 @@
+"""The exceptions and warnings every layer raises about its inputs."""
+
+import warnings
+
+__all__ = [
+    "ImageReadError",
+    "MultiFrameWarning",
+    "PixelRangeWarning",
+    "SkippedInputsWarning",
+    "warn_skipped",
+]
+
+
+class ImageReadError(ValueError):
+    """An input could not be read as an image; the message names it."""
+
+
+class SkippedInputsWarning(UserWarning):
+    """Inputs were skipped at the user's request; ``skipped`` lists ``(index, name, reason)``."""
+
+    def __init__(self, message, skipped):
+        super().__init__(message)
+        self.skipped = list(skipped)
+
+
+def warn_skipped(skipped, what="inputs", stacklevel=3):
+    """Warn with the full record of what was skipped (nothing goes silently)."""
+    if not skipped:
+        return
+    lines = "\n".join(f"  [{i}] {name}: {reason}" for i, name, reason in skipped[:20])
+    more = f"\n  ... and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+    warnings.warn(
+        SkippedInputsWarning(
+            f"Skipped {len(skipped)} {what} (see the warning's .skipped):\n{lines}{more}", skipped
+        ),
+        stacklevel=stacklevel,
+    )
+
+
+class MultiFrameWarning(UserWarning):
+    """An animated or multi-page image file: only its first frame is read."""
+
+
+class PixelRangeWarning(UserWarning):
+    """Float pixels that look like 8-bit values (up to 255) where [0, 1] is expected."""

@@ -1,0 +1,30 @@
+"""The model: the estimator, its network and layers, training, prediction, storage.
+
+The only subpackage (with :mod:`bilstm_emotion.faces`' BlazeFace network) that
+imports Keras. ``_classifier`` holds the estimator's public face (parameters,
+docstring, constraints), ``_config`` the frozen network configuration built
+from those parameters by name, ``_network`` / ``_layers`` the Keras graph,
+``_training`` / ``_batches`` / ``_predicting`` what fit and predict run,
+``_persistence`` safe files, ``_pretrained`` the shipped models.
+"""
+
+from ..core._backend import choose_backend
+
+choose_backend()  # before the first `import keras`
+
+from ..core._registry import PRETRAINED, pretrained_info  # noqa: E402
+from ._classifier import BiLSTMFaceEmotionClassifier  # noqa: E402
+from ._network import build_row_col_bilstm  # noqa: E402
+from ._persistence import load_estimator, save_estimator, trusted_types  # noqa: E402
+from ._pretrained import load_pretrained  # noqa: E402
+
+__all__ = [
+    "PRETRAINED",
+    "BiLSTMFaceEmotionClassifier",
+    "build_row_col_bilstm",
+    "load_estimator",
+    "load_pretrained",
+    "pretrained_info",
+    "save_estimator",
+    "trusted_types",
+]

@@ -1,0 +1,210 @@
+"""What an estimator whose fitted network is ``model_`` runs: fit, warm starts, predict, storage.
+
+:class:`NetworkFitMixin` sits left of ``BaseEstimator`` in the classifier's
+bases; the classifier itself holds only its public face (parameters,
+docstrings, constraints and tags).
+"""
+
+import copy
+from dataclasses import asdict
+
+import keras
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
+from ._config import NetworkConfig
+from ._network import build_row_col_bilstm
+from ._persistence import network_from_bytes, network_to_bytes
+from ._predicting import predict_in_batches
+from ._training import fit_data, label_indices, make_optimizer, sample_weights, teacher_proba
+
+__all__ = ["NetworkFitMixin"]
+
+
+class NetworkFitMixin:
+    """Training and prediction of a Keras network built from the estimator's parameters."""
+
+    @classmethod
+    def from_network(cls, model, *, classes, image_shape, history=None, params=None):
+        """An estimator fitted with ``model``, a trained network of this estimator's kind.
+
+        Parameters
+        ----------
+        model : keras.Model
+            The network, as built by :func:`~bilstm_emotion.model.build_row_col_bilstm`
+            from ``params`` (its output columns follow ``classes``).
+        classes : array-like of shape (n_classes,)
+            The class labels, sorted.
+        image_shape : tuple of (int, int)
+            The ``(height, width)`` the network reads.
+        history : dict or None, default=None
+            Per-epoch training metrics, as in ``history_``.
+        params : dict or None, default=None
+            The estimator's parameters (the ones left out take their defaults).
+
+        Returns
+        -------
+        estimator
+            Fitted: ``predict`` works, and ``warm_start=True`` continues training.
+        """
+        estimator = cls(**(params or {}))
+        estimator.model_ = model
+        estimator.classes_ = np.asarray(classes)
+        estimator.image_shape_ = (int(image_shape[0]), int(image_shape[1]))
+        estimator.n_features_in_ = estimator.image_shape_[0] * estimator.image_shape_[1]
+        estimator.history_ = dict(history or {})
+        estimator.n_iter_ = len(estimator.history_.get("loss", []))
+        estimator._architecture = asdict(estimator._network_config())
+        return estimator
+
+    def _network_config(self):
+        return NetworkConfig.from_params(self.get_params(deep=False))
+
+    def _check_same_architecture(self):
+        old = NetworkConfig.from_params(self._architecture)
+        for param, before, now in old.changes(self._network_config()):
+            raise ValueError(
+                f"Expected {param}={before!r} as in the fitted model, which "
+                f"warm_start=True and partial_fit keep training. Received: "
+                f"{param}={now!r}. Use fit with warm_start=False for a new network."
+            )
+
+    def _fit(self, X, y, sample_weight):
+        first = not (self.warm_start and hasattr(self, "model_"))
+        if not first:
+            self._check_same_architecture()
+        X_raw = X
+        X, y = self._validate_X_y(X, y, reset=first)
+        classes = np.unique(y) if first else self.classes_
+        return self._train(
+            X, y, sample_weight, classes, epochs=self.epochs, first=first, X_raw=X_raw
+        )
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        first = not hasattr(self, "model_")
+        if not first:
+            self._check_same_architecture()
+        if first and classes is None:
+            raise ValueError(
+                "Expected `classes` on the first call to partial_fit, listing every "
+                "class label any call may see. Received: classes=None"
+            )
+        if classes is not None:
+            classes = np.unique(column_or_1d(classes))
+            if not first and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"Expected `classes` equal to classes_={self.classes_.tolist()} "
+                    f"from the first call. Received: classes={classes.tolist()}"
+                )
+        X_raw = X
+        X, y = self._validate_X_y(X, y, reset=first)
+        classes = classes if first else self.classes_
+        return self._train(
+            X, y, sample_weight, classes, epochs=1, first=first, compile_=first, X_raw=X_raw
+        )
+
+    def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
+        y_idx = label_indices(y, classes)
+        # Knowledge distillation: the teacher sees the images as the user gave them.
+        soft = None if self.teacher is None else teacher_proba(self.teacher, X_raw, classes)
+        weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
+
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
+
+        if first:
+            self.classes_ = classes
+            self.history_ = {}
+            if is_lazy(X):
+                mean, var = mean_variance(X, np.arange(X.shape[0]), self.image_shape_)
+            else:
+                mean, var = float(X.mean(dtype=np.float64)), float(X.var(dtype=np.float64))
+            self.model_ = build_row_col_bilstm(
+                self.image_shape_,
+                len(classes),
+                self._network_config(),
+                input_mean=mean,
+                input_variance=var if var > 0 else 1.0,
+                seed=seed,  # not Python's global random, which other threads may draw from
+            )
+        Y = np.eye(len(classes), dtype=np.float32)[y_idx]
+        Y_fit = Y if soft is None else (1 - self.teacher_weight) * Y + self.teacher_weight * soft
+        use_validation = self.early_stopping and self.validation_fraction > 0 and epochs > 1
+        inputs, validation_data, n_train = fit_data(
+            X, Y_fit, Y, y_idx, weights,
+            image_shape=self.image_shape_, batch_size=self.batch_size,
+            validation_fraction=self.validation_fraction if use_validation else 0, rng=rng,
+        )  # fmt: skip
+        if compile_:
+            self.model_.compile(
+                optimizer=make_optimizer(
+                    self.optimizer, self.learning_rate, schedule=self.lr_schedule,
+                    decay_steps=self.epochs * -(-n_train // self.batch_size),
+                ),
+                loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
+                metrics=["accuracy"],
+            )  # fmt: skip
+        callbacks = []
+        if self.early_stopping and epochs > 1:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if use_validation else "loss",
+                    patience=self.patience,
+                    restore_best_weights=True,
+                )
+            )
+        self.callbacks_ = copy.deepcopy(list(self.callbacks or []))
+        callbacks += self.callbacks_
+        history = self.model_.fit(
+            **inputs,
+            epochs=epochs,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            verbose=int(min(self.verbose, 2)),
+        )
+        for key, values in history.history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        self.n_iter_ = len(history.history.get("loss", []))
+        self._architecture = asdict(self._network_config())  # plain data: skops stores it
+        return self
+
+    def _predict_batches(self, X):
+        return predict_in_batches(
+            self.model_, X, n_classes=len(self.classes_), batch_size=self.batch_size,
+            flip=self.test_time_flip, shift=self.test_time_shift,
+        )  # fmt: skip
+
+    def _predict_proba(self, X):
+        check_is_fitted(self)
+        if is_lazy(X):  # read from disk one chunk at a time
+            self._check_lazy(X, reset=False)
+            proba = np.concatenate(
+                [
+                    self._predict_batches(read_images(X, rows, self.image_shape_))
+                    for rows in chunks(np.arange(len(X)))
+                ]
+            )
+        else:
+            proba = self._predict_batches(self._validate_X(X, reset=False))
+        proba = proba.astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    # ------------------------------------------------------------- storage
+    def __getstate__(self):
+        # The network travels as its .keras archive: pickle would otherwise use Keras'
+        # own reduce (read back with safe_mode=False), and skops cannot walk a Keras
+        # model at all.
+        state = dict(super().__getstate__())  # a copy: it may be the instance's __dict__
+        if "model_" in state:
+            state["model_"] = network_to_bytes(state["model_"])
+        state.pop("callbacks_", None)  # copies of Keras callbacks: not ours to store
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("model_"), (bytes, bytearray)):
+            state["model_"] = network_from_bytes(bytes(state["model_"]))
+        super().__setstate__(state)

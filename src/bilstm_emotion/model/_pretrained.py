@@ -1,0 +1,112 @@
+"""Pretrained FER2013 models shipped inside the package, and how they are stored.
+
+Each model is two files in ``bilstm_emotion/model/weights/``: ``<name>.keras`` (the
+network without optimizer state, loaded with ``safe_mode=True``) and
+``<name>.json`` (the estimator's parameters, classes, the scores it reached
+and reference probabilities used by the tests to check every backend).
+"""
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..core._registry import check_name, pretrained_params, weights_dir
+from ._classifier import BiLSTMFaceEmotionClassifier
+
+__all__ = ["export_pretrained", "load_exported", "load_pretrained"]
+
+
+def load_pretrained(name="conv-lite"):
+    """Load a fitted classifier trained on FER2013, from inside the package.
+
+    Works offline: the weights ship in the wheel. The network is read with
+    Keras' ``safe_mode=True`` and gives the same probabilities on every
+    Keras backend, within float tolerance.
+
+    Parameters
+    ----------
+    name : {"conv-lite", "conv-xl-kd", "conv-xl", "conv-bilstm", "bilstm"}, \
+default="conv-lite"
+        ``"conv-lite"`` (the default): a convolutional stem (24-48-96
+        filters) whose first convolution has a stride of 2, then the Bi-LSTM
+        levels; as accurate as ``"conv-bilstm"`` on FER2013 PublicTest and
+        several times faster. ``"conv-xl"``: the same layout at VGG width
+        (64-128-256), 68.5 % against 66.4 %, 3.7 times slower than the
+        default. ``"conv-xl-kd"``: the same network distilled from the vote
+        of the four other models (``teacher``), the most accurate: 70.8 %
+        from ten views per face (mirror images and 2-pixel shifts,
+        ``test_time_shift=2``), at about a fifth of ``conv-xl``'s speed;
+        70.3 % at its speed with ``set_params(test_time_shift=0)``.
+        ``"conv-bilstm"``: a stem of 32-64-128 filters at full resolution.
+        ``"bilstm"``: purely recurrent (patches, ReNet sweeps, then the
+        row/column Bi-LSTMs), no convolution at all.
+
+    Returns
+    -------
+    clf : BiLSTMFaceEmotionClassifier
+        Fitted on 48x48 grayscale faces, ``classes_`` the seven emotion
+        names in alphabetical order. Feed it faces the way FER2013 shows them
+        (see :class:`~bilstm_emotion.preprocessing.FaceNormalizer`).
+
+    See Also
+    --------
+    bilstm_emotion.pretrained_info : scores and training record of each model.
+
+    Examples
+    --------
+    >>> from bilstm_emotion import load_pretrained
+    >>> clf = load_pretrained()
+    >>> clf.classes_.tolist()
+    ['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']
+    >>> clf.image_shape_
+    (48, 48)
+    """
+    check_name(name)
+    return load_exported(weights_dir(), name)
+
+
+def load_exported(directory, name):
+    """Load a classifier written by :func:`export_pretrained` (``directory``: a path)."""
+    info = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+    with resources.as_file(directory / f"{name}.keras") as path:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    return BiLSTMFaceEmotionClassifier.from_network(
+        model,
+        classes=info["classes"],
+        image_shape=info["image_shape"],
+        history=info.get("history", {}),
+        params=pretrained_params(info),
+    )
+
+
+def export_pretrained(clf, directory, name, **metadata):
+    """Write a fitted classifier as ``<name>.keras`` + ``<name>.json`` (used by benchmarks).
+
+    The network is saved without optimizer state (a third of the size).
+    ``metadata`` (scores, training record, reference probabilities) is stored
+    in the JSON beside the parameters and classes.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # A fresh, never-compiled copy: saving clf.model_ (or a clone of it, which Keras
+    # compiles like the original) would store the optimizer's slots too, three times the size.
+    model = keras.Model.from_config(clf.model_.get_config())
+    model.set_weights(clf.model_.get_weights())
+    model.save(directory / f"{name}.keras")
+    # The teacher of a distilled model is not stored (only its probabilities mattered, at fit).
+    params = {
+        k: v
+        for k, v in clf.get_params(deep=False).items()
+        if k not in ("verbose", "warm_start", "teacher", "callbacks")
+    }
+    info = {
+        "params": params,
+        "classes": np.asarray(clf.classes_).tolist(),
+        "image_shape": list(clf.image_shape_),
+        "history": clf.history_,
+        **metadata,
+    }
+    (directory / f"{name}.json").write_text(json.dumps(info), encoding="utf-8")

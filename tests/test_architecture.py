@@ -1,0 +1,152 @@
+"""The package map of docs/architecture.rst, enforced: who may import whom, and Keras where."""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "bilstm_emotion"
+
+# Each part of the package and the parts it may import (besides itself). Lower layers
+# never import higher ones; docs/architecture.rst draws the same map.
+ALLOWED = {
+    "core": set(),
+    "datasets": {"core"},
+    "faces": {"core"},
+    "preprocessing": {"core", "datasets", "faces"},
+    "model": {"core", "datasets", "preprocessing"},
+    "analysis": {"core", "datasets", "model"},  # evaluation, inspection, plotting
+    "apps": {"core", "datasets", "faces", "preprocessing", "model", "analysis"},
+    "cli": {"core", "datasets", "faces", "preprocessing", "model", "analysis", "apps", "root"},
+    "root": {"core", "model", "apps"},  # __init__ (lazy), monitoring.py and video.py
+}
+ANALYSIS = {"evaluation", "inspection", "plotting"}
+# The only modules that import Keras at their top: the network side of the package.
+KERAS_AT_TOP = {"model", "faces/_network.py"}
+# Parts that never import Keras, not even inside a function (but for the backend
+# chooser's own ``backend_name()``).
+NO_KERAS = {"core", "datasets", "preprocessing", "apps", "root"}
+LAZY_KERAS = {"core/_backend.py"}
+
+
+def _part(module):
+    """``bilstm_emotion.x.y`` -> the part of the map it belongs to."""
+    parts = module.split(".")[1:]
+    if parts[:1] == ["__main__"]:
+        return "cli"  # python -m bilstm_emotion
+    if not parts or parts[0] in ("monitoring", "video"):
+        return "root"
+    return "analysis" if parts[0] in ANALYSIS else parts[0]
+
+
+def _modules():
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).with_suffix("")
+        parts = [p for p in rel.parts if p != "__init__"]
+        package = ["bilstm_emotion", *(parts if path.name == "__init__.py" else parts[:-1])]
+        yield path, ".".join(["bilstm_emotion", *parts]), package
+
+
+def _imports(path, package):
+    """``(absolute module, at_top_level)`` for every import in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = set(map(id, tree.body))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, id(node) in top
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module
+            yield name, id(node) in top
+
+
+MODULES = list(_modules())
+
+
+@pytest.mark.parametrize(("path", "module", "package"), MODULES, ids=[m for _, m, _ in MODULES])
+def test_imports_follow_the_map(path, module, package):
+    mine = _part(module)
+    for name, at_top in _imports(path, package):
+        rel = path.relative_to(SRC).as_posix()
+        if name.split(".")[0] == "keras":
+            assert mine not in NO_KERAS or (rel in LAZY_KERAS and not at_top), (
+                f"{rel} imports keras; {mine} must not"
+            )
+            if at_top:
+                assert mine in KERAS_AT_TOP or rel in KERAS_AT_TOP, (
+                    f"{rel} imports keras at its top; only {sorted(KERAS_AT_TOP)} may"
+                )
+        if not name.startswith("bilstm_emotion"):
+            continue
+        theirs = _part(name)
+        if theirs != mine:
+            assert theirs in ALLOWED[mine], f"{rel} ({mine}) imports {name} ({theirs})"
+
+
+def test_every_module_is_on_the_map_and_short():
+    for path, module, _ in MODULES:
+        assert _part(module) in ALLOWED, module
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines <= 430, f"{path.relative_to(SRC)} has {lines} lines (split it)"
+
+
+def _fresh(code):
+    """Run ``code`` in a new interpreter and return what it printed as JSON."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_data_faces_and_the_command_line_load_no_keras():
+    loaded = _fresh(
+        "import json, sys\n"
+        "import bilstm_emotion, bilstm_emotion.datasets, bilstm_emotion.faces\n"
+        "import bilstm_emotion.preprocessing, bilstm_emotion.monitoring, bilstm_emotion.video\n"
+        "from bilstm_emotion import EMOTIONS, PRETRAINED, pretrained_info\n"
+        "from bilstm_emotion.cli import build_parser\n"
+        "build_parser().format_help(); pretrained_info('conv-lite')\n"
+        "print(json.dumps(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch')"
+        " if m in sys.modules)))"
+    )
+    assert loaded == []
+
+
+def test_the_estimator_loads_on_first_use():
+    result = _fresh(
+        "import json, sys\n"
+        "import bilstm_emotion\n"
+        "before = 'keras' in sys.modules\n"
+        "cls = bilstm_emotion.BiLSTMFaceEmotionClassifier\n"
+        "print(json.dumps([before, 'keras' in sys.modules, cls.__name__,"
+        " 'BiLSTMFaceEmotionClassifier' in dir(bilstm_emotion)]))"
+    )
+    assert result == [False, True, "BiLSTMFaceEmotionClassifier", True]
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    import bilstm_emotion
+
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        bilstm_emotion.Nope  # noqa: B018
+
+
+def test_the_network_config_names_exactly_the_architecture_parameters():
+    from bilstm_emotion import BiLSTMFaceEmotionClassifier
+    from bilstm_emotion.model._config import NetworkConfig
+
+    params = BiLSTMFaceEmotionClassifier().get_params()
+    assert set(NetworkConfig.names()) <= set(params)
+    config = NetworkConfig.from_params(params)
+    assert config.row_hidden == params["row_hidden"]  # defaults come from the estimator
+    with pytest.raises(TypeError, match="Received: \\['row_hiden'\\]"):
+        NetworkConfig.from_params(row_hiden=3)
+    with pytest.raises(ValueError, match="Received: stem_stride=0"):
+        NetworkConfig.from_params(stem="conv", stem_stride=0)
