@@ -50,6 +50,14 @@ def _modules():
         yield path, ".".join(["bilstm_emotion", *parts]), package
 
 
+def _is_module(name):
+    parts = name.split(".")[1:]
+    if parts[:1] != [] and name.startswith("bilstm_emotion."):
+        path = SRC.joinpath(*parts)
+        return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+    return False
+
+
 def _imports(path, package):
     """``(absolute module, at_top_level)`` for every import in the file."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -64,7 +72,9 @@ def _imports(path, package):
                 name = ".".join(base + ([node.module] if node.module else []))
             else:
                 name = node.module
-            yield name, id(node) in top
+            for alias in node.names:  # `from .. import preprocessing` imports a module
+                module = f"{name}.{alias.name}"
+                yield (module if _is_module(module) else name), id(node) in top
 
 
 MODULES = list(_modules())
