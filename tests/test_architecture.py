@@ -51,11 +51,11 @@ def _modules():
 
 
 def _is_module(name):
-    parts = name.split(".")[1:]
-    if parts[:1] != [] and name.startswith("bilstm_emotion."):
-        path = SRC.joinpath(*parts)
-        return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
-    return False
+    """Whether ``bilstm_emotion.x.y`` names a module or package of the source tree."""
+    if not name.startswith("bilstm_emotion."):
+        return False
+    path = SRC.joinpath(*name.split(".")[1:])
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def _imports(path, package):
@@ -160,3 +160,6 @@ def test_the_network_config_names_exactly_the_architecture_parameters():
         NetworkConfig.from_params(row_hiden=3)
     with pytest.raises(ValueError, match="Received: stem_stride=0"):
         NetworkConfig.from_params(stem="conv", stem_stride=0)
+    made_by_hand = {**config.__dict__, "dropout": 1.0}  # not through from_params
+    with pytest.raises(ValueError, match=r"Received: dropout=1\.0"):
+        NetworkConfig(**made_by_hand)

@@ -21,7 +21,9 @@ class NetworkConfig:
 
     Build it with :meth:`from_params` (missing names take the estimator's
     defaults); each field is documented, with its default and its accepted
-    values, as the estimator parameter of the same name.
+    values, as the estimator parameter of the same name. Every config is
+    checked when made, however it is made: a value the estimator would refuse
+    raises ``ValueError`` naming it.
     """
 
     row_hidden: int
@@ -51,8 +53,8 @@ class NetworkConfig:
     def from_params(cls, params=None, **overrides):
         """The config of ``params`` (a mapping such as ``get_params()``) and ``overrides``.
 
-        Names not given take the estimator's defaults; other names are ignored.
-        Raises ``ValueError`` naming the first value the estimator would refuse.
+        Names not given take the estimator's defaults; other names in ``params``
+        are ignored, unknown ``overrides`` refused.
         """
         from ._classifier import BiLSTMFaceEmotionClassifier
 
@@ -65,12 +67,13 @@ class NetworkConfig:
                 f"{sorted(unknown)}"
             )
         values.update(overrides)
-        config = cls(**{name: values[name] for name in cls.names()})
-        config.check(BiLSTMFaceEmotionClassifier._parameter_constraints)
-        return config
+        return cls(**{name: values[name] for name in cls.names()})
 
-    def check(self, constraints):
-        """Check every field against the estimator's ``constraints`` (Keras-style errors)."""
+    def __post_init__(self):
+        """Check every field against the estimator's constraints (Keras-style errors)."""
+        from ._classifier import BiLSTMFaceEmotionClassifier
+
+        constraints = BiLSTMFaceEmotionClassifier._parameter_constraints
         for name, value in asdict(self).items():
             allowed = [make_constraint(c) for c in constraints[name]]
             if not any(c.is_satisfied_by(value) for c in allowed):

@@ -115,6 +115,7 @@ class NetworkFitMixin:
         seed = int(rng.randint(np.iinfo(np.int32).max))
         keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
 
+        config = self._network_config()
         if first:
             self.classes_ = classes
             self.history_ = {}
@@ -125,7 +126,7 @@ class NetworkFitMixin:
             self.model_ = build_row_col_bilstm(
                 self.image_shape_,
                 len(classes),
-                self._network_config(),
+                config,
                 input_mean=mean,
                 input_variance=var if var > 0 else 1.0,
                 seed=seed,  # not Python's global random, which other threads may draw from
@@ -168,7 +169,7 @@ class NetworkFitMixin:
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         self.n_iter_ = len(history.history.get("loss", []))
-        self._architecture = asdict(self._network_config())  # plain data: skops stores it
+        self._architecture = asdict(config)  # plain data: skops stores it
         return self
 
     def _predict_batches(self, X):
