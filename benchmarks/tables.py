@@ -292,8 +292,69 @@ def ensemble_table(top=5):
     )
 
 
+def serving_tables():
+    """The web app under load (serve_load.json) and the ONNX files (onnx.json)."""
+    out = []
+    path = RESULTS / "serve_load.json"
+    if path.is_file():
+        r = json.loads(path.read_text())
+        rows = [["cameras", "frames sent", "analysed", "dropped", "errors", "latency p50",
+                 "latency p99", "analysed/s", "server RSS after"]]  # fmt: skip
+        for c in r["cameras"]:
+            rows.append([
+                f"{c['clients']} x {c['fps_per_client']:g} fps", str(c["frames_sent"]),
+                str(c["frames_analysed"]), str(c["frames_dropped"]), str(c["errors"]),
+                f"{c['latency_ms_p50']:.0f} ms", f"{c['latency_ms_p99']:.0f} ms",
+                f"{c['analysed_per_s']:.1f}", f"{c['rss_mb_after']:.0f} MB",
+            ])  # fmt: skip
+        u, m = r["uploads"], r["rss_mb"]
+        out.append(
+            "WebSocket cameras on localhost, each sending a 640x480 JPEG of a face for "
+            f"{r['cameras'][0]['seconds']:g} s without waiting for answers "
+            "(``benchmarks/serve_load.py``, default model and detector):\n\n"
+            + grid(rows)
+            + f"\n``POST /api/predict`` with one 640x480 photo, {u['clients']} clients at "
+            f"once: {u['requests_per_s']:.1f} requests/s ({u['ok']} answered, "
+            f"{u['errors']} errors). Server memory (RSS): {m['start']:.0f} MB after start, "
+            f"{m['after_cameras']:.0f} MB after the cameras, {m['after_uploads']:.0f} MB "
+            f"after the uploads, {m['after_second_round']:.0f} MB after both again "
+            f"({r['second_round']['cameras']['frames_dropped']} of "
+            f"{r['second_round']['cameras']['frames_sent']} frames dropped, "
+            f"{r['second_round']['cameras']['errors'] + r['second_round']['uploads']['errors']}"
+            f" errors). {_measured(r, backend=False)}.\n"
+        )
+    else:
+        out.append("Load: not measured yet: run ``python benchmarks/serve_load.py``.\n")
+    path = RESULTS / "onnx.json"
+    if path.is_file():
+        r = json.loads(path.read_text())
+        rows = [["model", "views", "largest difference", "labels agree", "ONNX file",
+                 "faces/s (256) ORT / Keras", "one face ORT / Keras"]]  # fmt: skip
+        for m in r["models"]:
+            views = (1 + 4 * bool(m["views"]["shift"])) * (2 if m["views"]["flip"] else 1)
+            s = m["speed"]
+            rows.append([
+                m["model"], str(views), f"{m['max_abs_diff']:.1e}", f"{m['labels_agree']:.3f}",
+                f"{m['onnx_mb']:.1f} MB",
+                f"{s['onnxruntime']['faces_per_s_batch_256']:.0f} / "
+                f"{s['keras']['faces_per_s_batch_256']:.0f} ({m['speedup_batch']:.2f}x)",
+                f"{s['onnxruntime']['single_face_ms']:.1f} / {s['keras']['single_face_ms']:.1f}"
+                f" ms ({m['speedup_single']:.1f}x)",
+            ])  # fmt: skip
+        out.append(
+            f"\nEvery shipped model exported and run by onnxruntime against ``predict_proba`` "
+            f"(its shipped views) on {r['n_faces']} FER2013 PublicTest faces "
+            "(``benchmarks/onnx_export.py``; speeds are medians of interleaved calls in one "
+            "run):\n\n" + grid(rows) + f"\n{_measured(r['models'][0] | r)}.\n"
+        )
+    else:
+        out.append("\nONNX: not measured yet: run ``python benchmarks/onnx_export.py``.\n")
+    return "".join(out)
+
+
 def main():
     OUT.mkdir(exist_ok=True)
+    (OUT / "serving.rst").write_text(serving_tables())
     (OUT / "ensemble.rst").write_text(ensemble_table())
     (OUT / "streaming_memory.rst").write_text(streaming_memory_table())
     (OUT / "search_scale.rst").write_text(search_scale_table())

@@ -37,7 +37,7 @@ def _part(module):
     parts = module.split(".")[1:]
     if parts[:1] == ["__main__"]:
         return "cli"  # python -m bilstm_emotion
-    if not parts or parts[0] in ("monitoring", "video"):
+    if not parts or parts[0] in ("monitoring", "serving", "video"):
         return "root"
     return "analysis" if parts[0] in ANALYSIS else parts[0]
 

@@ -441,8 +441,8 @@ def test_train_streamed_and_grid_search_on_a_dask_scheduler(tmp_path, capsys, mo
 
 def test_every_subcommand_help_has_examples():
     choices = build_parser()._subparsers._group_actions[0].choices
-    assert set(choices) == {"predict", "video", "summary", "train", "evaluate",
-                            "grid-search", "demo"}  # fmt: skip
+    assert set(choices) == {"predict", "video", "summary", "serve", "export", "train",
+                            "evaluate", "grid-search", "demo"}  # fmt: skip
     for name, sub in choices.items():
         assert f"bilstm-emotion {name}" in sub.format_help(), name
 

@@ -7,18 +7,14 @@ backend.
 """
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 
 from .core._labels import EMOTIONS
-
-try:
-    __version__ = version("bilstm-emotion")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+from .core._version import __version__
 
 # Public name -> the module that defines it, imported when the name is first read.
 _LAZY = {
     "BiLSTMFaceEmotionClassifier": ".model._classifier",
+    "export_onnx": ".model._onnx",
     "PRETRAINED": ".core._registry",
     "load_pretrained": ".model._pretrained",
     "pretrained_info": ".core._registry",

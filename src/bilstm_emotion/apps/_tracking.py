@@ -4,9 +4,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..faces import containment, iou
-from ..preprocessing._detector import FaceDetector
-from ._pipeline import FacePredictor, face_record
+from ..faces import BOX_FIELDS, containment, iou
+from ._pipeline import FacePredictor, empty_record, face_record
 from ._video_io import read_frames
 
 
@@ -115,16 +114,46 @@ def analyze_video(
         :mod:`bilstm_emotion.monitoring`) whose ``face`` is the tracker's
         id, plus ``frame`` and ``time`` (seconds).
     """
-    detector = detector if detector is not None else FaceDetector(select="all")
-    predictor = FacePredictor(estimator, detector=detector)
-    tracker = tracker if tracker is not None else FaceTracker()
-    last_full = -np.inf
+    analyzer = FrameAnalyzer(
+        FacePredictor(estimator, detector=detector), tracker=tracker, detect_every=detect_every
+    )
     for index, time, gray, rgb in read_frames(source, fps=fps, color=color):
-        if time - last_full >= detect_every:
-            boxes, last_full = predictor.boxes(gray), time
+        yield VideoFrame(index, time, analyzer.records(gray, time, index, source), rgb)
+
+
+class FrameAnalyzer:
+    """The faces of one stream's frames, one at a time: find, track, classify.
+
+    What :func:`analyze_video` does to each frame, for frames that arrive
+    from elsewhere (a browser's camera, over a WebSocket).
+
+    Parameters
+    ----------
+    predictor : FacePredictor
+        Detects and classifies.
+    tracker : FaceTracker or None
+        ``None``: ``FaceTracker()``.
+    detect_every : float, default=1.0
+        Seconds between searches of the whole frame; in between, tracked faces
+        are searched near their last position.
+    """
+
+    def __init__(self, predictor, *, tracker=None, detect_every=1.0):
+        self.predictor = predictor
+        self.tracker = tracker if tracker is not None else FaceTracker()
+        self.detect_every = detect_every
+        self._last_full = -np.inf
+
+    def records(self, gray, time, index, source):
+        """One record per tracked face of the frame ``gray`` seen at ``time`` seconds."""
+        predictor, tracker = self.predictor, self.tracker
+        if time - self._last_full >= self.detect_every:
+            boxes, self._last_full = predictor.boxes(gray), time
         else:
-            boxes = [detector.detect_near(gray, box) for box, _ in tracker.tracks.values()]
-            boxes = [b for b in boxes if b is not None]
+            near = (
+                predictor.detector.detect_near(gray, box) for box, _ in tracker.tracks.values()
+            )
+            boxes = [b for b in near if b is not None]
         faces = tracker.update(boxes, time)
         proba = predictor.classify(gray, [box for _, box in faces])
         records = []
@@ -132,4 +161,18 @@ def analyze_video(
             record = face_record(source, face_id, box, p, predictor.classes)
             record.update(frame=index, time=round(time, 3))
             records.append(record)
-        yield VideoFrame(index, time, records, rgb)
+        return records
+
+
+def timeline_fields(classes):
+    """The columns of a timeline (``video``'s timeline.csv, the web app's CSV)."""
+    return ["time", "frame", "face", *BOX_FIELDS, "label", "score", *classes, "status"]
+
+
+def timeline_records(frame, classes):
+    """The timeline rows of one :class:`VideoFrame`: its faces, or one ``"no face"`` row."""
+    if frame.records:
+        return frame.records
+    record = empty_record("", classes, "no face")
+    record.update(time=round(frame.time, 3), frame=frame.index)
+    return [record]

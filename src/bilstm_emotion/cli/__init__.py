@@ -1,7 +1,8 @@
 """The ``bilstm-emotion`` command line.
 
 Subcommands: ``predict`` (photos, folders, globs), ``video`` (files and live
-cameras), ``summary`` (emotion distribution of a folder of posts), ``train``,
+cameras), ``summary`` (emotion distribution of a folder of posts), ``serve``
+(the web app and REST API), ``export`` (ONNX), ``train``,
 ``evaluate``, ``grid-search`` and ``demo``. ``bilstm-emotion COMMAND --help``
 shows each one's options and examples.
 
@@ -14,7 +15,7 @@ interrupted.
 import argparse
 import sys
 
-from . import _demo, _evaluate, _grid_search, _predict, _summary, _train, _video
+from . import _demo, _evaluate, _export, _grid_search, _predict, _serve, _summary, _train, _video
 from ._common import EXIT_PARTIAL, PartialFailure, parse_assignments
 
 __all__ = ["build_parser", "main", "parse_assignments"]
@@ -24,6 +25,7 @@ EPILOG = """examples:
   bilstm-emotion predict photos/ --csv faces.csv --annotate annotated/
   bilstm-emotion video call.mp4 --fps 10
   bilstm-emotion summary posts/ --by date --plot by_day.png
+  bilstm-emotion serve                     # the camera in the browser, http://127.0.0.1:8000
 
 exit codes: 0 done; 1 failed (message names the culprit); 2 bad command line;
 3 done but some inputs failed; 130 interrupted
@@ -43,7 +45,17 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # One module per command, named after it, in the order of `--help`.
-    for module in (_predict, _summary, _video, _train, _grid_search, _evaluate, _demo):
+    for module in (
+        _predict,
+        _summary,
+        _video,
+        _serve,
+        _export,
+        _train,
+        _grid_search,
+        _evaluate,
+        _demo,
+    ):
         module.add_parser(sub)
     return parser
 

@@ -61,14 +61,13 @@ def _video(args):
 
 
 def _run_video(args, source, out, outputs):
-    from ..apps._tracking import FaceTracker, analyze_video
+    from ..apps._tracking import FaceTracker, analyze_video, timeline_fields, timeline_records
     from ..apps._video_io import video_info
-    from ..faces._types import BOX_FIELDS
 
     info = video_info(args.path) if args.path is not None else None
     model = load_model(args)
     classes = [str(c) for c in model.classes_]
-    fields = ["time", "frame", "face", *BOX_FIELDS, "label", "score", *classes, "status"]
+    fields = timeline_fields(classes)
     frames = analyze_video(
         source, model, fps=args.fps, detect_every=args.detect_every,
         detector=make_face_detector(args),
@@ -83,7 +82,7 @@ def _run_video(args, source, out, outputs):
         bar = progress(total=expected or None, desc="frames", quiet=args.quiet, unit="frame")
         try:
             for frame in frames:
-                records = frame.records or [_no_face(frame, classes)]
+                records = timeline_records(frame, classes)
                 timeline.write(records)
                 rows.extend(r for r in records if r["label"])
                 n_frames += 1
@@ -133,14 +132,6 @@ def _run_video(args, source, out, outputs):
     if info is not None and not rows:
         print(f"no face found in {source}", file=sys.stderr)
     return 0
-
-
-def _no_face(frame, classes):
-    from ..apps._pipeline import empty_record
-
-    record = empty_record("", classes, "no face")
-    record.update(time=round(frame.time, 3), frame=frame.index)
-    return record
 
 
 def _summarise(rows, classes, n_frames, window):

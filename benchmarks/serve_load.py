@@ -1,0 +1,169 @@
+"""Load on `bilstm-emotion serve`: concurrent cameras over WebSocket, then photo uploads.
+
+Starts the server as a user does (its own process, default model and detector),
+then for each ``--clients`` count: that many WebSocket clients on localhost each
+send a 640x480 JPEG of a face at ``--fps`` for ``--seconds`` without waiting for
+answers (a client faster than the server), and record per-frame latency (send
+to answer) of the frames analysed, the frames the server dropped, and errors.
+Then ``--uploads`` concurrent clients POST a photo to ``/api/predict`` for
+``--seconds``: requests per second. The server's resident memory is read
+before, between and after the phases.
+
+    python benchmarks/serve_load.py --out benchmarks/results/serve_load.json
+"""
+
+import argparse
+import asyncio
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+from _common import write_report
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def frame_jpeg():
+    from PIL import Image
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()[:384, 64:448]).resize((640, 480)).save(
+        buffer, format="JPEG", quality=85
+    )
+    return buffer.getvalue()
+
+
+async def camera(url, jpeg, fps, seconds, out):
+    import websockets
+
+    sent, latencies, dropped, errors = {}, [], 0, 0
+    async with websockets.connect(url, max_size=2**24) as ws:
+        json.loads(await ws.recv())  # hello
+
+        async def send():
+            for i in range(int(fps * seconds)):
+                sent[i] = time.perf_counter()
+                await ws.send(jpeg)
+                await asyncio.sleep(1 / fps)
+
+        async def receive():
+            nonlocal dropped, errors
+            answered = 0
+            while answered < int(fps * seconds):
+                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=120))
+                if message["type"] == "result":
+                    latencies.append(time.perf_counter() - sent[message["frame"]])
+                    errors += bool(message.get("error"))
+                elif message["type"] == "dropped":
+                    dropped += 1
+                else:
+                    errors += 1
+                answered += message.get("frame") is not None
+
+        await asyncio.gather(send(), receive())
+    out.append({"latencies": latencies, "dropped": dropped, "errors": errors, "sent": len(sent)})
+
+
+async def cameras(url, n, jpeg, fps, seconds):
+    out = []
+    results = await asyncio.gather(
+        *(camera(url, jpeg, fps, seconds, out) for _ in range(n)), return_exceptions=True
+    )
+    failures = [repr(r) for r in results if isinstance(r, BaseException)]
+    lat = np.array([x for r in out for x in r["latencies"]]) * 1000
+    sent = sum(r["sent"] for r in out)
+    return {
+        "clients": n, "fps_per_client": fps, "seconds": seconds, "frames_sent": sent,
+        "frames_analysed": int(lat.size), "frames_dropped": sum(r["dropped"] for r in out),
+        "errors": sum(r["errors"] for r in out) + len(failures), "failures": failures,
+        "latency_ms_p50": float(np.percentile(lat, 50)) if lat.size else None,
+        "latency_ms_p99": float(np.percentile(lat, 99)) if lat.size else None,
+        "analysed_per_s": lat.size / seconds,
+    }  # fmt: skip
+
+
+def uploads(base, n, jpeg, seconds):
+    import httpx
+
+    async def client(counts):
+        async with httpx.AsyncClient(base_url=base, timeout=120) as c:
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                r = await c.post("/api/predict", files=[("files", ("a.jpg", jpeg))])
+                counts["ok" if r.status_code == 200 else "errors"] += 1
+
+    async def run():
+        counts = {"ok": 0, "errors": 0}
+        start = time.perf_counter()
+        await asyncio.gather(*(client(counts) for _ in range(n)))
+        return counts, time.perf_counter() - start
+
+    counts, elapsed = asyncio.run(run())
+    return {"clients": n, "seconds": round(elapsed, 1), **counts,
+            "requests_per_s": counts["ok"] / elapsed}  # fmt: skip
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="*", default=[1, 4, 8])
+    parser.add_argument("--fps", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--uploads", type=int, default=4)
+    parser.add_argument("--out", default="benchmarks/results/serve_load.json")
+    args = parser.parse_args(argv)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bilstm_emotion", "serve", "--port", str(port), "--quiet"]
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(360):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        jpeg = frame_jpeg()
+        memory = {"start": rss_mb(server.pid)}
+        phases = []
+        for n in args.clients:
+            row = asyncio.run(cameras(f"ws://127.0.0.1:{port}/ws/stream", n, jpeg, args.fps,
+                                      args.seconds))  # fmt: skip
+            row["rss_mb_after"] = rss_mb(server.pid)
+            phases.append(row)
+            print(json.dumps({k: v for k, v in row.items() if k != "failures"}), flush=True)
+        memory["after_cameras"] = rss_mb(server.pid)
+        upload = uploads(base, args.uploads, jpeg, args.seconds)
+        print(json.dumps(upload), flush=True)
+        memory["after_uploads"] = rss_mb(server.pid)
+        # the same again: memory that keeps growing would be a leak, not warm-up
+        again = asyncio.run(cameras(f"ws://127.0.0.1:{port}/ws/stream", max(args.clients),
+                                    jpeg, args.fps, args.seconds))  # fmt: skip
+        upload_again = uploads(base, args.uploads, jpeg, args.seconds)
+        memory["after_second_round"] = rss_mb(server.pid)
+        print(json.dumps(memory), flush=True)
+        health = json.loads(urllib.request.urlopen(base + "/api/health").read())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    write_report({"cameras": phases, "uploads": upload, "rss_mb": memory,
+                  "second_round": {"cameras": again, "uploads": upload_again},
+                  "server_counters": health["frames"]}, args.out)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The whole prediction of a fitted classifier as one ONNX graph, for apps without Keras.
+
+The graph takes ``faces``: uint8 gray crops ``(n, height, width)`` as
+:class:`~bilstm_emotion.preprocessing.FaceNormalizer` makes them (times 255),
+scales them to [0, 1], standardises them as the network does, makes the
+model's test-time views (shifts, mirror), runs the network on all of them and
+averages: ``probabilities`` ``(n, n_classes)``, the classes in the order of
+the metadata entry ``classes``. The training-only layers (random flips,
+shifts, erasing) are left out, so the graph holds no random operations.
+"""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from ._config import NetworkConfig
+from ._network import build_row_col_bilstm
+from ._predicting import SHIFTS, n_views
+
+#: What the exported graph calls its input and output.
+INPUT_NAME, OUTPUT_NAME = "faces", "probabilities"
+
+
+def export_onnx(estimator, path, *, check=True, opset=None):
+    """Write the prediction of a fitted ``BiLSTMFaceEmotionClassifier`` as an ONNX file.
+
+    Parameters
+    ----------
+    estimator : BiLSTMFaceEmotionClassifier
+        Fitted; its ``test_time_flip`` and ``test_time_shift`` views are part of
+        the graph.
+    path : str or path-like
+        The ``.onnx`` file to write (an existing one is replaced). The export runs on
+        the TensorFlow backend (Keras' exporter for it is tf2onnx); the file itself
+        needs neither.
+    check : bool, default=True
+        Run the written graph with onnxruntime on 16 random faces and raise
+        if it differs from ``predict_proba`` by more than 1e-4.
+    opset : int or None
+        ONNX opset; ``None``: the exporter's default.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written. Its metadata holds ``classes`` (JSON), ``image_shape``
+        and the package version.
+
+    Examples
+    --------
+    >>> import onnxruntime
+    >>> from bilstm_emotion import export_onnx, load_pretrained
+    >>> path = export_onnx(load_pretrained("conv-lite"), "conv-lite.onnx")  # doctest: +SKIP
+    >>> session = onnxruntime.InferenceSession(path)  # doctest: +SKIP
+    >>> session.run(None, {"faces": faces_uint8})[0]  # doctest: +SKIP
+    """
+    if not hasattr(estimator, "model_") or "test_time_shift" not in estimator.get_params():
+        raise ValueError(
+            "Expected a fitted BiLSTMFaceEmotionClassifier. Received: "
+            f"{type(estimator).__name__}{'' if hasattr(estimator, 'model_') else ' (not fitted)'}"
+        )
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        # Keras' JAX exporter (jax2onnx) cannot reshape the views with a free batch size;
+        # its PyTorch exporter fixes the batch to 1 and here wrote a graph without inputs.
+        raise ValueError(
+            "Expected the TensorFlow backend for ONNX export (the only one whose exporter "
+            f"keeps any batch size and the test-time views). Received: backend {backend!r}. "
+            "Run it with KERAS_BACKEND=tensorflow: the weights, and so the file, are the same."
+        )
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(
+            f'ONNX export needs the `export` extra: pip install "bilstm-emotion[export]" '
+            f"(missing: {exc.name})"
+        ) from None
+    path = Path(path)
+    graph = prediction_graph(estimator)
+    graph(ops.convert_to_tensor(np.zeros((2, *estimator.image_shape_), dtype=np.uint8)))
+    graph.export(
+        str(path), format="onnx", verbose=False, **({"opset_version": opset} if opset else {})
+    )
+    model = onnx.load(str(path))
+    _rename_io(model)
+    from ..core._version import __version__
+
+    for key, value in {
+        "classes": json.dumps([str(c) for c in estimator.classes_]),
+        "image_shape": json.dumps(list(estimator.image_shape_)),
+        "producer": f"bilstm-emotion {__version__}",
+        "test_time_views": str(
+            n_views(flip=estimator.test_time_flip, shift=estimator.test_time_shift)
+        ),
+    }.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, str(path))
+    if check:
+        error = check_onnx(estimator, path)
+        if error > 1e-4:
+            raise ValueError(
+                f"Expected the ONNX graph in {path} to match predict_proba within 1e-4. "
+                f"Received: a largest difference of {error:.2e}"
+            )
+    return path
+
+
+def check_onnx(estimator, path, faces=None):
+    """Largest difference between onnxruntime on ``path`` and ``estimator.predict_proba``.
+
+    ``faces``: uint8 ``(n, height, width)``; ``None``: 16 random ones.
+    """
+    import onnxruntime
+
+    if faces is None:
+        rng = np.random.default_rng(0)
+        faces = rng.integers(0, 256, (16, *estimator.image_shape_), dtype=np.uint8)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run([OUTPUT_NAME], {INPUT_NAME: np.asarray(faces, dtype=np.uint8)})[0]
+    return float(np.abs(got - estimator.predict_proba(faces)).max())
+
+
+def prediction_graph(estimator):
+    """A Keras model from uint8 faces to the averaged probabilities of every view."""
+    image_shape = tuple(estimator.image_shape_)
+    params = estimator.get_params()
+    config = NetworkConfig.from_params({k: params[k] for k in NetworkConfig.names()})
+    # the same network without the training-only random layers
+    config = replace(config, flip=False, shift=0.0, rotation=0.0, zoom=0.0, erasing=0.0)
+    network = build_row_col_bilstm(image_shape, len(estimator.classes_), config)
+    trained = {layer.name: layer for layer in estimator.model_.layers}
+    for layer in network.layers:
+        if layer.weights:
+            layer.set_weights(trained[layer.name].get_weights())
+    norm = trained["standardize"]
+    # Normalization holds its statistics as captured tensors, which the ONNX exporter
+    # would turn into extra graph inputs: the graph computes them from constants.
+    mean = np.asarray(ops.convert_to_numpy(norm.mean), dtype=np.float32)
+    std = np.sqrt(np.asarray(ops.convert_to_numpy(norm.variance), dtype=np.float32))
+    std = np.maximum(std, keras.config.epsilon())
+    body = keras.Model(network.get_layer("standardize").output, network.output)
+
+    faces = keras.Input(image_shape, dtype="uint8", name=INPUT_NAME)
+    x = ops.cast(faces, "float32") / 255.0
+    views = _views(x, flip=estimator.test_time_flip, shift=estimator.test_time_shift)
+    proba = body(_Standardize(mean, std)(ops.concatenate(views, axis=0)))
+    n_classes = len(estimator.classes_)
+    proba = ops.sum(ops.reshape(proba, (len(views), -1, n_classes)), axis=0)
+    proba = proba / ops.sum(proba, axis=1, keepdims=True)
+    return keras.Model(faces, proba, name="bilstm_emotion_prediction")
+
+
+class _Standardize(keras.layers.Layer):
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self._mean, self._std = mean, std
+
+    def call(self, x):
+        return (x - self._mean) / self._std
+
+
+def _views(x, *, flip, shift):
+    """What :func:`~bilstm_emotion.model._predicting.test_time_views` makes, as graph ops."""
+    views = [x]
+    if shift:
+        height, width = x.shape[1], x.shape[2]
+
+        def edge(t, axis, first):
+            piece = t[:, :1] if axis == 1 else t[:, :, :1]
+            if not first:
+                piece = t[:, -1:] if axis == 1 else t[:, :, -1:]
+            return ops.repeat(piece, shift, axis=axis)
+
+        padded = ops.concatenate([edge(x, 1, True), x, edge(x, 1, False)], axis=1)
+        padded = ops.concatenate([edge(padded, 2, True), padded, edge(padded, 2, False)], axis=2)
+        for rows, cols in SHIFTS:
+            top, left = shift + rows * shift, shift + cols * shift
+            views.append(padded[:, top : top + height, left : left + width])
+    if flip:
+        views += [ops.flip(view, axis=2) for view in views]
+    return views
+
+
+def _rename_io(model):
+    """Name the graph's input ``faces`` and output ``probabilities`` (the exporters call
+    them after their own tensors: ``Identity:0``, ``output_0``, ...)."""
+    graph = model.graph
+    renames = {graph.input[0].name: INPUT_NAME, graph.output[0].name: OUTPUT_NAME}
+    for node in graph.node:
+        node.input[:] = [renames.get(name, name) for name in node.input]
+        node.output[:] = [renames.get(name, name) for name in node.output]
+    graph.input[0].name = INPUT_NAME
+    graph.output[0].name = OUTPUT_NAME
