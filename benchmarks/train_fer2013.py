@@ -12,6 +12,8 @@ shipped model is reproduced by one command::
 ``--preset NAME`` trains a configuration of the experiment archive instead
 (``benchmarks/experiments/presets.py``, results in ``benchmarks/experiments/results/``).
 
+``--resume DIR`` checkpoints the training after every epoch and goes on from the
+checkpoint when the same command is run again (runs longer than a session).
 Any estimator parameter can be set or overridden with ``--set name=value``
 (Python literals), e.g. ``--set row_hidden=32 --set col_hidden=64 --set optimizer="'sgd'"``.
 A ``teacher`` given as a tuple of shipped model names, as in the ``conv-xl-kd`` preset, is
@@ -84,6 +86,15 @@ def main(argv=None):
         default=None,
         help="seed (default: the shipped model's with --like, else 0)",
     )
+    parser.add_argument(
+        "--resume",
+        default=None,
+        metavar="DIR",
+        help="checkpoint the training in DIR after every epoch (network, optimizer and epoch: "
+        "keras.callbacks.BackupAndRestore) and, when DIR holds a checkpoint, go on from it: "
+        "a run stopped part way (Ctrl-C, the end of a session) goes on by the same command; "
+        "DIR is emptied when the training ends",
+    )
     parser.add_argument("--export", default=None, metavar="DIR", help="write the model here")
     parser.add_argument("--name", default=None, help="exported model name (default: preset)")
     parser.add_argument("--out", default="benchmarks/results/train_fer2013.json")
@@ -104,12 +115,22 @@ def main(argv=None):
     if isinstance(teacher, tuple):  # names of shipped models: their soft vote teaches
         params["teacher"] = shipped_vote(X_train, y_train, teacher)
         teacher = {"shipped_vote": list(teacher), "test_time_flip": True}
+    resumed_from = None
+    if args.resume:
+        import glob
+
+        if glob.glob(f"{args.resume}/**/*", recursive=True):
+            resumed_from = args.resume
+            print(f"resuming from the checkpoint in {args.resume}")
+        backup = keras.callbacks.BackupAndRestore(args.resume, save_freq="epoch")
+        params["callbacks"] = [*params.get("callbacks", []), backup]
     clf = BiLSTMFaceEmotionClassifier(**params, random_state=args.random_state, verbose=2)
     label = args.like or args.preset
     print(f"{label}: {clf!r}, {clf.get_params()['epochs']} epochs on {len(X_train)} faces")
     start = time.perf_counter()
     clf.fit(X_train, y_train)
     train_s = time.perf_counter() - start
+    clf.set_params(callbacks=None)  # the checkpointer is not part of the model
 
     # Decided before looking at the test scores: the run's "accuracy" is the setting it ships
     # with, mirroring at test time what was mirrored in training and shifting as the preset
@@ -140,8 +161,12 @@ def main(argv=None):
         "like": args.like,
         "command": "python " + " ".join(["benchmarks/train_fer2013.py", *sys.argv[1:]]),
         "params": {
-            k: v for k, v in clf.get_params(deep=False).items() if k not in ("verbose", "teacher")
+            k: v
+            for k, v in clf.get_params(deep=False).items()
+            if k not in ("verbose", "teacher", "callbacks")
         },
+        # a resumed run's history and train_s cover only the epochs of its last process
+        "resumed_from": resumed_from,
         "teacher": teacher,
         "backend": keras.backend.backend(),
         "n_train": len(X_train),

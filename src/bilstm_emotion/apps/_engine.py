@@ -146,6 +146,11 @@ class Engine:
 
     async def submit(self, stream, data):
         """Queue one frame of ``stream``, or drop it (and tell the sender) when full."""
+        if self._queue is None:
+            raise RuntimeError(
+                "Expected a started engine: run the app with its lifespan (uvicorn does; "
+                "so does `with TestClient(app)`)"
+            )
         index = stream.frames
         stream.frames += 1
         self.counters.received += 1

@@ -5,6 +5,7 @@ Built on FastAPI (its OpenAPI page at ``/docs``, served from
 run by uvicorn; ``pip install "bilstm-emotion[serve]"``.
 """
 
+import asyncio
 import contextlib
 import json
 import time
@@ -87,6 +88,7 @@ def create_app(
         max_in_flight=max_in_flight, detect_every=detect_every,
     )  # fmt: skip
     started = time.time()
+    shipped = [{"name": name, **_summary(pretrained_info(name))} for name in PRETRAINED]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -127,8 +129,7 @@ def create_app(
         return {
             "loaded": {"name": model_name, "classes": engine.classes,
                        "image_shape": list(getattr(estimator, "image_shape_", (48, 48)))},
-            "pretrained": [{"name": name, **_summary(pretrained_info(name))}
-                           for name in PRETRAINED],
+            "pretrained": shipped,
         }  # fmt: skip
 
     @app.post(
@@ -161,8 +162,11 @@ def create_app(
     async def stream(websocket: WebSocket):
         await websocket.accept()
 
+        lock = asyncio.Lock()  # the worker and this handler both send
+
         async def send(message):
-            await websocket.send_text(json.dumps(message))
+            async with lock:
+                await websocket.send_text(json.dumps(message))
 
         await send({"type": "hello", "columns": engine.columns, "classes": engine.classes,
                     "model": model_name, "max_frame_bytes": max_frame_bytes})  # fmt: skip
