@@ -77,6 +77,11 @@ class Engine:
 
     def __init__(self, predictor, *, queue_size=8, max_in_flight=2, detect_every=1.0):
         self.predictor = predictor
+        # for uploads that already are cropped faces (``detect=false``): same model
+        self._crops = FacePredictor(
+            predictor.estimator, detector=predictor.detector,
+            normalizer=predictor.normalizer, detect=False,
+        )  # fmt: skip
         self.classes = predictor.classes
         self.columns = timeline_fields(self.classes)
         self.queue_size = queue_size
@@ -121,12 +126,7 @@ class Engine:
     # ------------------------------------------------------------- photos
     def predict_uploads(self, uploads, *, detect=True):
         """The records of uploaded photos (as ``predict --json`` gives them)."""
-        predictor = self.predictor
-        if not detect:
-            predictor = FacePredictor(
-                predictor.estimator, detector=predictor.detector,
-                normalizer=predictor.normalizer, detect=False,
-            )  # fmt: skip
+        predictor = self.predictor if detect else self._crops
         sources = [upload.name for upload in uploads]
         with self._lock:
             return [r for *_, records in iter_images(uploads, predictor, sources=sources)
