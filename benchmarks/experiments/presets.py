@@ -89,4 +89,10 @@ PRESETS = {
     # conv-bilstm and bilstm with mirror images, weight 0.7), twice conv-lite's 40 epochs.
     "conv-lite-kd": {**RECIPE, **CONV, "stem_filters": (24, 48, 96), "stem_stride": 2,
                      "teacher": TEACHERS, "teacher_weight": 0.7, "epochs": 80},
+    # Issue 27, a purely recurrent model that beats the CNN: the shipped bilstm's network
+    # (4x4 patches, one ReNet sweep, row/column Bi-LSTMs; no convolution) distilled from
+    # conv-xl-kd's teachers (weight 0.7), twice bilstm's 24 epochs, predicting with mirror
+    # images and 2-pixel test-time shifts (ten views per face).
+    "bilstm-kd": {**RECIPE, **PATCHES, "teacher": TEACHERS, "teacher_weight": 0.7,
+                  "epochs": 48, "test_time_shift": 2},
 }  # fmt: skip
