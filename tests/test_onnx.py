@@ -89,6 +89,19 @@ def test_the_export_command(tmp_path, capsys):
     assert "ending in .onnx" in capsys.readouterr().err
 
 
+def test_a_graph_off_the_model_is_refused(tmp_path, capsys, monkeypatch):
+    """One tolerance serves export_onnx and the command: over it, an error and no file."""
+    from bilstm_emotion.model import _onnx
+
+    monkeypatch.setattr(_onnx, "check_onnx", lambda estimator, path: 2 * _onnx.TOLERANCE)
+    with pytest.raises(ValueError, match=r"within 0.0001\. Received: a largest difference"):
+        export_onnx(load_pretrained(), tmp_path / "x.onnx")
+    out = tmp_path / "model.onnx"
+    assert main(["export", str(out)]) == 1
+    assert f"nothing written to {out}" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
 def test_other_backends_are_told_to_use_tensorflow(tmp_path):
     """Keras' JAX and PyTorch exporters cannot keep a free batch size here: a clear error."""
     import os

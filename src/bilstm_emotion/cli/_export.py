@@ -24,17 +24,15 @@ def _export(args):
         raise ValueError(f"Expected an output file ending in .onnx. Received: {out}")
     check_outputs([out], args.overwrite)
     model = load_model(args)
-    from ..model._onnx import check_onnx, export_onnx
+    from ..model._onnx import export_onnx, verify_onnx
 
     partial = out.with_name(out.name + ".partial")
     try:
         export_onnx(model, partial, check=False)
-        error = check_onnx(model, partial)
-        if error > 1e-4:
-            raise ValueError(
-                f"Expected the ONNX graph to match the Keras model within 1e-4. Received: "
-                f"a largest difference of {error:.2e}; nothing written"
-            )
+        try:
+            error = verify_onnx(model, partial)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; nothing written to {out}") from None
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)

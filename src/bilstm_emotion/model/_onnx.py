@@ -23,6 +23,8 @@ from ._predicting import SHIFTS, n_views
 
 #: What the exported graph calls its input and output.
 INPUT_NAME, OUTPUT_NAME = "faces", "probabilities"
+#: The largest difference from ``predict_proba`` an exported graph may show.
+TOLERANCE = 1e-4
 
 
 def export_onnx(estimator, path, *, check=True, opset=None):
@@ -100,13 +102,19 @@ def export_onnx(estimator, path, *, check=True, opset=None):
         entry.key, entry.value = key, value
     onnx.save(model, str(path))
     if check:
-        error = check_onnx(estimator, path)
-        if error > 1e-4:
-            raise ValueError(
-                f"Expected the ONNX graph in {path} to match predict_proba within 1e-4. "
-                f"Received: a largest difference of {error:.2e}"
-            )
+        verify_onnx(estimator, path)
     return path
+
+
+def verify_onnx(estimator, path):
+    """:func:`check_onnx`'s difference, or a ValueError when it is over :data:`TOLERANCE`."""
+    error = check_onnx(estimator, path)
+    if error > TOLERANCE:
+        raise ValueError(
+            f"Expected the ONNX graph in {path} to match predict_proba within {TOLERANCE:g}. "
+            f"Received: a largest difference of {error:.2e}"
+        )
+    return error
 
 
 def check_onnx(estimator, path, faces=None):
