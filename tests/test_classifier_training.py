@@ -284,6 +284,40 @@ def test_test_time_shift_averages_the_shifted_faces(faces, fitted, flip):
         clone(fitted).set_params(test_time_shift=-1).fit(X, y)
 
 
+def test_bfloat16_prediction_follows_the_network(faces, make_clf):
+    X, y = faces
+    clf = make_clf(stem="conv", stem_filters=(4,)).fit(X, y)
+    exact = clf.predict_proba(X)
+    assert clf._prediction_network() is clf.model_  # float32: the network itself
+    clf.set_params(predict_dtype="bfloat16")
+    low = clf.predict_proba(X)
+    network = clf._prediction_network()
+    policies = {layer.name: layer.dtype_policy.name for layer in network.layers[1:]}
+    # bfloat16 inside; the input standardisation and the probabilities in float32
+    assert policies.pop("standardize") == policies.pop(network.layers[-1].name) == "float32"
+    assert set(policies.values()) == {"mixed_bfloat16"}
+    assert low.dtype == np.float64
+    np.testing.assert_allclose(low.sum(axis=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(low, exact, atol=0.03)
+    assert not np.array_equal(low, exact)  # it did compute in bfloat16
+    assert clf._prediction_network() is network  # made once, not per call
+    # training changes the weights: the copy is made again from them
+    clf.partial_fit(X, y)
+    assert clf._prediction_network() is not network
+    moved = clf.predict_proba(X)
+    np.testing.assert_allclose(
+        moved, clf.set_params(predict_dtype="float32").predict_proba(X), atol=0.03
+    )
+    # pickles leave the copy behind and make it again
+    again = pickle.loads(pickle.dumps(clf.set_params(predict_dtype="bfloat16")))
+    assert "_dtype_network" not in again.__dict__
+    np.testing.assert_allclose(again.predict_proba(X), moved, atol=1e-6)
+    with pytest.raises(ValueError, match=r"Received: predict_dtype='float16'"):
+        clf.set_params(predict_dtype="float16").predict(X)
+    with pytest.raises(InvalidParameterError, match="predict_dtype"):
+        clone(clf).fit(X, y)
+
+
 @pytest.mark.parametrize(
     "front_end",
     [

@@ -282,6 +282,22 @@ def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
     assert "Expected --test-time-shift >= 0. Received: -1" in capsys.readouterr().err
 
 
+def test_predict_in_bfloat16(tmp_path, rng, capsys):
+    from bilstm_emotion import load_pretrained
+
+    X = rng.integers(0, 256, size=(3, 48, 48), dtype=np.uint8)
+    rows = _predict_three_faces(tmp_path, X, capsys, "--model", "conv-lite",
+                                "--predict-dtype", "bfloat16")  # fmt: skip
+    low = load_pretrained("conv-lite").set_params(predict_dtype="bfloat16").predict_proba(X)
+    got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
+    np.testing.assert_allclose(got, low, atol=1e-3)
+    assert not np.array_equal(low, load_pretrained("conv-lite").predict_proba(X))
+    args = ["predict", str(tmp_path / "*.png"), "--no-detect", "--predict-dtype", "float16"]
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main(args)
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ summary
 def test_summary_per_folder_with_csv_and_plot(photo_folder, tmp_path, capsys):
     code = main(["summary", str(photo_folder), "--csv", str(tmp_path / "s.csv"),

@@ -47,6 +47,13 @@ def add_model_options(parser):
         help="also average each face moved by PIXELS up, down, left and right: "
         "5x the time, more accurate (e.g. 2; default: the model's own setting)",
     )
+    group.add_argument(
+        "--predict-dtype",
+        default=None,
+        choices=("float32", "bfloat16"),
+        help="arithmetic of the network: bfloat16 is up to 2.4x faster on processors with "
+        "bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere (default: the model's own)",
+    )
 
 
 def add_detector_options(parser):
@@ -77,15 +84,18 @@ def add_output_options(parser):
 def load_model(args):
     model = _load_model(args)
     shift = getattr(args, "test_time_shift", None)
-    if shift is not None:
-        if shift < 0:
-            raise ValueError(f"Expected --test-time-shift >= 0. Received: {shift}")
-        if "test_time_shift" not in getattr(model, "get_params", dict)():
+    if shift is not None and shift < 0:
+        raise ValueError(f"Expected --test-time-shift >= 0. Received: {shift}")
+    for param in ("test_time_shift", "predict_dtype"):
+        value = getattr(args, param, None)
+        if value is None:
+            continue
+        if param not in getattr(model, "get_params", dict)():
             raise ValueError(
-                f"Expected a BiLSTMFaceEmotionClassifier for --test-time-shift. "
+                f"Expected a BiLSTMFaceEmotionClassifier for --{param.replace('_', '-')}. "
                 f"Received: {type(model).__name__} from {args.estimator}"
             )
-        model.set_params(test_time_shift=shift)
+        model.set_params(**{param: value})
     return model
 
 

@@ -17,7 +17,7 @@ from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
 from ._config import NetworkConfig
 from ._network import build_row_col_bilstm
 from ._persistence import network_from_bytes, network_to_bytes
-from ._predicting import predict_in_batches
+from ._predicting import PREDICT_DTYPES, network_in_dtype, predict_in_batches
 from ._training import fit_data, label_indices, make_optimizer, sample_weights, teacher_proba
 
 __all__ = ["NetworkFitMixin"]
@@ -106,6 +106,7 @@ class NetworkFitMixin:
         )
 
     def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
+        self.__dict__.pop("_dtype_network", None)  # its weights are about to change
         y_idx = label_indices(y, classes)
         # Knowledge distillation: the teacher sees the images as the user gave them.
         soft = None if self.teacher is None else teacher_proba(self.teacher, X_raw, classes)
@@ -172,10 +173,25 @@ class NetworkFitMixin:
         self._architecture = asdict(config)  # plain data: skops stores it
         return self
 
+    def _prediction_network(self):
+        """``model_``, or its copy in ``predict_dtype``, made once per fitted network."""
+        if self.predict_dtype not in PREDICT_DTYPES:
+            raise ValueError(
+                f"Expected predict_dtype to be one of {sorted(PREDICT_DTYPES)}. "
+                f"Received: predict_dtype={self.predict_dtype!r}"
+            )
+        if self.predict_dtype == "float32":
+            return self.model_
+        cached = self.__dict__.get("_dtype_network")
+        if cached is None or cached[0] is not self.model_ or cached[1] != self.predict_dtype:
+            network = network_in_dtype(self.model_, self.predict_dtype)
+            cached = self._dtype_network = (self.model_, self.predict_dtype, network)
+        return cached[2]
+
     def _predict_batches(self, X):
         return predict_in_batches(
-            self.model_, X, n_classes=len(self.classes_), batch_size=self.batch_size,
-            flip=self.test_time_flip, shift=self.test_time_shift,
+            self._prediction_network(), X, n_classes=len(self.classes_),
+            batch_size=self.batch_size, flip=self.test_time_flip, shift=self.test_time_shift,
         )  # fmt: skip
 
     def _predict_proba(self, X):
@@ -202,6 +218,7 @@ class NetworkFitMixin:
         if "model_" in state:
             state["model_"] = network_to_bytes(state["model_"])
         state.pop("callbacks_", None)  # copies of Keras callbacks: not ours to store
+        state.pop("_dtype_network", None)  # made again from model_ when needed
         return state
 
     def __setstate__(self, state):

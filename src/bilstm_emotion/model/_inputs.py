@@ -19,6 +19,11 @@ class ImageInputMixin:
     memory maps) are only checked for shape, and read later batch by batch.
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
     def _validate_X_y(self, X, y, *, reset):
         if is_lazy(X):
             y = column_or_1d(y, warn=True)

@@ -1,6 +1,11 @@
 """Batched prediction through a compiled step, with test-time views of each face."""
 
+import copy
+
 import numpy as np
+
+#: What ``predict_dtype`` may be, and the Keras dtype policy each predicts with.
+PREDICT_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 #: Offsets (rows, columns) of the shifted views, in units of ``test_time_shift``.
 SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -56,3 +61,28 @@ def predict_in_batches(model, X, *, n_classes, batch_size, flip=False, shift=0):
         proba = np.asarray(model.predict_on_batch(chunk))[:rows]
         out[start : start + size] = proba.reshape(views, size, n_classes).sum(axis=0)
     return out
+
+
+def network_in_dtype(model, dtype):
+    """``model``, or a copy with its weights that computes in ``dtype`` (a ``PREDICT_DTYPES`` key).
+
+    The copy's layers run under Keras' ``mixed_bfloat16`` policy (bfloat16
+    arithmetic, float32 weights), except the input standardisation and the
+    output layer, which stay in float32 so that the pixels are scaled and the
+    probabilities summed as in float32.
+    """
+    if dtype == "float32":
+        return model
+    import keras
+
+    config = copy.deepcopy(model.get_config())
+    keep = {model.layers[-1].name} | {
+        layer.name for layer in model.layers if isinstance(layer, keras.layers.Normalization)
+    }
+    for layer in config["layers"]:
+        # a layer's dtype policy is a dict; the input layer's dtype (a string) stays
+        if isinstance(layer["config"].get("dtype"), dict) and layer["name"] not in keep:
+            layer["config"]["dtype"] = PREDICT_DTYPES[dtype]
+    copied = keras.Model.from_config(config)
+    copied.set_weights(model.get_weights())
+    return copied
