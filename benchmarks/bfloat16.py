@@ -53,7 +53,10 @@ def main(argv=None):
             print(f"{name:12s} {setting:9s} float32 {s32['accuracy']:.4f}  "
                   f"bfloat16 {s16['accuracy']:.4f}  agree {rows[-1]['labels_agree']:.4f}  "
                   f"max diff {rows[-1]['max_abs_diff']:.4f}")  # fmt: skip
-    write_report({"benchmark": "bfloat16", "n_test": len(X), "models": rows}, args.out)
+    import keras
+
+    report = {"benchmark": "bfloat16", "backend": keras.backend.backend(), "n_test": len(X)}
+    write_report({**report, "models": rows}, args.out)
 
 
 if __name__ == "__main__":

@@ -360,8 +360,24 @@ def serving_tables():
     return "".join(out)
 
 
+def bfloat16_table():
+    path = RESULTS / "bfloat16.json"
+    if not path.is_file():
+        return "Not measured yet: run ``python benchmarks/bfloat16.py``.\n"
+    r = json.loads(path.read_text())
+    rows = [["model", "views", "float32", "bfloat16", "labels agree", "largest difference"]]
+    for m in r["models"]:
+        rows.append([m["model"], m["setting"], f"{m['float32']['accuracy']:.2%}",
+                     f"{m['bfloat16']['accuracy']:.2%}", f"{m['labels_agree']:.2%}",
+                     f"{m['max_abs_diff']:.3f}"])  # fmt: skip
+    return (grid(rows) + f"\nFER2013 PublicTest ({r['n_test']:,} faces), accuracy with "
+            "``predict_dtype`` float32 and bfloat16; the largest difference is between "
+            f"probabilities. {_measured(r)} by ``benchmarks/bfloat16.py``.\n")  # fmt: skip
+
+
 def main():
     OUT.mkdir(exist_ok=True)
+    (OUT / "bfloat16.rst").write_text(bfloat16_table())
     (OUT / "serving.rst").write_text(serving_tables())
     (OUT / "ensemble.rst").write_text(ensemble_table())
     (OUT / "streaming_memory.rst").write_text(streaming_memory_table())

@@ -89,6 +89,17 @@ def test_the_export_command(tmp_path, capsys):
     assert "ending in .onnx" in capsys.readouterr().err
 
 
+def test_the_graph_is_float32_whatever_predict_dtype_says(tmp_path):
+    clf = load_pretrained().set_params(predict_dtype="bfloat16")
+    path = export_onnx(clf, tmp_path / "x.onnx")  # checked against float32: no error
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    faces = real_faces(clf)
+    got = session.run(None, {"faces": faces})[0]
+    exact = load_pretrained().predict_proba(faces)
+    np.testing.assert_allclose(got, exact, atol=1e-4)
+    assert clf.predict_dtype == "bfloat16"  # the estimator given is left as it was
+
+
 def test_a_graph_off_the_model_is_refused(tmp_path, capsys, monkeypatch):
     """One tolerance serves export_onnx and the command: over it, an error and no file."""
     from bilstm_emotion.model import _onnx

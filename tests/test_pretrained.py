@@ -68,6 +68,13 @@ def test_the_architecture_matches_its_kind():
         for name in PRETRAINED
     }
     assert convs["bilstm"] == []  # purely recurrent
+    # bilstm-kd: bilstm's network, trained towards the conv models' vote; no convolution either
+    assert convs["bilstm-kd"] == []
+    assert not any("conv" in type(layer).__name__.lower()
+                   for layer in load_pretrained("bilstm-kd").model_.layers)  # fmt: skip
+    assert load_pretrained("bilstm-kd").model_.count_params() == (
+        load_pretrained("bilstm").model_.count_params()
+    )
     assert [c.strides for c in convs["conv-bilstm"]] == [(1, 1)] * 6
     # conv-lite: a narrower stem whose first convolution is strided (48 -> 24 before the blocks)
     assert [c.strides for c in convs["conv-lite"]] == [(2, 2)] + [(1, 1)] * 5
@@ -82,10 +89,12 @@ def test_the_architecture_matches_its_kind():
     ]
 
 
-def test_the_distilled_model_names_shipped_teachers():
-    teacher = pretrained_info("conv-xl-kd")["training"]["teacher"]
+@pytest.mark.parametrize("name", ["conv-xl-kd", "bilstm-kd"])
+def test_the_distilled_models_name_shipped_teachers(name):
+    teacher = pretrained_info(name)["training"]["teacher"]
     assert set(teacher["shipped_vote"]) == {"conv-lite", "conv-xl", "conv-bilstm", "bilstm"}
-    assert pretrained_info("conv-xl-kd")["params"]["teacher_weight"] == 0.7
+    assert pretrained_info(name)["params"]["teacher_weight"] == 0.7
+    assert pretrained_info(name)["params"]["test_time_shift"] == 2  # ten views per face
 
 
 @pytest.mark.parametrize("name", PRETRAINED)

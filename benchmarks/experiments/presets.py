@@ -92,7 +92,8 @@ PRESETS = {
     # Issue 27, a purely recurrent model that beats the CNN: the shipped bilstm's network
     # (4x4 patches, one ReNet sweep, row/column Bi-LSTMs; no convolution) distilled from
     # conv-xl-kd's teachers (weight 0.7), twice bilstm's 24 epochs, predicting with mirror
-    # images and 2-pixel test-time shifts (ten views per face).
+    # images and 2-pixel test-time shifts (ten views per face). Shipped as bilstm-kd (85 min):
+    # 67.7 % (66.1 % with flips alone), above fer's CNN (65.3 %).
     "bilstm-kd": {**RECIPE, **PATCHES, "teacher": TEACHERS, "teacher_weight": 0.7,
                   "epochs": 48, "test_time_shift": 2},
 }  # fmt: skip

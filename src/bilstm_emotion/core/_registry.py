@@ -12,7 +12,7 @@ from importlib import resources
 
 __all__ = ["PRETRAINED", "check_name", "pretrained_info", "pretrained_params", "weights_dir"]
 
-PRETRAINED = ("conv-lite", "conv-xl-kd", "conv-xl", "conv-bilstm", "bilstm")
+PRETRAINED = ("conv-lite", "conv-xl-kd", "conv-xl", "conv-bilstm", "bilstm-kd", "bilstm")
 """Names of the shipped models; the first is the default of :func:`load_pretrained`."""
 
 

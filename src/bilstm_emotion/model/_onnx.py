@@ -34,7 +34,7 @@ def export_onnx(estimator, path, *, check=True, opset=None):
     ----------
     estimator : BiLSTMFaceEmotionClassifier
         Fitted; its ``test_time_flip`` and ``test_time_shift`` views are part of
-        the graph.
+        the graph. The graph computes in float32 whatever ``predict_dtype`` says.
     path : str or path-like
         The ``.onnx`` file to write (an existing one is replaced). The export runs on
         the TensorFlow backend (Keras' exporter for it is tf2onnx); the file itself
@@ -129,7 +129,11 @@ def check_onnx(estimator, path, faces=None):
         faces = rng.integers(0, 256, (16, *estimator.image_shape_), dtype=np.uint8)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run([OUTPUT_NAME], {INPUT_NAME: np.asarray(faces, dtype=np.uint8)})[0]
-    return float(np.abs(got - estimator.predict_proba(faces)).max())
+    exact = type(estimator).from_network(  # the same network in the graph's arithmetic
+        estimator.model_, classes=estimator.classes_, image_shape=estimator.image_shape_,
+        params={**estimator.get_params(deep=False), "predict_dtype": "float32"},
+    )  # fmt: skip
+    return float(np.abs(got - exact.predict_proba(faces)).max())
 
 
 def prediction_graph(estimator):
