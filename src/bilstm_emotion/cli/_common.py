@@ -51,7 +51,7 @@ def add_model_options(parser):
         "--predict-dtype",
         default=None,
         choices=("float32", "bfloat16"),
-        help="arithmetic of the network: bfloat16 is up to 2.4x faster on processors with "
+        help="arithmetic of the network: bfloat16 is up to 2.2x faster on processors with "
         "bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere (default: the model's own)",
     )
 

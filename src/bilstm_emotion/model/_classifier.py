@@ -141,7 +141,7 @@ class BiLSTMFaceEmotionClassifier(
     predict_dtype : {"float32", "bfloat16"}, default="float32"
         Arithmetic of :meth:`predict_proba` (training is float32).
         ``"bfloat16"`` predicts with a copy of the network under Keras'
-        ``mixed_bfloat16`` policy: up to 2.4x the throughput on processors
+        ``mixed_bfloat16`` policy: up to 2.2x the throughput on processors
         with bfloat16 units (Intel AMX), slower elsewhere (*Benchmarks*).
     image_shape : tuple of (int, int) or None, default=None
         How to fold flat rows of ``n_features`` pixels into images. ``None``
