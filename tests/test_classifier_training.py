@@ -319,6 +319,58 @@ def test_bfloat16_prediction_follows_the_network(faces, make_clf):
 
 
 @pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ("fpu sse2 avx512f amx_bf16 amx_tile", True),
+        ("fpu sse2 avx512f avx512_bf16", True),
+        ("fpu sse2 avx2 avx512f avx512_vnni", False),  # no bfloat16 instructions
+    ],
+)
+def test_cpu_has_bfloat16_reads_the_flags(tmp_path, flags, expected):
+    from bilstm_emotion.model._predicting import cpu_has_bfloat16
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: amx_bf16 in a name\nflags\t\t: {flags}\n")
+    assert cpu_has_bfloat16(cpuinfo) is expected
+    assert cpu_has_bfloat16(tmp_path / "missing") is False  # macOS, Windows: no cpuinfo
+
+
+def test_auto_dtype_is_bfloat16_only_where_it_pays(monkeypatch, faces, make_clf):
+    import keras
+
+    from bilstm_emotion.model import _predicting
+
+    def resolved(cpu, onednn="1", devices=("cpu:0",)):
+        monkeypatch.setattr(_predicting, "cpu_has_bfloat16", lambda: cpu)
+        monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn)
+        if keras.distribution is not None:  # None on the PyTorch backend
+            monkeypatch.setattr(keras.distribution, "list_devices", lambda: list(devices))
+        _predicting.resolve_dtype.cache_clear()
+        return _predicting.resolve_dtype("auto")
+
+    try:
+        assert resolved(cpu=False) == "float32"
+        assert resolved(cpu=True, onednn="0") == "float32"  # oneDNN off: emulated, slower
+        assert resolved(cpu=True, devices=("cpu:0", "gpu:0")) == "float32"
+        assert resolved(cpu=True) == (
+            "bfloat16" if keras.backend.backend() == "tensorflow" else "float32"
+        )
+        assert _predicting.resolve_dtype("float32") == "float32"  # the others stay as named
+        assert _predicting.resolve_dtype("bfloat16") == "bfloat16"
+        X, y = faces
+        clf = make_clf(stem="conv", stem_filters=(4,), predict_dtype="auto").fit(X, y)
+        network = clf._prediction_network()
+        assert (network is not clf.model_) is (_predicting.resolve_dtype("auto") == "bfloat16")
+        resolved(cpu=False)
+        assert clf._prediction_network() is clf.model_
+        np.testing.assert_allclose(
+            clf.predict_proba(X), clf.set_params(predict_dtype="float32").predict_proba(X)
+        )
+    finally:
+        _predicting.resolve_dtype.cache_clear()
+
+
+@pytest.mark.parametrize(
     "front_end",
     [
         {"patch_size": 4},

@@ -292,6 +292,11 @@ def test_predict_in_bfloat16(tmp_path, rng, capsys):
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
     np.testing.assert_allclose(got, low, atol=1e-3)
     assert not np.array_equal(low, load_pretrained("conv-lite").predict_proba(X))
+    rows = _predict_three_faces(tmp_path, X, capsys, "--model", "conv-lite",
+                                "--predict-dtype", "auto", "--overwrite")  # fmt: skip
+    auto = load_pretrained("conv-lite").set_params(predict_dtype="auto").predict_proba(X)
+    got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
+    np.testing.assert_allclose(got, auto, atol=1e-3)
     args = ["predict", str(tmp_path / "*.png"), "--no-detect", "--predict-dtype", "float16"]
     with pytest.raises(SystemExit):  # argparse names the choices
         main(args)

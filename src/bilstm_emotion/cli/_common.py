@@ -50,9 +50,10 @@ def add_model_options(parser):
     group.add_argument(
         "--predict-dtype",
         default=None,
-        choices=("float32", "bfloat16"),
+        choices=("float32", "bfloat16", "auto"),
         help="arithmetic of the network: bfloat16 is up to 2.2x faster on processors with "
-        "bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere (default: the model's own)",
+        "bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere; auto picks it with "
+        "TensorFlow on such a processor, else float32 (default: the model's own)",
     )
 
 

@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._fitting import NetworkFitMixin
 from ._inputs import ImageInputMixin
+from ._predicting import PREDICT_DTYPE_CHOICES
 from ._training import OPTIMIZERS
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
@@ -70,8 +71,7 @@ class BiLSTMFaceEmotionClassifier(
         Augment training images with random shifts of up to this share of
         their height and width (e.g. ``0.1``).
     rotation : float, default=0.0
-        Augment training images with random rotations of up to this many
-        degrees (e.g. ``10``).
+        Augment training images with random rotations of up to this many degrees.
     zoom : float, default=0.0
         Augment training images with random zooms of up to this share.
     erasing : float, default=0.0
@@ -135,14 +135,14 @@ class BiLSTMFaceEmotionClassifier(
         Also average the predictions for each face moved by this many pixels
         up, down, left and right (the uncovered edge repeated): five times
         the prediction time (ten with ``test_time_flip``). Suits models
-        trained with ``shift``; 2 pixels added 0.5 to 1.2 points to most
-        conv models on FER2013 PublicTest, and the shipped ``conv-xl-kd``
-        predicts with them.
-    predict_dtype : {"float32", "bfloat16"}, default="float32"
+        trained with ``shift``: 2 pixels added 0.5 to 1.2 points to most
+        conv models on FER2013 PublicTest.
+    predict_dtype : {"float32", "bfloat16", "auto"}, default="float32"
         Arithmetic of :meth:`predict_proba` (training is float32).
         ``"bfloat16"`` predicts with a copy of the network under Keras'
         ``mixed_bfloat16`` policy: up to 2.2x the throughput on processors
         with bfloat16 units (Intel AMX), slower elsewhere (*Benchmarks*).
+        ``"auto"``: bfloat16 with TensorFlow on such a processor, else float32.
     image_shape : tuple of (int, int) or None, default=None
         How to fold flat rows of ``n_features`` pixels into images. ``None``
         folds a perfect square (2304 pixels to 48x48, as in the FER2013 CSV)
@@ -254,7 +254,7 @@ class BiLSTMFaceEmotionClassifier(
         "teacher_weight": [Interval(Real, 0, 1, closed="both")],
         "test_time_flip": ["boolean"],
         "test_time_shift": [Interval(Integral, 0, None, closed="left")],
-        "predict_dtype": [StrOptions({"float32", "bfloat16"})],
+        "predict_dtype": [StrOptions(set(PREDICT_DTYPE_CHOICES))],
         "image_shape": [tuple, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

@@ -17,7 +17,12 @@ from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
 from ._config import NetworkConfig
 from ._network import build_row_col_bilstm
 from ._persistence import network_from_bytes, network_to_bytes
-from ._predicting import PREDICT_DTYPES, network_in_dtype, predict_in_batches
+from ._predicting import (
+    PREDICT_DTYPE_CHOICES,
+    network_in_dtype,
+    predict_in_batches,
+    resolve_dtype,
+)
 from ._training import fit_data, label_indices, make_optimizer, sample_weights, teacher_proba
 
 __all__ = ["NetworkFitMixin"]
@@ -175,17 +180,18 @@ class NetworkFitMixin:
 
     def _prediction_network(self):
         """``model_``, or its copy in ``predict_dtype``, made once per fitted network."""
-        if self.predict_dtype not in PREDICT_DTYPES:
+        if self.predict_dtype not in PREDICT_DTYPE_CHOICES:
             raise ValueError(
-                f"Expected predict_dtype to be one of {sorted(PREDICT_DTYPES)}. "
+                f"Expected predict_dtype to be one of {list(PREDICT_DTYPE_CHOICES)}. "
                 f"Received: predict_dtype={self.predict_dtype!r}"
             )
-        if self.predict_dtype == "float32":
+        dtype = resolve_dtype(self.predict_dtype)
+        if dtype == "float32":
             return self.model_
         cached = self.__dict__.get("_dtype_network")
-        if cached is None or cached[0] is not self.model_ or cached[1] != self.predict_dtype:
-            network = network_in_dtype(self.model_, self.predict_dtype)
-            cached = self._dtype_network = (self.model_, self.predict_dtype, network)
+        if cached is None or cached[0] is not self.model_ or cached[1] != dtype:
+            network = network_in_dtype(self.model_, dtype)
+            cached = self._dtype_network = (self.model_, dtype, network)
         return cached[2]
 
     def _predict_batches(self, X):

@@ -1,11 +1,18 @@
 """Batched prediction through a compiled step, with test-time views of each face."""
 
 import copy
+import functools
+import os
+from pathlib import Path
 
 import numpy as np
 
-#: What ``predict_dtype`` may be, and the Keras dtype policy each predicts with.
+#: The arithmetics a network can predict in, and the Keras dtype policy of each.
 PREDICT_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+#: What ``predict_dtype`` may be: one of ``PREDICT_DTYPES``, or ``"auto"`` (:func:`resolve_dtype`).
+PREDICT_DTYPE_CHOICES = (*PREDICT_DTYPES, "auto")
+#: CPU flags (Linux ``/proc/cpuinfo``) of instructions that compute in bfloat16 natively.
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 
 #: Offsets (rows, columns) of the shifted views, in units of ``test_time_shift``.
 SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -61,6 +68,46 @@ def predict_in_batches(model, X, *, n_classes, batch_size, flip=False, shift=0):
         proba = np.asarray(model.predict_on_batch(chunk))[:rows]
         out[start : start + size] = proba.reshape(views, size, n_classes).sum(axis=0)
     return out
+
+
+def cpu_has_bfloat16(cpuinfo="/proc/cpuinfo"):
+    """Whether the processor reports bfloat16 instructions (``BF16_CPU_FLAGS``).
+
+    Read from Linux's ``cpuinfo``; ``False`` where there is none to read
+    (macOS, Windows), since bfloat16 is emulated, and slower, where the
+    processor lacks the instructions.
+    """
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return False
+    flags = {
+        flag for line in text.splitlines() if line.startswith("flags") for flag in line.split()
+    }
+    return any(flag in flags for flag in BF16_CPU_FLAGS)
+
+
+@functools.cache
+def resolve_dtype(dtype):
+    """The ``PREDICT_DTYPES`` key that ``predict_dtype`` means here.
+
+    ``"auto"`` is ``"bfloat16"`` only where it was measured to pay: the
+    TensorFlow backend on a processor with bfloat16 instructions
+    (:func:`cpu_has_bfloat16`), with oneDNN left on (``TF_ENABLE_ONEDNN_OPTS``
+    not ``0``) and no accelerator in Keras' devices; ``"float32"`` anywhere
+    else. Decided once per process.
+    """
+    if dtype != "auto":
+        return dtype
+    import keras
+
+    native = (
+        keras.backend.backend() == "tensorflow"
+        and os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"
+        and all(device.lower().startswith("cpu") for device in keras.distribution.list_devices())
+        and cpu_has_bfloat16()
+    )
+    return "bfloat16" if native else "float32"
 
 
 def network_in_dtype(model, dtype):
