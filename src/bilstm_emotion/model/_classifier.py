@@ -57,9 +57,8 @@ class BiLSTMFaceEmotionClassifier(
         Filters of each convolutional block of the stem; each block halves
         the height and width of the map.
     stem_stride : int, default=1
-        Stride of the stem's first convolution. ``2`` halves the face before
-        the first block: about a quarter of the stem's work, the main lever
-        on prediction speed (the shipped ``"conv-lite"`` model uses it).
+        Stride of the stem's first convolution: ``2`` halves the face first,
+        a quarter of the stem's work (as the shipped ``"conv-lite"`` does).
         ``stem_filters`` and ``stem_stride`` are ignored when ``stem=None``.
     dropout : float, default=0.25
         Dropout rate applied to the image encoding before the classifier.
@@ -104,39 +103,42 @@ class BiLSTMFaceEmotionClassifier(
     patience : int, default=5
         Epochs without improvement tolerated by early stopping.
     callbacks : list of keras.callbacks.Callback or None, default=None
-        Keras callbacks passed to every ``fit`` of the network (after the
-        early stopping, when on), e.g. ``keras.callbacks.CSVLogger`` or
-        ``TensorBoard``. Each :meth:`fit` and :meth:`partial_fit` trains
-        with deep copies, kept in ``callbacks_`` (the callbacks given stay
-        untouched, so :func:`~sklearn.base.clone` and ``GridSearchCV`` may
-        reuse them); ``callbacks_`` is not saved with the estimator.
+        Keras callbacks for every ``fit`` of the network (after early
+        stopping), e.g. ``keras.callbacks.CSVLogger``. Each call trains with
+        deep copies, kept in ``callbacks_`` (not saved with the estimator), so
+        :func:`~sklearn.base.clone` and ``GridSearchCV`` may reuse the given.
     class_weight : dict, "balanced" or None, default=None
         Weights per class label, multiplied into ``sample_weight``.
         ``"balanced"`` weighs classes inversely to their frequency, which
         helps the rare ``disgust`` class of FER2013.
     teacher : fitted classifier or None, default=None
-        Knowledge distillation: a fitted classifier with ``predict_proba``
-        and the same classes, e.g. a soft-voting ensemble of pretrained
-        models. :meth:`fit` and :meth:`partial_fit` call
-        ``teacher.predict_proba(X)`` once and train the network towards
-        ``(1 - teacher_weight) * one_hot(y) + teacher_weight * proba``, so
-        that one network learns what the teacher knows about each face.
-        Wrap it in :class:`~sklearn.frozen.FrozenEstimator` so that
-        :func:`~sklearn.base.clone` (and so ``GridSearchCV``) keeps it
-        fitted. Early stopping still watches the true labels.
+        Knowledge distillation: a fitted classifier with ``predict_proba`` and
+        the same classes, e.g. a soft vote of pretrained models. :meth:`fit`
+        and :meth:`partial_fit` train the network towards ``(1 -
+        teacher_weight) * one_hot(y) + teacher_weight * teacher.predict_proba``
+        (of ``X``, or see ``teacher_views``). Wrap it in
+        :class:`~sklearn.frozen.FrozenEstimator` so that
+        :func:`~sklearn.base.clone` (and ``GridSearchCV``) keeps it fitted.
+        Early stopping still watches the true labels.
     teacher_weight : float, default=0.5
         Share of the teacher's probabilities in the training targets, in
         ``[0, 1]``; ignored when ``teacher=None``.
+    teacher_views : int, default=0
+        Consistent distillation (function matching): with a ``teacher`` and
+        augmentation, make ``n`` augmented copies of every face before
+        training, have the teacher score each, and train epoch ``e`` on copy
+        ``e % n``: each target is the teacher's reading of the very image the
+        network sees. ``0``: the teacher scores the faces as given. Needs
+        ``X`` in memory, ``n`` times over.
     test_time_flip : bool, default=False
         Average the predictions for each face and its mirror image. Costs
         twice the prediction time; usually worth a point of accuracy for
         models trained with ``flip=True``.
     test_time_shift : int, default=0
         Also average the predictions for each face moved by this many pixels
-        up, down, left and right (the uncovered edge repeated): five times
-        the prediction time (ten with ``test_time_flip``). Suits models
-        trained with ``shift``: 2 pixels added 0.5 to 1.2 points to most
-        conv models on FER2013 PublicTest.
+        up, down, left and right (edges repeated): five times the prediction
+        time (ten with ``test_time_flip``). Suits models trained with
+        ``shift``: 2 pixels added 0.5 to 1.2 points to most conv models.
     predict_dtype : {"float32", "bfloat16", "auto"}, default="float32"
         Arithmetic of :meth:`predict_proba` (training is float32).
         ``"bfloat16"`` predicts with a copy of the network under Keras'
@@ -147,15 +149,12 @@ class BiLSTMFaceEmotionClassifier(
         How to fold flat rows of ``n_features`` pixels into images. ``None``
         folds a perfect square (2304 pixels to 48x48, as in the FER2013 CSV)
         and reads any other width as one row of ``n_features`` pixels, with a
-        warning. Ignored for inputs that already are 3-D or 4-D image arrays,
-        except that it must then agree with their shape.
+        warning. 3-D and 4-D image arrays must agree with it, when given.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation
-        split through :func:`keras.utils.set_random_seed`, and passes the
-        network's seeds to its layers explicitly. An int makes two fits on the
-        same backend and device give identical predictions, also where other
-        threads draw from Python's :mod:`random` meanwhile (in a Dask worker,
-        a web server).
+        Seeds initialisation, shuffling, dropout, augmentation and the
+        validation split (:func:`keras.utils.set_random_seed` and explicit
+        layer seeds): an int gives identical predictions on the same backend
+        and device, even while other threads draw from :mod:`random`.
     verbose : int, default=0
         Keras progress output during fit: 0 silent, 1 progress bar, 2 one
         line per epoch.
@@ -188,8 +187,7 @@ class BiLSTMFaceEmotionClassifier(
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : a fully connected network with the
-        same conventions for ``early_stopping`` and ``validation_fraction``.
+    sklearn.neural_network.MLPClassifier : same ``early_stopping`` conventions.
 
     Notes
     -----
@@ -201,9 +199,8 @@ class BiLSTMFaceEmotionClassifier(
 
     Images that do not fit in memory: pass an
     :class:`~bilstm_emotion.datasets.ImageFiles` (``lazy=True`` in the
-    loaders) or a memory-mapped array (``numpy.load(path, mmap_mode="r")``)
-    as ``X``; every method then reads it batch by batch (see *Scaling out* in
-    the documentation).
+    loaders) or a memory-mapped array (``numpy.load(path, mmap_mode="r")``):
+    every method reads it batch by batch (*Scaling out* in the docs).
 
     Examples
     --------
@@ -252,6 +249,7 @@ class BiLSTMFaceEmotionClassifier(
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "teacher": [HasMethods(["fit", "predict_proba"]), None],
         "teacher_weight": [Interval(Real, 0, 1, closed="both")],
+        "teacher_views": [Interval(Integral, 0, None, closed="left")],
         "test_time_flip": ["boolean"],
         "test_time_shift": [Interval(Integral, 0, None, closed="left")],
         "predict_dtype": [StrOptions(set(PREDICT_DTYPE_CHOICES))],
@@ -294,6 +292,7 @@ class BiLSTMFaceEmotionClassifier(
         class_weight=None,
         teacher=None,
         teacher_weight=0.5,
+        teacher_views=0,
         test_time_flip=False,
         test_time_shift=0,
         predict_dtype="float32",
@@ -332,6 +331,7 @@ class BiLSTMFaceEmotionClassifier(
         self.class_weight = class_weight
         self.teacher = teacher
         self.teacher_weight = teacher_weight
+        self.teacher_views = teacher_views
         self.test_time_flip = test_time_flip
         self.test_time_shift = test_time_shift
         self.predict_dtype = predict_dtype

@@ -44,6 +44,11 @@ class NetworkConfig:
     zoom: float
     erasing: float
 
+    @property
+    def augments(self):
+        """Whether the network holds random augmentation layers (active in training only)."""
+        return bool(self.flip or self.shift or self.rotation or self.zoom or self.erasing)
+
     @classmethod
     def names(cls):
         """The field names, in order: the architecture parameters of the estimator."""

@@ -23,7 +23,15 @@ from ._predicting import (
     predict_in_batches,
     resolve_dtype,
 )
-from ._training import fit_data, label_indices, make_optimizer, sample_weights, teacher_proba
+from ._training import (
+    fit_data,
+    label_indices,
+    make_optimizer,
+    sample_weights,
+    split_validation,
+    teacher_proba,
+)
+from ._views import ViewBatches, augmented_views, without_augmentation
 
 __all__ = ["NetworkFitMixin"]
 
@@ -113,15 +121,23 @@ class NetworkFitMixin:
     def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
         self.__dict__.pop("_dtype_network", None)  # its weights are about to change
         y_idx = label_indices(y, classes)
-        # Knowledge distillation: the teacher sees the images as the user gave them.
-        soft = None if self.teacher is None else teacher_proba(self.teacher, X_raw, classes)
+        if self.teacher is not None and self.teacher_views and is_lazy(X):
+            raise ValueError(
+                "Expected X in memory with teacher_views > 0 (the augmented views are made "
+                f"before training). Received: images on disk and teacher_views={self.teacher_views}"
+            )
+        config = self._network_config()
+        n_views = min(self.teacher_views, epochs) if self.teacher is not None else 0
+        n_views = n_views if config.augments else 0  # without augmentation: the images
+        # Knowledge distillation: unless it scores the augmented views, the teacher sees
+        # the images as the user gave them, once.
+        soft = None if self.teacher is None or n_views else teacher_proba(self.teacher, X_raw, classes)
         weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
 
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
 
-        config = self._network_config()
         if first:
             self.classes_ = classes
             self.history_ = {}
@@ -138,22 +154,28 @@ class NetworkFitMixin:
                 seed=seed,  # not Python's global random, which other threads may draw from
             )
         Y = np.eye(len(classes), dtype=np.float32)[y_idx]
-        Y_fit = Y if soft is None else (1 - self.teacher_weight) * Y + self.teacher_weight * soft
         use_validation = self.early_stopping and self.validation_fraction > 0 and epochs > 1
-        inputs, validation_data, n_train = fit_data(
-            X, Y_fit, Y, y_idx, weights,
-            image_shape=self.image_shape_, batch_size=self.batch_size,
-            validation_fraction=self.validation_fraction if use_validation else 0, rng=rng,
-        )  # fmt: skip
-        if compile_:
-            self.model_.compile(
-                optimizer=make_optimizer(
-                    self.optimizer, self.learning_rate, schedule=self.lr_schedule,
-                    decay_steps=self.epochs * -(-n_train // self.batch_size),
-                ),
-                loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
-                metrics=["accuracy"],
+        fraction = self.validation_fraction if use_validation else 0
+        network = self.model_
+        if n_views:
+            network = without_augmentation(self.model_)
+            inputs, validation_data, n_train = self._view_data(
+                X, X_raw, Y, y_idx, weights, classes, n_views, fraction, rng
+            )
+        else:
+            Y_fit = Y if soft is None else (1 - self.teacher_weight) * Y + self.teacher_weight * soft
+            inputs, validation_data, n_train = fit_data(
+                X, Y_fit, Y, y_idx, weights, image_shape=self.image_shape_,
+                batch_size=self.batch_size, validation_fraction=fraction, rng=rng,
             )  # fmt: skip
+        if compile_ or network is not self.model_:
+            optimizer = self.model_.optimizer if not compile_ else make_optimizer(
+                self.optimizer, self.learning_rate, schedule=self.lr_schedule,
+                decay_steps=self.epochs * -(-n_train // self.batch_size),
+            )  # fmt: skip
+            loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+            for net in {id(n): n for n in (self.model_, network)}.values():
+                net.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
         callbacks = []
         if self.early_stopping and epochs > 1:
             callbacks.append(
@@ -165,7 +187,7 @@ class NetworkFitMixin:
             )
         self.callbacks_ = copy.deepcopy(list(self.callbacks or []))
         callbacks += self.callbacks_
-        history = self.model_.fit(
+        history = network.fit(
             **inputs,
             epochs=epochs,
             validation_data=validation_data,
@@ -177,6 +199,30 @@ class NetworkFitMixin:
         self.n_iter_ = len(history.history.get("loss", []))
         self._architecture = asdict(config)  # plain data: skops stores it
         return self
+
+    def _view_data(self, X, X_raw, Y, y_idx, weights, classes, n_views, fraction, rng):
+        """``fit_data``'s result for consistent distillation: augmented views, each scored."""
+        rows, validation_data = np.arange(X.shape[0]), None
+        if fraction > 0:
+            rows, val, *_ = split_validation(
+                rows, Y, y_idx, weights, validation_fraction=fraction, rng=rng
+            )
+            validation_data = (X[val], Y[val])
+        views = augmented_views(self.model_, X[rows], n_views)
+        raw_shape = getattr(X_raw, "shape", X.shape)[1:]
+        if int(np.prod(raw_shape)) != int(np.prod(X.shape[1:])):
+            raw_shape = X.shape[1:]
+        Y_fit = np.stack(
+            [
+                (1 - self.teacher_weight) * Y[rows]
+                + self.teacher_weight
+                * teacher_proba(self.teacher, view.reshape(-1, *raw_shape), classes)
+                for view in views
+            ]
+        )
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        batches = ViewBatches(views, Y_fit, weights[rows], batch_size=self.batch_size, seed=seed)
+        return {"x": batches}, validation_data, len(rows)
 
     def _prediction_network(self):
         """``model_``, or its copy in ``predict_dtype``, made once per fitted network."""

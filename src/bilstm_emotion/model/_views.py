@@ -1,0 +1,86 @@
+"""Consistent distillation: the teacher scores the very augmented views the network trains on.
+
+With ``teacher_views=n`` an estimator makes, before training, ``n`` augmented
+copies of every training face with its network's own augmentation layers
+(mirroring, shifts, rotations, zooms, erasing: whatever the network was built
+with), has the teacher score each copy, and trains epoch ``e`` on copy
+``e % n`` through the network *minus* those layers, so that no view the
+student sees differs from the one its target was computed on ("function
+matching", Beyer et al., CVPR 2022). The saved network is the usual one:
+the augmentation layers stay in it and, as always, do nothing at prediction.
+"""
+
+import keras
+import numpy as np
+
+__all__ = ["ViewBatches", "augmentation_layers", "augmented_views", "without_augmentation"]
+
+
+def augmentation_layers(model):
+    """The random augmentation layers of a network built by ``build_row_col_bilstm``."""
+    return [layer for layer in model.layers if layer.name.startswith("random_")]
+
+
+def _head(model):
+    """The layers before augmentation (standardisation, channel axis) as one model."""
+    return keras.Model(model.input, augmentation_layers(model)[0].input)
+
+
+def without_augmentation(model):
+    """``model`` with its augmentation layers left out, sharing every weight with it."""
+    augment = augmentation_layers(model)
+    tail = keras.Model(augment[-1].output, model.output)
+    inputs = keras.Input(model.input_shape[1:], name="view")
+    return keras.Model(inputs, tail(_head(model)(inputs)), name=f"{model.name}_on_views")
+
+
+def augmented_views(model, X, n_views, *, batch_size=512):
+    """``n_views`` randomly augmented copies of the images ``X``, in ``X``'s pixel units.
+
+    Each copy passes the network's standardisation and augmentation layers
+    (in training mode, drawing from their seeded generators) and is brought
+    back to the input's units, so that the network minus its augmentation
+    (:func:`without_augmentation`) reads it as the full network would have
+    read the augmented face. Returns float32 of shape ``(n_views, *X.shape)``.
+    """
+    head, augment = _head(model), augmentation_layers(model)
+    standardize = model.get_layer("standardize")
+    mean = float(np.ravel(keras.ops.convert_to_numpy(standardize.mean))[0])
+    std = float(np.sqrt(np.ravel(keras.ops.convert_to_numpy(standardize.variance))[0]))
+    views = np.empty((n_views, *X.shape), dtype=np.float32)
+    for v in range(n_views):
+        for start in range(0, X.shape[0], batch_size):
+            x = head(X[start : start + batch_size])
+            for layer in augment:
+                x = layer(x, training=True)
+            x = keras.ops.convert_to_numpy(x) * std + mean
+            views[v, start : start + batch_size] = x.reshape(-1, *X.shape[1:])
+    return views
+
+
+class ViewBatches(keras.utils.PyDataset):
+    """Batches ``(view, target, weight)``: epoch ``e`` serves view ``e % n_views`` of each face.
+
+    ``views`` has shape ``(n_views, n_samples, ...)`` and ``Y`` ``(n_views,
+    n_samples, n_classes)`` (each view's own targets); the faces are reshuffled
+    every epoch by ``seed``.
+    """
+
+    def __init__(self, views, Y, weights, *, batch_size, seed):
+        super().__init__()
+        self.views, self.Y, self.weights = views, Y, weights
+        self.batch_size, self.epoch = batch_size, 0
+        self._rng = np.random.default_rng(seed)
+        self.order = self._rng.permutation(views.shape[1])
+
+    def __len__(self):
+        return -(-self.views.shape[1] // self.batch_size)
+
+    def __getitem__(self, i):
+        rows = np.sort(self.order[i * self.batch_size : (i + 1) * self.batch_size])
+        v = self.epoch % self.views.shape[0]
+        return self.views[v, rows], self.Y[v, rows], self.weights[rows]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.order = self._rng.permutation(self.views.shape[1])
