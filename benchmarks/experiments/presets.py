@@ -111,9 +111,8 @@ PRESETS = {
     # prediction setting, taught consistently (teacher_views=8, function matching): before
     # training every face is augmented 8 times by the network's own mirroring and shifts,
     # the teachers' vote scores each copy, and epoch e trains on copy e % 8, so each target
-    # is the teachers' reading of the very image the student sees. 64 epochs, to fit a
-    # session. Seed 4.
+    # is the teachers' reading of the very image the student sees. Seed 4.
     "conv-mid-fm": {**RECIPE, **XL, "stem_filters": (56, 112, 224), "teacher": TEACHERS,
-                    "teacher_weight": 0.7, "teacher_views": 8, "epochs": 64,
+                    "teacher_weight": 0.7, "teacher_views": 8, "epochs": 80,
                     "test_time_flip": False, "predict_dtype": "auto"},
 }  # fmt: skip
