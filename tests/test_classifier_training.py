@@ -5,7 +5,7 @@ import pickle
 import keras
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -473,6 +473,98 @@ def test_teacher_with_other_classes_is_named(faces, make_clf):
         make_clf(teacher=teacher).fit(X, y)
     with pytest.raises(InvalidParameterError, match=r"teacher"):
         make_clf(teacher="shipped").fit(X, y)
+
+
+class _Orientation(ClassifierMixin, BaseEstimator):
+    """A teacher that reads a face's orientation: "happy" when its left half is the brighter,
+    else "sad"; it records every batch of images it is asked about."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.seen_ = []
+        return self
+
+    def predict_proba(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        self.seen_.append(X)
+        left = X[:, :, : X.shape[2] // 2].mean(axis=(1, 2)) > X[:, :, X.shape[2] // 2 :].mean(
+            axis=(1, 2)
+        )
+        labels = np.where(left, "happy", "sad")
+        return (labels[:, None] == self.classes_[None, :]).astype(float)
+
+
+def _lit_from_the_left(n, rng):
+    X = rng.integers(0, 60, size=(n, 8, 8)).astype(np.uint8)
+    X[:, :, :4] += 150
+    return X, np.array(["happy", "sad", "surprise"] * (n // 3))
+
+
+@pytest.mark.parametrize("teacher_views", [0, 4])
+def test_teacher_views_score_the_augmented_images_the_network_trains_on(
+    rng, make_clf, teacher_views
+):
+    X, y = _lit_from_the_left(90, rng)  # every training face lit from the left
+    teacher = _Orientation().fit(X, y)
+    clf = make_clf(
+        teacher=teacher, teacher_weight=1.0, teacher_views=teacher_views, flip=True,
+        learning_rate=0.05, epochs=6, dropout=0.0,
+    ).fit(X, y)  # fmt: skip
+    assert len(teacher.seen_) == max(teacher_views, 1)
+    mirrored = np.mean([np.array_equal(x, X[i, :, ::-1]) for s in teacher.seen_
+                        for i, x in enumerate(s)])  # fmt: skip
+    answers = clf.predict(X[:, :, ::-1])  # faces lit from the right, never seen as such
+    if teacher_views:
+        # The teacher scored the mirrored copies the network trained on ("sad"), so the
+        # network learned the teacher's rule, also for faces lit from the right.
+        assert 0.3 < mirrored < 0.7
+        assert (answers == "sad").mean() > 0.9
+    else:
+        # The teacher saw the faces as given ("happy"), the network their mirror images too:
+        # its targets say "happy" whatever it was shown.
+        assert mirrored == 0
+        assert (answers == "happy").mean() > 0.9
+
+
+def test_teacher_views_make_no_more_views_than_epochs_and_none_without_augmentation(rng, make_clf):
+    X, y = _lit_from_the_left(30, rng)
+    teacher = _Orientation().fit(X, y)
+    make_clf(teacher=teacher, teacher_views=5, flip=True, epochs=2).fit(X, y)
+    assert len(teacher.seen_) == 2
+    teacher.seen_.clear()
+    clf = make_clf(teacher=teacher, teacher_views=5, epochs=2).fit(X, y)  # no augmentation
+    assert len(teacher.seen_) == 1
+    np.testing.assert_array_equal(teacher.seen_[0], X)  # the images as given, once
+    plain = make_clf(teacher=teacher, epochs=2).fit(X, y)
+    for a, b in zip(clf.model_.get_weights(), plain.model_.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    teacher.seen_.clear()
+    clf = make_clf(teacher=teacher, teacher_views=3, flip=True)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    clf.partial_fit(X, y)
+    assert len(teacher.seen_) == 2  # fresh views, one per epoch
+    assert len(clf.history_["loss"]) == 2
+
+
+def test_teacher_views_keep_a_validation_slice_as_given(rng, make_clf):
+    X, y = _lit_from_the_left(60, rng)
+    teacher = _Orientation().fit(X, y)
+    clf = make_clf(
+        teacher=teacher, teacher_views=2, flip=True, epochs=3, early_stopping=True,
+        validation_fraction=0.25, patience=10,
+    ).fit(X, y)  # fmt: skip
+    assert [len(s) for s in teacher.seen_] == [45, 45]  # the training faces only
+    assert len(clf.history_["val_loss"]) == 3
+
+
+def test_teacher_views_need_images_in_memory(tmp_path, rng, make_clf):
+    X, y = _lit_from_the_left(30, rng)
+    np.save(tmp_path / "faces.npy", X)
+    on_disk = np.load(tmp_path / "faces.npy", mmap_mode="r")
+    clf = make_clf(teacher=_Orientation().fit(X, y), teacher_views=2, flip=True)
+    with pytest.raises(ValueError, match=r"X in memory with teacher_views > 0.*teacher_views=2"):
+        clf.fit(on_disk, y)
+    assert not hasattr(clf, "model_")
 
 
 def test_negative_sample_weights_are_refused(faces, make_clf):

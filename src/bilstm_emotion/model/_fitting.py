@@ -31,7 +31,7 @@ from ._training import (
     split_validation,
     teacher_proba,
 )
-from ._views import ViewBatches, augmented_views, without_augmentation
+from ._views import ViewBatches, augmented_views, in_units_of, without_augmentation
 
 __all__ = ["NetworkFitMixin"]
 
@@ -124,14 +124,16 @@ class NetworkFitMixin:
         if self.teacher is not None and self.teacher_views and is_lazy(X):
             raise ValueError(
                 "Expected X in memory with teacher_views > 0 (the augmented views are made "
-                f"before training). Received: images on disk and teacher_views={self.teacher_views}"
+                "before training). Received: images on disk and "
+                f"teacher_views={self.teacher_views}"
             )
         config = self._network_config()
         n_views = min(self.teacher_views, epochs) if self.teacher is not None else 0
         n_views = n_views if config.augments else 0  # without augmentation: the images
         # Knowledge distillation: unless it scores the augmented views, the teacher sees
         # the images as the user gave them, once.
-        soft = None if self.teacher is None or n_views else teacher_proba(self.teacher, X_raw, classes)
+        ask_once = self.teacher is not None and not n_views
+        soft = teacher_proba(self.teacher, X_raw, classes) if ask_once else None
         weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
 
         rng = check_random_state(self.random_state)
@@ -163,7 +165,8 @@ class NetworkFitMixin:
                 X, X_raw, Y, y_idx, weights, classes, n_views, fraction, rng
             )
         else:
-            Y_fit = Y if soft is None else (1 - self.teacher_weight) * Y + self.teacher_weight * soft
+            w = self.teacher_weight
+            Y_fit = Y if soft is None else (1 - w) * Y + w * soft
             inputs, validation_data, n_train = fit_data(
                 X, Y_fit, Y, y_idx, weights, image_shape=self.image_shape_,
                 batch_size=self.batch_size, validation_fraction=fraction, rng=rng,
@@ -209,15 +212,11 @@ class NetworkFitMixin:
             )
             validation_data = (X[val], Y[val])
         views = augmented_views(self.model_, X[rows], n_views)
-        raw_shape = getattr(X_raw, "shape", X.shape)[1:]
-        if int(np.prod(raw_shape)) != int(np.prod(X.shape[1:])):
-            raw_shape = X.shape[1:]
+        w = self.teacher_weight
         Y_fit = np.stack(
             [
-                (1 - self.teacher_weight) * Y[rows]
-                + self.teacher_weight
-                * teacher_proba(self.teacher, view.reshape(-1, *raw_shape), classes)
-                for view in views
+                (1 - w) * Y[rows] + w * teacher_proba(self.teacher, in_units_of(v, X_raw), classes)
+                for v in views
             ]
         )
         seed = int(rng.randint(np.iinfo(np.int32).max))

@@ -13,7 +13,15 @@ the augmentation layers stay in it and, as always, do nothing at prediction.
 import keras
 import numpy as np
 
-__all__ = ["ViewBatches", "augmentation_layers", "augmented_views", "without_augmentation"]
+from ..core._pixels import to_unit_float
+
+__all__ = [
+    "ViewBatches",
+    "augmentation_layers",
+    "augmented_views",
+    "in_units_of",
+    "without_augmentation",
+]
 
 
 def augmentation_layers(model):
@@ -56,6 +64,25 @@ def augmented_views(model, X, n_views, *, batch_size=512):
             x = keras.ops.convert_to_numpy(x) * std + mean
             views[v, start : start + batch_size] = x.reshape(-1, *X.shape[1:])
     return views
+
+
+def in_units_of(view, X_raw):
+    """One view (float, in the estimator's [0, 1] units) as the user's ``X_raw`` gave pixels.
+
+    A teacher is asked about the views in the shape, dtype and scale of the
+    images it would otherwise have been given: 8-bit integers back to
+    ``[0, 255]`` (rounded), 16-bit to ``[0, 65535]``, floats as they are.
+    """
+    shape = getattr(X_raw, "shape", None)
+    dtype = getattr(X_raw, "dtype", None)
+    if dtype is None or not np.issubdtype(dtype, np.number):
+        dtype = np.asarray(X_raw[:1]).dtype
+    if shape is None or int(np.prod(shape[1:])) != int(np.prod(view.shape[1:])):
+        shape = view.shape
+    if np.issubdtype(dtype, np.integer):
+        top = round(1 / float(to_unit_float(np.ones(1, dtype=dtype))[0]))
+        view = np.clip(np.rint(view * top), 0, top).astype(dtype)
+    return view.reshape(-1, *shape[1:])
 
 
 class ViewBatches(keras.utils.PyDataset):
