@@ -335,6 +335,14 @@ def test_cpu_has_bfloat16_reads_the_flags(tmp_path, flags, expected):
     assert cpu_has_bfloat16(tmp_path / "missing") is False  # macOS, Windows: no cpuinfo
 
 
+def test_every_predict_dtype_choice_is_an_arithmetic_or_auto():
+    # one list, in core (the CLI's --predict-dtype reads it without importing Keras)
+    from bilstm_emotion.core._backend import PREDICT_DTYPE_CHOICES
+    from bilstm_emotion.model._predicting import PREDICT_DTYPES
+
+    assert set(PREDICT_DTYPE_CHOICES) == {*PREDICT_DTYPES, "auto"}
+
+
 def test_auto_dtype_is_bfloat16_only_where_it_pays(monkeypatch, faces, make_clf):
     import keras
 

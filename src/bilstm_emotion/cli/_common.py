@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..core._backend import PREDICT_DTYPE_CHOICES
 from ..core._registry import PRETRAINED
 
 #: Exit code when the job ran but some inputs failed (each named on stderr and
@@ -50,7 +51,7 @@ def add_model_options(parser):
     group.add_argument(
         "--predict-dtype",
         default=None,
-        choices=("float32", "bfloat16", "auto"),
+        choices=PREDICT_DTYPE_CHOICES,
         help="arithmetic of the network: bfloat16 is up to 2.2x faster on processors with "
         "bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere; auto picks it with "
         "TensorFlow on such a processor, else float32 (default: the model's own)",

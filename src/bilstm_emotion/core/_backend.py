@@ -21,10 +21,13 @@ import json
 import os
 import sys
 
-__all__ = ["DEFAULT_BACKENDS", "backend_name", "choose_backend"]
+__all__ = ["DEFAULT_BACKENDS", "PREDICT_DTYPE_CHOICES", "backend_name", "choose_backend"]
 
 #: Backends in order of preference (measured training speed on CPU).
 DEFAULT_BACKENDS = ("tensorflow", "jax", "torch")
+#: The arithmetics a network may predict in (``predict_dtype``, ``--predict-dtype``);
+#: ``"auto"`` picks one of the others per machine (``model._predicting.resolve_dtype``).
+PREDICT_DTYPE_CHOICES = ("float32", "bfloat16", "auto")
 
 
 def _installed(backend):

@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from ..core._backend import PREDICT_DTYPE_CHOICES
 from ._fitting import NetworkFitMixin
 from ._inputs import ImageInputMixin
-from ._predicting import PREDICT_DTYPE_CHOICES
 from ._training import OPTIMIZERS
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]

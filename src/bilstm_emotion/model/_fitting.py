@@ -13,16 +13,12 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ..core._backend import PREDICT_DTYPE_CHOICES
 from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
 from ._config import NetworkConfig
 from ._network import build_row_col_bilstm
 from ._persistence import network_from_bytes, network_to_bytes
-from ._predicting import (
-    PREDICT_DTYPE_CHOICES,
-    network_in_dtype,
-    predict_in_batches,
-    resolve_dtype,
-)
+from ._predicting import network_in_dtype, predict_in_batches, resolve_dtype
 from ._training import (
     fit_data,
     label_indices,

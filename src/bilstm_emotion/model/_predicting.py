@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-#: The arithmetics a network can predict in, and the Keras dtype policy of each.
+#: The arithmetics a network can predict in, and the Keras dtype policy of each; with
+#: ``"auto"`` (:func:`resolve_dtype`) they are what ``predict_dtype`` may be.
 PREDICT_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
-#: What ``predict_dtype`` may be: one of ``PREDICT_DTYPES``, or ``"auto"`` (:func:`resolve_dtype`).
-PREDICT_DTYPE_CHOICES = (*PREDICT_DTYPES, "auto")
 #: CPU flags (Linux ``/proc/cpuinfo``) of instructions that compute in bfloat16 natively.
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 
