@@ -49,12 +49,22 @@ SMOKE = textwrap.dedent(
     (face,) = BlazeFaceDetector().detect(data.astronaut())
     blazeface = [face.row, face.col, face.height, face.width, face.score,
                  *face.landmarks["left_eye"]]
+    from sklearn.frozen import FrozenEstimator
+    teacher = pickle.loads(pickle.dumps(clf)).set_params(test_time_flip=True, test_time_shift=1)
+    before = teacher.model_.get_weights()
+    online = BiLSTMFaceEmotionClassifier(
+        row_hidden=4, col_hidden=4, epochs=2, batch_size=8, random_state=0, flip=True,
+        shift=0.1, teacher=FrozenEstimator(teacher), teacher_views="online").fit(X, y)
+    online_result = [online.history_["loss"], online.predict_proba(X).shape[1],
+                     all(np.array_equal(a, b)
+                         for a, b in zip(before, teacher.model_.get_weights()))]
     from bilstm_emotion.inspection import gradient_saliency
     saliency = gradient_saliency(clf, X[:3], method="integrated", steps=4)
     print(json.dumps({
         "saliency": [list(saliency.shape), bool(np.isfinite(saliency).all()),
                      float(np.abs(saliency).max())],
         "pretrained_max_diff": pretrained,
+        "online": online_result,
         "bfloat16_max_diff": bfloat16,
         "blazeface": blazeface,
         "backend": keras.backend.backend(),
@@ -102,6 +112,9 @@ def test_fit_predict_save_load_pickle_on_backend(backend, tmp_path):
     assert result["pretrained_max_diff"], "no shipped model was checked"
     for name, diff in result["pretrained_max_diff"].items():
         assert diff < 1e-4, f"{name} on {backend}: max |proba difference| {diff}"
+    # Online distillation (teacher_views="online") trains here, the teacher left untouched.
+    losses, n_classes, teacher_kept = result["online"]
+    assert len(losses) == 2 and np.all(np.isfinite(losses)) and n_classes == 2 and teacher_kept
     # predict_dtype="bfloat16" runs here too, within bfloat16's precision of float32
     assert 0 < result["bfloat16_max_diff"] < 0.03
     # The face detector finds the same face, to a hundredth of a pixel, as here.

@@ -123,13 +123,13 @@ class BiLSTMFaceEmotionClassifier(
     teacher_weight : float, default=0.5
         Share of the teacher's probabilities in the training targets, in
         ``[0, 1]``; ignored when ``teacher=None``.
-    teacher_views : int, default=0
-        Consistent distillation (function matching): with a ``teacher`` and
-        augmentation, make ``n`` augmented copies of every face before
-        training, have the teacher score each, and train epoch ``e`` on copy
-        ``e % n``: each target is the teacher's reading of the very image the
-        network sees. ``0``: the teacher scores the faces as given. Needs
-        ``X`` in memory, ``n`` times over.
+    teacher_views : int or "online", default=0
+        Consistent distillation (function matching): the teacher scores the
+        augmented image the network trains on. ``"online"``: every batch, in
+        the training step (a teacher of this class, or a soft
+        ``VotingClassifier`` of them). ``n``: ``n`` augmented copies of each
+        face, scored before training; epoch ``e`` trains on copy ``e % n``
+        (``X`` in memory, ``n`` times over). ``0``: the faces as given.
     test_time_flip : bool, default=False
         Average the predictions for each face and its mirror image. Costs
         twice the prediction time; usually worth a point of accuracy for
@@ -249,7 +249,7 @@ class BiLSTMFaceEmotionClassifier(
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "teacher": [HasMethods(["fit", "predict_proba"]), None],
         "teacher_weight": [Interval(Real, 0, 1, closed="both")],
-        "teacher_views": [Interval(Integral, 0, None, closed="left")],
+        "teacher_views": [Interval(Integral, 0, None, closed="left"), StrOptions({"online"})],
         "test_time_flip": ["boolean"],
         "test_time_shift": [Interval(Integral, 0, None, closed="left")],
         "predict_dtype": [StrOptions(set(PREDICT_DTYPE_CHOICES))],

@@ -17,6 +17,7 @@ from ..core._backend import PREDICT_DTYPE_CHOICES
 from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
 from ._config import NetworkConfig
 from ._network import build_row_col_bilstm
+from ._online import distillation_loss, online_trainer, teacher_networks
 from ._persistence import network_from_bytes, network_to_bytes
 from ._predicting import network_in_dtype, predict_in_batches, resolve_dtype
 from ._training import (
@@ -117,18 +118,20 @@ class NetworkFitMixin:
     def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
         self.__dict__.pop("_dtype_network", None)  # its weights are about to change
         y_idx = label_indices(y, classes)
-        if self.teacher is not None and self.teacher_views and is_lazy(X):
+        config = self._network_config()
+        teach = self.teacher is not None and config.augments  # unaugmented: asked once
+        online = teach and self.teacher_views == "online"
+        n_views = min(self.teacher_views, epochs) if teach and not online else 0
+        if n_views and is_lazy(X):
             raise ValueError(
                 "Expected X in memory with teacher_views > 0 (the augmented views are made "
                 "before training). Received: images on disk and "
                 f"teacher_views={self.teacher_views}"
             )
-        config = self._network_config()
-        n_views = min(self.teacher_views, epochs) if self.teacher is not None else 0
-        n_views = n_views if config.augments else 0  # without augmentation: the images
+        members = teacher_networks(self.teacher, classes, self.image_shape_) if online else ()
         # Knowledge distillation: unless it scores the augmented views, the teacher sees
         # the images as the user gave them, once.
-        ask_once = self.teacher is not None and not n_views
+        ask_once = self.teacher is not None and not (n_views or online)
         soft = teacher_proba(self.teacher, X_raw, classes) if ask_once else None
         weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
 
@@ -163,6 +166,10 @@ class NetworkFitMixin:
         else:
             w = self.teacher_weight
             Y_fit = Y if soft is None else (1 - w) * Y + w * soft
+            if online:  # the teacher's share rides as a last column: w, or 0 to validate
+                network = online_trainer(self.model_, members, classes)
+                share = np.full((len(Y), 1), w, dtype=Y.dtype)
+                Y_fit, Y = np.hstack([Y, share]), np.hstack([Y, 0 * share])
             inputs, validation_data, n_train = fit_data(
                 X, Y_fit, Y, y_idx, weights, image_shape=self.image_shape_,
                 batch_size=self.batch_size, validation_fraction=fraction, rng=rng,
@@ -173,8 +180,12 @@ class NetworkFitMixin:
                 decay_steps=self.epochs * -(-n_train // self.batch_size),
             )  # fmt: skip
             loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
-            for net in {id(n): n for n in (self.model_, network)}.values():
-                net.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+            self.model_.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+            metric = "accuracy"
+            if online:
+                loss, metric = distillation_loss(len(classes), self.label_smoothing)
+            if network is not self.model_:
+                network.compile(optimizer=optimizer, loss=loss, metrics=[metric])
         callbacks = []
         if self.early_stopping and epochs > 1:
             callbacks.append(

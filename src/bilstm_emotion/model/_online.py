@@ -1,0 +1,154 @@
+"""Online distillation: the teacher scores every training batch inside the training step.
+
+With ``teacher_views="online"`` the estimator trains a graph that draws each
+batch's augmented view with the network's own augmentation layers, reads it
+with the network minus those layers (the student) *and* with a frozen copy of
+every teacher network, and fits the student's probabilities to ``(1 - w) *
+labels + w * teacher`` on that very view: a fresh view at every step, never the
+same image twice ("function matching" as Beyer et al., CVPR 2022, describe it;
+:mod:`._views` precomputes a fixed pool instead). The teacher must therefore be
+a network the graph can run: a fitted estimator of this package, or a soft
+:class:`~sklearn.ensemble.VotingClassifier` of them, either possibly wrapped in
+:class:`~sklearn.frozen.FrozenEstimator`. Each teacher network averages its own
+test-time views (mirror image, shifts) in its own ``predict_dtype``.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+from sklearn.frozen import FrozenEstimator
+
+from ._predicting import SHIFTS, network_in_dtype, resolve_dtype
+from ._views import augmentation_layers, without_augmentation
+
+__all__ = ["distillation_loss", "online_trainer", "teacher_networks"]
+
+
+def teacher_networks(teacher, classes, image_shape):
+    """``[(member, weight)]``: the fitted networks a graph-run ``teacher`` averages.
+
+    Raises ``ValueError`` naming the culprit for a teacher that is not such a
+    network or soft vote, a member of another input shape, or classes other
+    than the student's.
+    """
+    while isinstance(teacher, FrozenEstimator):
+        teacher = teacher.estimator
+    if hasattr(teacher, "estimators_") and getattr(teacher, "voting", None) == "soft":
+        weights = np.ones(len(teacher.estimators_)) if teacher.weights is None else teacher.weights
+        weights = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+        return [
+            (member, float(weight * share))
+            for estimator, share in zip(teacher.estimators_, weights, strict=True)
+            for member, weight in teacher_networks(estimator, classes, image_shape)
+        ]
+    if not (hasattr(teacher, "model_") and hasattr(teacher, "test_time_flip")):
+        raise ValueError(
+            "Expected with teacher_views='online' a teacher whose network can run in the "
+            "training step: a fitted BiLSTMFaceEmotionClassifier, or a soft VotingClassifier "
+            "of them (either may be wrapped in FrozenEstimator). Received: "
+            f"{type(teacher).__name__}. Use teacher_views=0 or an int for any other teacher"
+        )
+    names, own = np.asarray(classes).tolist(), np.asarray(teacher.classes_).tolist()
+    if sorted(own) != sorted(names):
+        raise ValueError(
+            f"Expected the teacher's classes_ to be the student's classes {names}. "
+            f"Received: teacher.classes_={own}"
+        )
+    if tuple(teacher.image_shape_) != tuple(image_shape):
+        raise ValueError(
+            f"Expected a teacher network reading images of the student's shape "
+            f"{tuple(image_shape)}. Received: image_shape_={tuple(teacher.image_shape_)}"
+        )
+    return [(teacher, 1.0)]
+
+
+def _shifted(x, rows, cols, shift):
+    """The view of ``x`` (batch, height, width, ...) at offset ``(rows, cols)`` (one of
+    ``SHIFTS``) times ``shift`` pixels, its edge repeated, as ``test_time_views`` makes it."""
+    for axis, step in ((1, -rows * shift), (2, -cols * shift)):
+        if step:
+            size = x.shape[axis]
+            keep = ops.take(x, np.arange(max(0, -step), size - max(0, step)), axis=axis)
+            edge = ops.take(x, [0 if step > 0 else size - 1], axis=axis)
+            fill = ops.repeat(edge, abs(step), axis=axis)
+            x = ops.concatenate([fill, keep] if step > 0 else [keep, fill], axis=axis)
+    return x
+
+
+class _FrozenTeacher(keras.layers.Layer):
+    """A frozen copy of one teacher network: its probabilities of a view, in inference mode
+    whatever mode the graph trains in, averaged over its test-time views, in the student's
+    class order."""
+
+    def __init__(self, member, classes, **kwargs):
+        super().__init__(**kwargs)
+        network = network_in_dtype(member.model_, resolve_dtype(member.predict_dtype))
+        if network is member.model_:  # a copy (uncompiled): freezing must not touch theirs
+            network = keras.Model.from_config(member.model_.get_config())
+            network.set_weights(member.model_.get_weights())
+        network.trainable = False
+        self.network, self.flip = network, member.test_time_flip
+        self.shift = member.test_time_shift
+        own = np.asarray(member.classes_).tolist()
+        self.order = [own.index(c) for c in np.asarray(classes).tolist()]
+
+    def call(self, view):  # no `training` argument: the graph's mode never reaches it
+        views = [view]
+        if self.shift:
+            views += [_shifted(view, r, c, self.shift) for r, c in SHIFTS]
+        if self.flip:
+            views += [ops.flip(v, axis=2) for v in views]
+        proba = self.network(ops.concatenate(views, axis=0), training=False)  # one batch
+        proba = ops.mean(
+            ops.reshape(ops.cast(proba, "float32"), (len(views), -1, proba.shape[-1])), axis=0
+        )
+        return ops.take(proba, self.order, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.order))
+
+
+def online_trainer(model, members, classes):
+    """A graph from faces to ``[student | teacher]`` probabilities, side by side.
+
+    The student is ``model`` minus its augmentation layers (its weights
+    shared); the teacher is the ``members``' weighted average, frozen and
+    outside the gradient. Train it with :func:`distillation_loss`.
+    """
+    augment = augmentation_layers(model)
+    standardize = model.get_layer("standardize")
+    mean = float(np.ravel(ops.convert_to_numpy(standardize.mean))[0])
+    std = float(np.sqrt(np.ravel(ops.convert_to_numpy(standardize.variance))[0]))
+    inputs = keras.Input(model.input_shape[1:], name="faces")
+    x = keras.Model(model.input, augment[0].input)(inputs)
+    for layer in augment:
+        x = layer(x)
+    view = ops.reshape(x * std + mean, (-1, *model.input_shape[1:]))  # in the input's units
+    student = without_augmentation(model)(view)
+    teacher = sum(
+        weight * _FrozenTeacher(member, classes, name=f"teacher_{i}")(view)
+        for i, (member, weight) in enumerate(members)
+    )
+    outputs = ops.concatenate([student, ops.stop_gradient(teacher)], axis=1)
+    return keras.Model(inputs, outputs, name=f"{model.name}_online_distillation")
+
+
+def distillation_loss(n_classes, label_smoothing):
+    """Loss and accuracy of :func:`online_trainer`'s outputs.
+
+    The targets ``y_true`` carry one column more than the classes: the
+    teacher's share of each target (``teacher_weight`` for training faces,
+    0 for the validation slice, which is thus scored against its labels).
+    """
+
+    def loss(y_true, y_pred):
+        share = y_true[:, n_classes:]
+        target = (1 - share) * y_true[:, :n_classes] + share * y_pred[:, n_classes:]
+        return keras.losses.categorical_crossentropy(
+            target, y_pred[:, :n_classes], label_smoothing=label_smoothing
+        )
+
+    def accuracy(y_true, y_pred):
+        return keras.metrics.categorical_accuracy(y_true[:, :n_classes], y_pred[:, :n_classes])
+
+    return loss, keras.metrics.MeanMetricWrapper(accuracy, name="accuracy")
