@@ -122,6 +122,9 @@ PRESETS = {
     # left out of the teachers' vote (conv-xl, conv-bilstm, bilstm, each with its mirror image):
     # that vote scored 70.24 % on PublicTest against the four's 69.71 % (benchmarks/ensemble.py),
     # and conv-mid-kd's student reached its teachers' level with mirror images (69.80 %).
+    # Seed 5 (105 min): 68.65 % from one view, 13 faces short of the pre-registered 69.0 %;
+    # not shipped (69.60 % with mirror images, not counted). The better vote made no better
+    # student (conv-mid-kd: 68.74 / 69.80 %).
     "conv-mid-kd3": {**RECIPE, **XL, "stem_filters": (56, 112, 224),
                      "teacher": ("conv-xl", "conv-bilstm", "bilstm"), "teacher_weight": 0.7,
                      "epochs": 80, "test_time_flip": False, "predict_dtype": "auto"},
