@@ -17,7 +17,9 @@ checkpoint when the same command is run again (runs longer than a session).
 Any estimator parameter can be set or overridden with ``--set name=value``
 (Python literals), e.g. ``--set row_hidden=32 --set col_hidden=64 --set optimizer="'sgd'"``.
 A ``teacher`` given as a tuple of shipped model names, as in the ``conv-xl-kd`` preset, is
-replaced by their soft vote (each with its mirror image) before training.
+replaced by their soft vote (each with its mirror image) before training; ``--teacher-dtype
+auto`` has its members predict in bfloat16 where the CPU has bfloat16 units, which makes a
+``teacher_views="online"`` preset about half as costly per epoch.
 """
 
 import argparse
@@ -32,19 +34,32 @@ from sklearn.metrics import classification_report, f1_score
 
 from bilstm_emotion import BiLSTMFaceEmotionClassifier
 from bilstm_emotion.cli import parse_assignments
+from bilstm_emotion.core._backend import PREDICT_DTYPE_CHOICES
 from bilstm_emotion.core._registry import PRETRAINED, pretrained_info, pretrained_params
 from bilstm_emotion.model._pretrained import export_pretrained
 
 
-def shipped_vote(X, y, names):
-    """A fitted soft-voting ensemble of shipped models, frozen so clone keeps it fitted."""
+def shipped_vote(X, y, names, dtype=None):
+    """A fitted soft-voting ensemble of shipped models, frozen so clone keeps it fitted.
+
+    ``dtype``: the members' ``predict_dtype`` (``None``: as shipped).
+    """
     from sklearn.ensemble import VotingClassifier
     from sklearn.frozen import FrozenEstimator
 
     from bilstm_emotion import load_pretrained
 
     vote = VotingClassifier(
-        [(name, FrozenEstimator(load_pretrained(name))) for name in names], voting="soft"
+        [
+            (
+                name,
+                FrozenEstimator(
+                    load_pretrained(name).set_params(predict_dtype=dtype or "float32")
+                ),
+            )
+            for name in names
+        ],
+        voting="soft",
     )
     return FrozenEstimator(vote.fit(X, y))  # the members stay as they are
 
@@ -95,6 +110,13 @@ def main(argv=None):
         "a run stopped part way (Ctrl-C, the end of a session) goes on by the same command; "
         "DIR is emptied when the training ends",
     )
+    parser.add_argument(
+        "--teacher-dtype",
+        default=None,
+        choices=PREDICT_DTYPE_CHOICES,
+        help="predict_dtype of the shipped models of a teacher vote (default: float32); "
+        "'auto' makes teacher_views='online' cheaper where the CPU has bfloat16 units",
+    )
     parser.add_argument("--export", default=None, metavar="DIR", help="write the model here")
     parser.add_argument("--name", default=None, help="exported model name (default: preset)")
     parser.add_argument("--out", default="benchmarks/results/train_fer2013.json")
@@ -113,8 +135,10 @@ def main(argv=None):
     args.random_state = 0 if seed is None else seed
     teacher = params.get("teacher")
     if isinstance(teacher, tuple):  # names of shipped models: their soft vote teaches
-        params["teacher"] = shipped_vote(X_train, y_train, teacher)
+        params["teacher"] = shipped_vote(X_train, y_train, teacher, args.teacher_dtype)
         teacher = {"shipped_vote": list(teacher), "test_time_flip": True}
+        if args.teacher_dtype:
+            teacher["predict_dtype"] = args.teacher_dtype
     resumed_from = None
     if args.resume:
         import glob
