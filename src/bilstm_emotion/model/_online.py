@@ -19,7 +19,12 @@ from keras import ops
 from sklearn.frozen import FrozenEstimator
 
 from ._predicting import SHIFTS, network_in_dtype, resolve_dtype
-from ._views import augmentation_layers, without_augmentation
+from ._views import (
+    augmentation_layers,
+    before_augmentation,
+    standardization,
+    without_augmentation,
+)
 
 __all__ = ["distillation_loss", "online_trainer", "teacher_networks"]
 
@@ -116,11 +121,9 @@ def online_trainer(model, members, classes):
     outside the gradient. Train it with :func:`distillation_loss`.
     """
     augment = augmentation_layers(model)
-    standardize = model.get_layer("standardize")
-    mean = float(np.ravel(ops.convert_to_numpy(standardize.mean))[0])
-    std = float(np.sqrt(np.ravel(ops.convert_to_numpy(standardize.variance))[0]))
+    mean, std = standardization(model)
     inputs = keras.Input(model.input_shape[1:], name="faces")
-    x = keras.Model(model.input, augment[0].input)(inputs)
+    x = before_augmentation(model)(inputs)
     for layer in augment:
         x = layer(x)
     view = ops.reshape(x * std + mean, (-1, *model.input_shape[1:]))  # in the input's units

@@ -19,7 +19,9 @@ __all__ = [
     "ViewBatches",
     "augmentation_layers",
     "augmented_views",
+    "before_augmentation",
     "in_units_of",
+    "standardization",
     "without_augmentation",
 ]
 
@@ -29,9 +31,16 @@ def augmentation_layers(model):
     return [layer for layer in model.layers if layer.name.startswith("random_")]
 
 
-def _head(model):
+def before_augmentation(model):
     """The layers before augmentation (standardisation, channel axis) as one model."""
     return keras.Model(model.input, augmentation_layers(model)[0].input)
+
+
+def standardization(model):
+    """``(mean, std)`` of the pixels the network's ``standardize`` layer was given."""
+    standardize = model.get_layer("standardize")
+    mean = float(np.ravel(keras.ops.convert_to_numpy(standardize.mean))[0])
+    return mean, float(np.sqrt(np.ravel(keras.ops.convert_to_numpy(standardize.variance))[0]))
 
 
 def without_augmentation(model):
@@ -39,7 +48,8 @@ def without_augmentation(model):
     augment = augmentation_layers(model)
     tail = keras.Model(augment[-1].output, model.output)
     inputs = keras.Input(model.input_shape[1:], name="view")
-    return keras.Model(inputs, tail(_head(model)(inputs)), name=f"{model.name}_on_views")
+    outputs = tail(before_augmentation(model)(inputs))
+    return keras.Model(inputs, outputs, name=f"{model.name}_on_views")
 
 
 def augmented_views(model, X, n_views, *, batch_size=512):
@@ -51,10 +61,8 @@ def augmented_views(model, X, n_views, *, batch_size=512):
     (:func:`without_augmentation`) reads it as the full network would have
     read the augmented face. Returns float32 of shape ``(n_views, *X.shape)``.
     """
-    head, augment = _head(model), augmentation_layers(model)
-    standardize = model.get_layer("standardize")
-    mean = float(np.ravel(keras.ops.convert_to_numpy(standardize.mean))[0])
-    std = float(np.sqrt(np.ravel(keras.ops.convert_to_numpy(standardize.variance))[0]))
+    head, augment = before_augmentation(model), augmentation_layers(model)
+    mean, std = standardization(model)
     views = np.empty((n_views, *X.shape), dtype=np.float32)
     for v in range(n_views):
         for start in range(0, X.shape[0], batch_size):
