@@ -133,9 +133,16 @@ def test_the_camera_page_shows_the_face_charts_and_downloads_the_timeline(server
     browser.get(server + "/")
     wait = WebDriverWait(browser, 120)
     browser.find_element(By.ID, "start").click()
-    label = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#faces li[data-label]"))
-    assert label[0].get_attribute("data-label") in CLASSES
-    assert "face 1" in label[0].text
+    # The list is rebuilt with every answer: read the first face's label and text in one
+    # script call, so that no element can go stale between the two reads.
+    first = wait.until(
+        lambda d: d.execute_script(
+            "const li = document.querySelector('#faces li[data-label]');"
+            "return li ? [li.dataset.label, li.textContent] : null;"
+        )
+    )
+    assert first[0] in CLASSES
+    assert "face 1" in first[1]
     wait.until(lambda d: int(d.find_element(By.ID, "chart").get_attribute("data-bars") or 0) >= 2)
     answered = browser.execute_script("return window.emotionApp.answered")
     assert answered >= 2
