@@ -20,6 +20,8 @@ import numpy as np
 from _common import fer2013_train_test, write_report
 from experiments.presets import PRESETS
 
+from bilstm_emotion.core._backend import PREDICT_DTYPE_CHOICES
+
 
 class EpochTimes(keras.callbacks.Callback):
     """Wall time of every epoch."""
@@ -41,7 +43,7 @@ def main(argv=None):
     parser.add_argument("path", help="FER2013 zip, folder or CSV")
     parser.add_argument("--preset", default="conv-mid-kd", choices=sorted(PRESETS))
     parser.add_argument("--teachers", nargs="+", default=["conv-xl", "conv-bilstm"])
-    parser.add_argument("--teacher-dtype", default="auto", choices=["auto", "float32"])
+    parser.add_argument("--teacher-dtype", default="auto", choices=PREDICT_DTYPE_CHOICES)
     parser.add_argument("--faces", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--out", default="benchmarks/results/online_distillation.json")

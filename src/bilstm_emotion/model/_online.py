@@ -19,6 +19,7 @@ from keras import ops
 from sklearn.frozen import FrozenEstimator
 
 from ._predicting import SHIFTS, network_in_dtype, resolve_dtype
+from ._training import teacher_columns
 from ._views import (
     augmentation_layers,
     before_augmentation,
@@ -53,12 +54,7 @@ def teacher_networks(teacher, classes, image_shape):
             "of them (either may be wrapped in FrozenEstimator). Received: "
             f"{type(teacher).__name__}. Use teacher_views=0 or an int for any other teacher"
         )
-    names, own = np.asarray(classes).tolist(), np.asarray(teacher.classes_).tolist()
-    if sorted(own) != sorted(names):
-        raise ValueError(
-            f"Expected the teacher's classes_ to be the student's classes {names}. "
-            f"Received: teacher.classes_={own}"
-        )
+    teacher_columns(teacher, classes)  # the same classes, or a ValueError naming them
     if tuple(teacher.image_shape_) != tuple(image_shape):
         raise ValueError(
             f"Expected a teacher network reading images of the student's shape "
@@ -87,15 +83,13 @@ class _FrozenTeacher(keras.layers.Layer):
 
     def __init__(self, member, classes, **kwargs):
         super().__init__(**kwargs)
-        network = network_in_dtype(member.model_, resolve_dtype(member.predict_dtype))
-        if network is member.model_:  # a copy (uncompiled): freezing must not touch theirs
-            network = keras.Model.from_config(member.model_.get_config())
-            network.set_weights(member.model_.get_weights())
+        # a copy (uncompiled) in the member's dtype: freezing must not touch theirs
+        dtype = resolve_dtype(member.predict_dtype)
+        network = network_in_dtype(member.model_, dtype, fresh=True)
         network.trainable = False
         self.network, self.flip = network, member.test_time_flip
         self.shift = member.test_time_shift
-        own = np.asarray(member.classes_).tolist()
-        self.order = [own.index(c) for c in np.asarray(classes).tolist()]
+        self.order = teacher_columns(member, classes)
 
     def call(self, view):  # no `training` argument: the graph's mode never reaches it
         views = [view]

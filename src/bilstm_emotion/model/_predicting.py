@@ -109,15 +109,17 @@ def resolve_dtype(dtype):
     return "bfloat16" if native else "float32"
 
 
-def network_in_dtype(model, dtype):
+def network_in_dtype(model, dtype, *, fresh=False):
     """``model``, or a copy with its weights that computes in ``dtype`` (a ``PREDICT_DTYPES`` key).
+
+    With ``fresh=True`` a fresh, uncompiled copy even in float32.
 
     The copy's layers run under Keras' ``mixed_bfloat16`` policy (bfloat16
     arithmetic, float32 weights), except the input standardisation and the
     output layer, which stay in float32 so that the pixels are scaled and the
     probabilities summed as in float32.
     """
-    if dtype == "float32":
+    if dtype == "float32" and not fresh:
         return model
     import keras
 
@@ -127,7 +129,11 @@ def network_in_dtype(model, dtype):
     }
     for layer in config["layers"]:
         # a layer's dtype policy is a dict; the input layer's dtype (a string) stays
-        if isinstance(layer["config"].get("dtype"), dict) and layer["name"] not in keep:
+        if (
+            dtype != "float32"
+            and isinstance(layer["config"].get("dtype"), dict)
+            and layer["name"] not in keep
+        ):
             layer["config"]["dtype"] = PREDICT_DTYPES[dtype]
     copied = keras.Model.from_config(config)
     copied.set_weights(model.get_weights())

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core._registry import check_name, pretrained_params, weights_dir
 from ._classifier import BiLSTMFaceEmotionClassifier
+from ._predicting import network_in_dtype
 
 __all__ = ["export_pretrained", "load_exported", "load_pretrained"]
 
@@ -97,8 +98,7 @@ def export_pretrained(clf, directory, name, **metadata):
     directory.mkdir(parents=True, exist_ok=True)
     # A fresh, never-compiled copy: saving clf.model_ (or a clone of it, which Keras
     # compiles like the original) would store the optimizer's slots too, three times the size.
-    model = keras.Model.from_config(clf.model_.get_config())
-    model.set_weights(clf.model_.get_weights())
+    model = network_in_dtype(clf.model_, "float32", fresh=True)
     model.save(directory / f"{name}.keras")
     # The teacher of a distilled model is not stored (only its probabilities mattered, at fit).
     params = {

@@ -123,6 +123,20 @@ def make_optimizer(name, learning_rate, *, schedule=None, decay_steps=1):
     return OPTIMIZERS[name](learning_rate=learning_rate)
 
 
+def teacher_columns(teacher, classes):
+    """The teacher's column of each of the student's ``classes``, in their order.
+
+    Raises ``ValueError`` unless the teacher knows exactly the student's classes.
+    """
+    names, own = np.asarray(classes).tolist(), np.asarray(teacher.classes_).tolist()
+    if sorted(own) != sorted(names):
+        raise ValueError(
+            f"Expected the teacher's classes_ to be the student's classes {names}. "
+            f"Received: teacher.classes_={own}"
+        )
+    return [own.index(c) for c in names]
+
+
 def teacher_proba(teacher, X, classes):
     """``teacher.predict_proba(X)`` with its columns in the order of ``classes``.
 
@@ -138,12 +152,7 @@ def teacher_proba(teacher, X, classes):
             "sklearn.frozen.FrozenEstimator so that clone (GridSearchCV, "
             "cross_val_score) keeps it fitted."
         ) from exc
-    names, teacher_names = np.asarray(classes).tolist(), np.asarray(teacher.classes_).tolist()
-    if sorted(teacher_names) != sorted(names):
-        raise ValueError(
-            f"Expected the teacher's classes_ to be the student's classes {names}. "
-            f"Received: teacher.classes_={teacher_names}"
-        )
+    order = teacher_columns(teacher, classes)
     proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
     n = _num_samples(X)
     if proba.shape != (n, len(classes)) or not np.all(np.isfinite(proba)) or proba.min() < 0:
@@ -152,7 +161,7 @@ def teacher_proba(teacher, X, classes):
             f"probabilities of shape {(n, len(classes))}. Received: shape "
             f"{proba.shape}, min {np.nanmin(proba) if proba.size else None}"
         )
-    proba = proba[:, [teacher_names.index(c) for c in names]]
+    proba = proba[:, order]
     total = proba.sum(axis=1, keepdims=True)
     if np.any(total <= 0):
         raise ValueError(
