@@ -42,25 +42,17 @@ from bilstm_emotion.model._pretrained import export_pretrained
 def shipped_vote(X, y, names, dtype=None):
     """A fitted soft-voting ensemble of shipped models, frozen so clone keeps it fitted.
 
-    ``dtype``: the members' ``predict_dtype`` (``None``: as shipped).
+    ``dtype``: the members' ``predict_dtype`` (``None``: float32, whatever they ship with).
     """
     from sklearn.ensemble import VotingClassifier
     from sklearn.frozen import FrozenEstimator
 
     from bilstm_emotion import load_pretrained
 
-    vote = VotingClassifier(
-        [
-            (
-                name,
-                FrozenEstimator(
-                    load_pretrained(name).set_params(predict_dtype=dtype or "float32")
-                ),
-            )
-            for name in names
-        ],
-        voting="soft",
-    )
+    def member(name):
+        return FrozenEstimator(load_pretrained(name).set_params(predict_dtype=dtype or "float32"))
+
+    vote = VotingClassifier([(name, member(name)) for name in names], voting="soft")
     return FrozenEstimator(vote.fit(X, y))  # the members stay as they are
 
 
