@@ -29,6 +29,7 @@ import time
 import keras
 import numpy as np
 from _common import fer2013_train_test, write_report  # benchmarks/ is on sys.path
+from experiments.averaging import WeightAveraging, averaging_schedule
 from experiments.presets import PRESETS
 from sklearn.metrics import classification_report, f1_score
 
@@ -131,6 +132,20 @@ def main(argv=None):
         teacher = {"shipped_vote": list(teacher), "test_time_flip": True}
         if args.teacher_dtype:
             teacher["predict_dtype"] = args.teacher_dtype
+    averaging = None
+    if "average_from" in params:  # stochastic weight averaging (experiments/averaging.py)
+        averaging = {"from_epoch": params.pop("average_from"), "lr": params.pop("average_lr")}
+        first = averaging["from_epoch"]
+        rate = averaging_schedule(params["learning_rate"], averaging["lr"], first)
+        images = X_train.reshape(len(X_train), 48, 48, 1).astype(np.float32) / 255
+        state = f"{args.resume.rstrip('/')}-average.npz" if args.resume else None
+        params["callbacks"] = [
+            keras.callbacks.LearningRateScheduler(rate),
+            WeightAveraging(
+                first, images, batch_size=params.get("batch_size", 64),
+                state_path=state, seed=args.random_state,
+            ),
+        ]  # fmt: skip
     resumed_from = None
     if args.resume:
         import glob
@@ -191,6 +206,7 @@ def main(argv=None):
         # a resumed run's history and train_s cover only the epochs of its last process
         "resumed_from": resumed_from,
         "teacher": teacher,
+        "averaging": averaging,
         "backend": keras.backend.backend(),
         "n_train": len(X_train),
         "n_test": len(X_test),
@@ -223,6 +239,7 @@ def main(argv=None):
                 "n_train": result["n_train"],
                 "train_s": train_s,
                 "teacher": teacher,
+                **({"averaging": averaging} if averaging else {}),
                 **environment(),
             },
             reference={
