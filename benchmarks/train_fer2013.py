@@ -58,12 +58,15 @@ def shipped_vote(X, y, names, dtype=None):
 
 
 def shipped_recipe(name):
-    """A shipped model's parameters (its seed included) and teachers, from its record."""
+    """A shipped model's parameters (its seed included), teachers and weight averaging."""
     info = pretrained_info(name)
     params = pretrained_params(info)
     teacher = (info["training"].get("teacher") or {}).get("shipped_vote")
     if teacher:
         params["teacher"] = tuple(teacher)
+    averaging = info["training"].get("averaging")
+    if averaging:
+        params.update(average_from=averaging["from_epoch"], average_lr=averaging["lr"])
     return params
 
 
