@@ -19,7 +19,10 @@ Any estimator parameter can be set or overridden with ``--set name=value``
 A ``teacher`` given as a tuple of shipped model names, as in the ``conv-xl-kd`` preset, is
 replaced by their soft vote (each with its mirror image) before training; ``--teacher-dtype
 auto`` has its members predict in bfloat16 where the CPU has bfloat16 units, which makes a
-``teacher_views="online"`` preset about half as costly per epoch.
+``teacher_views="online"`` preset about half as costly per epoch. A preset with
+``average_from=E`` and ``average_lr=LR`` (``conv-mid-swa``) trains with stochastic weight
+averaging (``experiments/averaging.py``): the learning rate falls along a cosine to ``LR``
+over ``E`` epochs and stays there, and the weights of the later epochs are averaged.
 """
 
 import argparse
