@@ -148,8 +148,8 @@ PRESETS = {
     # Six one-view runs of this recipe scored 68.35-69.04 % and were about 1 point below their
     # mirror-image score: averaging is a cheap cut in that variance. Pre-registered
     # (plan_conv-mid-swa.md), seed 7, 107 min: 67.73 % from one view (67.76 % in bfloat16),
-    # 46 faces short of 69.0 %, the lowest of the recipe's seven one-view runs; not shipped
-    # (69.69 % with mirror images, not counted: a gap of 2 points where the others had 1).
+    # 46 faces short of 69.0 %, the lowest of the recipe's eight one-view runs; not shipped
+    # (69.69 % with mirror images, not counted: a gap of 2.0 points, the others 0.7-1.6).
     "conv-mid-swa": {**RECIPE, **XL, "stem_filters": (56, 112, 224), "teacher": TEACHERS,
                      "teacher_weight": 0.7, "epochs": 80, "test_time_flip": False,
                      "predict_dtype": "auto", "lr_schedule": "constant", "average_from": 60,
