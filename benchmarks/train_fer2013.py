@@ -143,12 +143,11 @@ def main(argv=None):
         averaging = {"from_epoch": params.pop("average_from"), "lr": params.pop("average_lr")}
         first = averaging["from_epoch"]
         rate = averaging_schedule(params["learning_rate"], averaging["lr"], first)
-        images = X_train.reshape(len(X_train), 48, 48, 1).astype(np.float32) / 255
         state = f"{args.resume.rstrip('/')}-average.npz" if args.resume else None
         params["callbacks"] = [
             keras.callbacks.LearningRateScheduler(rate),
             WeightAveraging(
-                first, images, batch_size=params.get("batch_size", 64),
+                first, X_train, batch_size=params.get("batch_size", 64),
                 state_path=state, seed=args.random_state,
             ),
         ]  # fmt: skip

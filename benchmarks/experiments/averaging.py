@@ -16,6 +16,8 @@ import os
 import keras
 import numpy as np
 
+from bilstm_emotion.core._pixels import to_unit_float
+
 
 def averaging_schedule(learning_rate, floor, start):
     """The learning rate of each (0-based) epoch: cosine to ``floor`` over ``start`` epochs."""
@@ -44,9 +46,11 @@ class WeightAveraging(keras.callbacks.Callback):
     start_epoch : int
         First epoch whose end-of-epoch weights enter the average.
     images : ndarray
-        Training images in the network's input form (float32 in ``[0, 1]``), read in
-        training mode (augmentation and dropout on, as in training) to recompute the batch
-        normalisation statistics of the averaged weights, each batch weighted equally.
+        Training images as the estimator was given them (scaled to ``[0, 1]`` batch by
+        batch by the package's one rule, ``to_unit_float``, and shaped to the network's
+        input), read in training mode (augmentation and dropout on, as in training) to
+        recompute the batch normalisation statistics of the averaged weights, each batch
+        weighted equally.
     batch_size : int, default=64
         Batch size of that pass (the training batch size: batch statistics depend on it).
     state_path : str or None, default=None
@@ -121,8 +125,8 @@ class WeightAveraging(keras.callbacks.Callback):
             for k, start in enumerate(range(0, last + 1, self.batch_size)):
                 for layer in layers:  # moving = k/(k+1) moving + 1/(k+1) batch: a plain mean
                     layer.momentum = k / (k + 1)
-                batch = np.asarray(self.images[np.sort(order[start : start + self.batch_size])])
-                self.model(batch, training=True)
+                batch = to_unit_float(self.images[np.sort(order[start : start + self.batch_size])])
+                self.model(batch.reshape((-1, *self.model.input_shape[1:])), training=True)
         finally:
             for layer, momentum in zip(layers, momenta, strict=True):
                 layer.momentum = momentum
