@@ -12,6 +12,10 @@ times (shared, noisy machines). Sections (``--only`` picks some):
   mini-Xception (as fer calls it, ``model.predict`` on its 64x64 input; with its resizing;
   and its bare network through ``predict_on_batch``, as we call ours); the median of
   ``--repeat`` interleaved runs. ``--models`` picks some of the shipped models.
+  ``ratio_vs_fer_shipped``: the default at its shipped setting (views and ``predict_dtype``,
+  ``"auto"`` resolved on this machine) against fer as fer calls it. ``_unfolded``: the
+  default's network run as it is trained (separate batch normalisation and ReLU layers)
+  instead of its inference copy, the same views and arithmetic.
 - ``growth``: fit time of one epoch on 25 %, 50 % and 100 % of ``--growth-size`` faces;
   predict time per batch size.
 - ``training``: training images/s per backend (each in its own process) for the shipped
@@ -85,6 +89,11 @@ def throughput(n, batch=256, repeat=5, models=None):
     import keras
 
     from bilstm_emotion import PRETRAINED, load_pretrained
+    from bilstm_emotion.model._predicting import (
+        network_in_dtype,
+        predict_in_batches,
+        resolve_dtype,
+    )
 
     X, _ = _faces(n)
     Xf = (X / np.float32(255)).astype(np.float32)
@@ -97,6 +106,16 @@ def throughput(n, batch=256, repeat=5, models=None):
                     clf.set_params(test_time_flip=False, test_time_shift=0)
                 key = f"{name}{'_tta' if tta else ''}{'_bf16' if dtype == 'bfloat16' else ''}"
                 calls[key] = lambda clf=clf: clf.predict_proba(Xf)
+    # the default's own network as predict_proba ran it before its inference copy
+    # (batch norms folded, ReLUs fused): the same views, arithmetic and batches
+    default = load_pretrained(PRETRAINED[0])
+    for dtype in ("float32", "bfloat16"):
+        network = network_in_dtype(default.model_, dtype)
+        key = f"{PRETRAINED[0]}_tta{'_bf16' if dtype == 'bfloat16' else ''}_unfolded"
+        calls[key] = lambda network=network: predict_in_batches(
+            network, Xf, n_classes=len(default.classes_), batch_size=batch,
+            flip=default.test_time_flip, shift=default.test_time_shift,
+        )  # fmt: skip
     if importlib.util.find_spec("fer") is not None:
         from skimage.transform import resize
 
@@ -132,6 +151,13 @@ def throughput(n, batch=256, repeat=5, models=None):
         out["ratio_vs_fer_bf16"] = (
             out[f"{PRETRAINED[0]}_tta_bf16_faces_per_s"] / out["fer_faces_per_s"]
         )
+        # the default as it ships: its predict_dtype ("auto": bfloat16 only where it pays)
+        shipped = load_pretrained(PRETRAINED[0]).predict_dtype
+        here = resolve_dtype(shipped)
+        out["default_predict_dtype"] = {"shipped": shipped, "here": here}
+        out["ratio_vs_fer_shipped"] = out[
+            "ratio_vs_fer_bf16" if here == "bfloat16" else "ratio_vs_fer"
+        ]
     return out
 
 

@@ -288,7 +288,9 @@ def test_bfloat16_prediction_follows_the_network(faces, make_clf):
     X, y = faces
     clf = make_clf(stem="conv", stem_filters=(4,)).fit(X, y)
     exact = clf.predict_proba(X)
-    assert clf._prediction_network() is clf.model_  # float32: the network itself
+    # float32: the network's inference copy (tests/test_inference.py), not the network
+    policies = {layer.dtype_policy.name for layer in clf._prediction_network().layers[1:]}
+    assert clf._prediction_network() is not clf.model_ and policies == {"float32"}
     clf.set_params(predict_dtype="bfloat16")
     low = clf.predict_proba(X)
     network = clf._prediction_network()
@@ -367,10 +369,14 @@ def test_auto_dtype_is_bfloat16_only_where_it_pays(monkeypatch, faces, make_clf)
         assert _predicting.resolve_dtype("bfloat16") == "bfloat16"
         X, y = faces
         clf = make_clf(stem="conv", stem_filters=(4,), predict_dtype="auto").fit(X, y)
-        network = clf._prediction_network()
-        assert (network is not clf.model_) is (_predicting.resolve_dtype("auto") == "bfloat16")
+
+        def policies():
+            return {layer.dtype_policy.name for layer in clf._prediction_network().layers[1:]}
+
+        low = "mixed_bfloat16" in policies()
+        assert low is (_predicting.resolve_dtype("auto") == "bfloat16")
         resolved(cpu=False)
-        assert clf._prediction_network() is clf.model_
+        assert policies() == {"float32"}
         np.testing.assert_allclose(
             clf.predict_proba(X), clf.set_params(predict_dtype="float32").predict_proba(X)
         )

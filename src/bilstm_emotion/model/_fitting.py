@@ -231,20 +231,22 @@ class NetworkFitMixin:
         return {"x": batches}, validation_data, len(rows)
 
     def _prediction_network(self):
-        """``model_``, or its copy in ``predict_dtype``, made once per fitted network."""
+        """``model_``'s inference copy in ``predict_dtype``, made once per fitted network."""
         if self.predict_dtype not in PREDICT_DTYPE_CHOICES:
             raise ValueError(
                 f"Expected predict_dtype to be one of {list(PREDICT_DTYPE_CHOICES)}. "
                 f"Received: predict_dtype={self.predict_dtype!r}"
             )
         dtype = resolve_dtype(self.predict_dtype)
-        if dtype == "float32":
-            return self.model_
+        # made again after a training step (a callback may predict between epochs)
+        optimizer = getattr(self.model_, "optimizer", None)
+        step = None if optimizer is None else int(optimizer.iterations)
+        key = (self.model_, dtype, step)
         cached = self.__dict__.get("_dtype_network")
-        if cached is None or cached[0] is not self.model_ or cached[1] != dtype:
-            network = network_in_dtype(self.model_, dtype)
-            cached = self._dtype_network = (self.model_, dtype, network)
-        return cached[2]
+        if cached is None or cached[0] is not key[0] or cached[1:3] != key[1:]:
+            network = network_in_dtype(self.model_, dtype, inference=True)
+            cached = self._dtype_network = (*key, network)
+        return cached[3]
 
     def _predict_batches(self, X):
         return predict_in_batches(

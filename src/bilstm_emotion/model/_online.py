@@ -85,7 +85,7 @@ class _FrozenTeacher(keras.layers.Layer):
         super().__init__(**kwargs)
         # a copy (uncompiled) in the member's dtype: freezing must not touch theirs
         dtype = resolve_dtype(member.predict_dtype)
-        network = network_in_dtype(member.model_, dtype, fresh=True)
+        network = network_in_dtype(member.model_, dtype, inference=True)
         network.trainable = False
         self.network, self.flip = network, member.test_time_flip
         self.shift = member.test_time_shift

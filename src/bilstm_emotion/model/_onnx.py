@@ -5,21 +5,20 @@ The graph takes ``faces``: uint8 gray crops ``(n, height, width)`` as
 scales them to [0, 1], standardises them as the network does, makes the
 model's test-time views (shifts, mirror), runs the network on all of them and
 averages: ``probabilities`` ``(n, n_classes)``, the classes in the order of
-the metadata entry ``classes``. The training-only layers (random flips,
-shifts, erasing) are left out, so the graph holds no random operations.
+the metadata entry ``classes``. The network is its inference copy (as
+``predict_proba`` runs it): the training-only layers (random flips, shifts,
+erasing, dropout) left out, so the graph holds no random operations, and each
+batch normalisation folded into the convolution before it.
 """
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
-from ._config import NetworkConfig
-from ._network import build_row_col_bilstm
-from ._predicting import SHIFTS, n_views
+from ._predicting import SHIFTS, n_views, network_in_dtype
 
 #: What the exported graph calls its input and output.
 INPUT_NAME, OUTPUT_NAME = "faces", "probabilities"
@@ -139,15 +138,9 @@ def check_onnx(estimator, path, faces=None):
 def prediction_graph(estimator):
     """A Keras model from uint8 faces to the averaged probabilities of every view."""
     image_shape = tuple(estimator.image_shape_)
-    params = estimator.get_params()
-    config = NetworkConfig.from_params({k: params[k] for k in NetworkConfig.names()})
-    # the same network without the training-only random layers
-    config = replace(config, flip=False, shift=0.0, rotation=0.0, zoom=0.0, erasing=0.0)
-    network = build_row_col_bilstm(image_shape, len(estimator.classes_), config)
+    # the network as it predicts: no training-only random layers, batch norms folded
+    network = network_in_dtype(estimator.model_, "float32", inference=True)
     trained = {layer.name: layer for layer in estimator.model_.layers}
-    for layer in network.layers:
-        if layer.weights:
-            layer.set_weights(trained[layer.name].get_weights())
     norm = trained["standardize"]
     # Normalization holds its statistics as captured tensors, which the ONNX exporter
     # would turn into extra graph inputs: the graph computes them from constants.
