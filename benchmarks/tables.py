@@ -176,8 +176,20 @@ def speed_tables():
         rows = [row + ["-"] * (len(rows[0]) - len(row)) for row in rows]
         when = r.get("measured", {}).get("throughput")
         when = f", measured {when[:10]}" if when else ""
+        shipped = ""
+        if "ratio_vs_fer_shipped" in t:
+            dtype = t["default_predict_dtype"]
+            shipped = (f" The default as it ships (``predict_dtype={dtype['shipped']!r}``, "
+                       f"{dtype['here']} here): {t['ratio_vs_fer_shipped']:.2f}x mini-Xception "
+                       "as fer calls it.")  # fmt: skip
+        unfolded = f"{t.get('default')}_tta_unfolded_faces_per_s"
+        if unfolded in t:
+            low = t[unfolded.replace("_tta_", "_tta_bf16_")]
+            shipped += (f" Its network run as trained (batch normalisation and ReLU as layers "
+                        f"of their own, not folded), the same views: {t[unfolded]:,.0f} faces/s "
+                        f"in float32, {low:,.0f} in bfloat16.")  # fmt: skip
         parts.append(grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
-                     f"{t['n_images']:,} faces{when}.\n")  # fmt: skip
+                     f"{t['n_images']:,} faces{when}.{shipped}\n")  # fmt: skip
     if "training" in r:
         rows = [["backend", "default", "jit_compile=True", "jit_compile=False",
                  "steps_per_execution=8", "batch 128"]]  # fmt: skip
