@@ -19,7 +19,7 @@ from ._config import NetworkConfig
 from ._network import build_row_col_bilstm
 from ._online import distillation_loss, online_trainer, teacher_networks
 from ._persistence import network_from_bytes, network_to_bytes
-from ._predicting import network_in_dtype, predict_in_batches, resolve_dtype
+from ._predicting import inference_network, predict_in_batches, resolve_dtype
 from ._training import (
     fit_data,
     label_indices,
@@ -116,7 +116,6 @@ class NetworkFitMixin:
         )
 
     def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
-        self.__dict__.pop("_dtype_network", None)  # its weights are about to change
         y_idx = label_indices(y, classes)
         config = self._network_config()
         teach = self.teacher is not None and config.augments  # unaugmented: asked once
@@ -231,22 +230,14 @@ class NetworkFitMixin:
         return {"x": batches}, validation_data, len(rows)
 
     def _prediction_network(self):
-        """``model_``'s inference copy in ``predict_dtype``, made once per fitted network."""
+        """``model_``'s inference copy in ``predict_dtype`` (:func:`inference_network`)."""
         if self.predict_dtype not in PREDICT_DTYPE_CHOICES:
             raise ValueError(
                 f"Expected predict_dtype to be one of {list(PREDICT_DTYPE_CHOICES)}. "
                 f"Received: predict_dtype={self.predict_dtype!r}"
             )
         dtype = resolve_dtype(self.predict_dtype)
-        # made again after a training step (a callback may predict between epochs)
-        optimizer = getattr(self.model_, "optimizer", None)
-        step = None if optimizer is None else int(optimizer.iterations)
-        key = (self.model_, dtype, step)
-        cached = self.__dict__.get("_dtype_network")
-        if cached is None or cached[0] is not key[0] or cached[1:3] != key[1:]:
-            network = network_in_dtype(self.model_, dtype, inference=True)
-            cached = self._dtype_network = (*key, network)
-        return cached[3]
+        return inference_network(self.model_, dtype)
 
     def _predict_batches(self, X):
         return predict_in_batches(
@@ -278,7 +269,6 @@ class NetworkFitMixin:
         if "model_" in state:
             state["model_"] = network_to_bytes(state["model_"])
         state.pop("callbacks_", None)  # copies of Keras callbacks: not ours to store
-        state.pop("_dtype_network", None)  # made again from model_ when needed
         return state
 
     def __setstate__(self, state):

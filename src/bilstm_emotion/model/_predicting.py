@@ -3,6 +3,7 @@
 import copy
 import functools
 import os
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,11 @@ from ._inference import inference_config, inference_weights
 PREDICT_DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 #: CPU flags (Linux ``/proc/cpuinfo``) of instructions that compute in bfloat16 natively.
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+#: Each network's inference copy: ``network -> (dtype, training step, copy)``. Kept beside
+#: the estimator rather than in it (``predict`` leaves the estimator's ``__dict__`` as it
+#: was), and gone with the network.
+_INFERENCE_COPIES = weakref.WeakKeyDictionary()
 
 #: Offsets (rows, columns) of the shifted views, in units of ``test_time_shift``.
 SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -148,3 +154,19 @@ def network_in_dtype(model, dtype, *, fresh=False, inference=False):
     else:
         copied.set_weights(model.get_weights())
     return copied
+
+
+def inference_network(model, dtype):
+    """``network_in_dtype(model, dtype, inference=True)``, made once per network and dtype.
+
+    Made again after ``model`` has taken a training step (its optimizer's
+    iteration count moved), so predictions between epochs and after
+    ``partial_fit`` see the current weights.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    step = None if optimizer is None else int(optimizer.iterations)
+    cached = _INFERENCE_COPIES.get(model)
+    if cached is None or cached[:2] != (dtype, step):
+        cached = (dtype, step, network_in_dtype(model, dtype, inference=True))
+        _INFERENCE_COPIES[model] = cached
+    return cached[2]
