@@ -85,9 +85,9 @@ def _last_axis(layer):
     return axis == -1 or (shape is not None and axis == len(shape) - 1)
 
 
-def _fusable(config, layer, source):
-    """Whether ``layer`` may be merged into ``source``: a foldable, unshared, channels-last
-    layer with a linear activation that nothing else reads."""
+def _fusable(config, source):
+    """Whether the layer reading ``source`` may be merged into it: ``source`` is a foldable,
+    unshared, channels-last layer with a linear activation that nothing else reads."""
     cfg = source["config"]
     return (
         source["class_name"] in FOLDABLE
@@ -122,7 +122,7 @@ def inference_config(config):
                 kind == "BatchNormalization"
                 and _last_axis(layer)
                 and source_name not in folds
-                and _fusable(config, layer, source)
+                and _fusable(config, source)
             ):
                 source["config"]["use_bias"] = True
                 folds[source_name] = name
@@ -130,7 +130,7 @@ def inference_config(config):
             elif (
                 kind == "Activation"
                 and isinstance(layer["config"].get("activation"), str)
-                and _fusable(config, layer, source)
+                and _fusable(config, source)
             ):
                 source["config"]["activation"] = layer["config"]["activation"]
                 _bypass(config, name, source_name)
