@@ -152,7 +152,7 @@ def throughput(n, batch=256, repeat=5, models=None):
             out[f"{PRETRAINED[0]}_tta_bf16_faces_per_s"] / out["fer_faces_per_s"]
         )
         # the default as it ships: its predict_dtype ("auto": bfloat16 only where it pays)
-        shipped = load_pretrained(PRETRAINED[0]).predict_dtype
+        shipped = default.predict_dtype
         here = resolve_dtype(shipped)
         out["default_predict_dtype"] = {"shipped": shipped, "here": here}
         out["ratio_vs_fer_shipped"] = out[

@@ -140,8 +140,7 @@ def prediction_graph(estimator):
     image_shape = tuple(estimator.image_shape_)
     # the network as it predicts: no training-only random layers, batch norms folded
     network = network_in_dtype(estimator.model_, "float32", inference=True)
-    trained = {layer.name: layer for layer in estimator.model_.layers}
-    norm = trained["standardize"]
+    norm = estimator.model_.get_layer("standardize")
     # Normalization holds its statistics as captured tensors, which the ONNX exporter
     # would turn into extra graph inputs: the graph computes them from constants.
     mean = np.asarray(ops.convert_to_numpy(norm.mean), dtype=np.float32)
