@@ -145,9 +145,9 @@ def throughput(n, batch=256, repeat=5, models=None):
     out = {"batch_size": batch, "n_images": n, "repeat": repeat, "default": PRETRAINED[0]}
     out.update({f"{key}_faces_per_s": n / float(np.median(t)) for key, t in times.items()})
     if "fer" in calls and f"{PRETRAINED[0]}_tta_faces_per_s" in out:
-        default = out[f"{PRETRAINED[0]}_tta_faces_per_s"]
-        out["ratio_vs_fer"] = default / out["fer_faces_per_s"]
-        out["ratio_vs_fer_network"] = default / out["fer_network_faces_per_s"]
+        faces_per_s = out[f"{PRETRAINED[0]}_tta_faces_per_s"]
+        out["ratio_vs_fer"] = faces_per_s / out["fer_faces_per_s"]
+        out["ratio_vs_fer_network"] = faces_per_s / out["fer_network_faces_per_s"]
         out["ratio_vs_fer_bf16"] = (
             out[f"{PRETRAINED[0]}_tta_bf16_faces_per_s"] / out["fer_faces_per_s"]
         )
