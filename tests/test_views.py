@@ -32,6 +32,26 @@ def test_views_are_the_networks_own_augmentation_in_the_input_units(rng):
     np.testing.assert_array_equal(views, augmented_views(_network(flip=True), X, 3, batch_size=16))
 
 
+def test_views_undo_a_standardisation_with_zero_variance(rng):
+    # Keras divides by max(std, epsilon): undoing it with std=0 would map every pixel to the mean
+    X = rng.uniform(99.5, 100.5, size=(8, 8, 8)).astype(np.float32)
+    network = build_row_col_bilstm(
+        (8, 8),
+        3,
+        row_hidden=4,
+        col_hidden=4,
+        input_mean=100.0,
+        input_variance=0.0,
+        seed=0,
+        shift=0.0,
+        flip=True,
+    )
+    views = augmented_views(network, X, 2)
+    same = np.isclose(views, X, atol=1e-3).all(axis=(2, 3))
+    mirrored = np.isclose(views, X[:, :, ::-1], atol=1e-3).all(axis=(2, 3))
+    assert (same | mirrored).all() and views.std() > 0.1  # the faces, not their mean
+
+
 def test_views_keep_the_shape_of_images_with_a_channel(rng):
     X = rng.uniform(0, 1, size=(5, 8, 8, 1)).astype(np.float32)
     network = build_row_col_bilstm((8, 8, 1), 3, row_hidden=4, col_hidden=4, shift=0.2, seed=0)

@@ -37,10 +37,16 @@ def before_augmentation(model):
 
 
 def standardization(model):
-    """``(mean, std)`` of the pixels the network's ``standardize`` layer was given."""
+    """``(mean, std)`` the network's ``standardize`` layer divides by.
+
+    ``std`` has Keras' floor: ``Normalization`` divides by
+    ``max(sqrt(variance), keras.config.epsilon())``, so a layer adapted to
+    constant pixels (variance 0) is undone exactly, not mapped to its mean.
+    """
     standardize = model.get_layer("standardize")
     mean = float(np.ravel(keras.ops.convert_to_numpy(standardize.mean))[0])
-    return mean, float(np.sqrt(np.ravel(keras.ops.convert_to_numpy(standardize.variance))[0]))
+    variance = float(np.ravel(keras.ops.convert_to_numpy(standardize.variance))[0])
+    return mean, max(float(np.sqrt(variance)), keras.config.epsilon())
 
 
 def without_augmentation(model):
