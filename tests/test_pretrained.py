@@ -32,6 +32,10 @@ def test_shipped_files_are_small_and_complete():
         assert model.stat().st_size < 8 * 2**20, f"{name}.keras is over 8 MiB"
         assert set(info) >= {"params", "classes", "accuracy", "macro_f1", "training", "reference"}
         assert "benchmarks/train_fer2013.py" in info["training"]["command"]
+    # issue 27's budget for the wheel: every shipped file together, 40 MB
+    total = sum(path.stat().st_size for path in weights_dir().iterdir())
+    assert total <= 40e6, f"shipped weights take {total / 1e6:.1f} MB, over 40 MB"
+    assert {path.stem for path in weights_dir().iterdir() if path.is_file()} == set(PRETRAINED)
 
 
 def test_loads_a_fitted_classifier(shipped):
