@@ -560,6 +560,46 @@ def test_teacher_views_make_no_more_views_than_epochs_and_none_without_augmentat
     assert len(clf.history_["loss"]) == 2
 
 
+class _StopAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise RuntimeError("interrupted")
+
+
+def test_a_resumed_run_goes_on_with_the_view_of_its_epoch(rng, make_clf, tmp_path, monkeypatch):
+    # epoch e trains on view e % n, also after keras.callbacks.BackupAndRestore resumes a run
+    from bilstm_emotion.model._views import ViewBatches
+
+    served, epoch = [], [None]  # (fit's epoch, view served) for each batch trained on
+
+    class Epoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, e, logs=None):
+            epoch[0] = e
+
+    getitem = ViewBatches.__getitem__
+
+    def spy(self, i):
+        if epoch[0] is not None:  # not the batches Keras reads to learn their shapes
+            served.append((epoch[0], self.epoch % self.views.shape[0]))
+        return getitem(self, i)
+
+    monkeypatch.setattr(ViewBatches, "__getitem__", spy)
+    X, y = _lit_from_the_left(30, rng)
+    params = dict(teacher=_Orientation().fit(X, y), teacher_views=3, flip=True, epochs=3)
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "ckpt"))
+    clf = make_clf(**params, callbacks=[backup, Epoch(), _StopAfterFirstEpoch()])
+    with pytest.raises(RuntimeError, match="interrupted"):
+        clf.fit(X, y)
+    # Keras calls the data's on_epoch_end once before the first epoch: without telling it
+    # fit's epoch it would serve view 1 first, and after a resume the cycle would shift
+    assert {e for e, _ in served} == {0} and {v for _, v in served} == {0}
+    served.clear()
+    epoch[0] = None
+    clf = make_clf(**params, callbacks=[backup, Epoch()]).fit(X, y)  # resumes at epoch 1
+    assert len(clf.history_["loss"]) == 2
+    assert {e for e, _ in served} == {1, 2}
+    assert all(view == e % 3 for e, view in served), served
+
+
 def test_teacher_views_keep_a_validation_slice_as_given(rng, make_clf):
     X, y = _lit_from_the_left(60, rng)
     teacher = _Orientation().fit(X, y)

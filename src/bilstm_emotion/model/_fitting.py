@@ -28,7 +28,13 @@ from ._training import (
     split_validation,
     teacher_proba,
 )
-from ._views import ViewBatches, augmented_views, in_units_of, without_augmentation
+from ._views import (
+    ViewBatches,
+    ViewOfEpoch,
+    augmented_views,
+    in_units_of,
+    without_augmentation,
+)
 
 __all__ = ["NetworkFitMixin"]
 
@@ -194,6 +200,8 @@ class NetworkFitMixin:
                     restore_best_weights=True,
                 )
             )
+        if n_views:  # the view of the epoch fit is in, also when a run is resumed
+            callbacks.append(ViewOfEpoch(inputs["x"]))
         self.callbacks_ = copy.deepcopy(list(self.callbacks or []))
         callbacks += self.callbacks_
         history = network.fit(

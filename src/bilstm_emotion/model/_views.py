@@ -17,6 +17,7 @@ from ..core._pixels import to_unit_float
 
 __all__ = [
     "ViewBatches",
+    "ViewOfEpoch",
     "augmentation_layers",
     "augmented_views",
     "before_augmentation",
@@ -125,3 +126,21 @@ class ViewBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
         self.order = self._rng.permutation(self.views.shape[1])
+
+
+class ViewOfEpoch(keras.callbacks.Callback):
+    """Tells :class:`ViewBatches` which epoch ``fit`` is in.
+
+    Keras calls a dataset's ``on_epoch_end`` once before the first epoch, and
+    a run resumed by ``keras.callbacks.BackupAndRestore`` starts at a later
+    epoch with fresh batches: counting epochs in the batches alone served
+    view ``(e + 1) % n`` in epoch ``e``, and after a resume a view shifted
+    from the one the interrupted run would have served.
+    """
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.epoch = epoch
