@@ -169,7 +169,10 @@ PRESETS = {
     # mirror images in bfloat16 where the CPU has bf16 units, through the inference copy: its
     # three seeds scored 69.74-70.33 % with mirror images (seen, not counted), and folded it
     # predicts with them at 2.19x fer's throughput in bfloat16 (speed.py, 2026-12-06).
-    # Pre-registered (plan_conv-xl-flip.md), seed 9.
+    # Pre-registered (plan_conv-xl-flip.md), seed 9 (133 min): 69.60 % with mirror images in
+    # float32, 69.52 % in bfloat16 (2,498 / 2,495 of 3,589; 69.04 % from one view, not
+    # counted), 2.24x fer in bfloat16 in the deciding speed.py run: both halves hold, it ships
+    # as the default (branch ship-conv-xl-flip).
     "conv-xl-flip": {**RECIPE, **XL, "teacher": TEACHERS, "teacher_weight": 0.7, "epochs": 80,
                      "test_time_flip": True, "predict_dtype": "auto"},
 }  # fmt: skip
