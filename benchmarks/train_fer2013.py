@@ -13,7 +13,10 @@ shipped model is reproduced by one command::
 (``benchmarks/experiments/presets.py``, results in ``benchmarks/experiments/results/``).
 
 ``--resume DIR`` checkpoints the training after every epoch and goes on from the
-checkpoint when the same command is run again (runs longer than a session).
+checkpoint when the same command is run again (runs longer than a session). Beside it,
+``DIR-epochs.json`` logs every epoch of every process (the record's ``epochs``: the whole
+history and time of a run spread over sessions), and a teacher asked once has its
+probabilities saved in ``DIR-teacher.npz``, which later processes read instead of asking it.
 Any estimator parameter can be set or overridden with ``--set name=value``
 (Python literals), e.g. ``--set row_hidden=32 --set col_hidden=64 --set optimizer="'sgd'"``.
 A ``teacher`` given as a tuple of shipped model names, as in the ``conv-xl-kd`` preset, is
@@ -26,6 +29,7 @@ over ``E`` epochs and stays there, and the weights of the later epochs are avera
 """
 
 import argparse
+import json
 import sys
 import time
 
@@ -34,6 +38,7 @@ import numpy as np
 from _common import fer2013_train_test, write_report  # benchmarks/ is on sys.path
 from experiments.averaging import WeightAveraging, averaging_schedule
 from experiments.presets import PRESETS
+from experiments.resuming import EpochLog, recorded_teacher
 from sklearn.metrics import classification_report, f1_score
 
 from bilstm_emotion import BiLSTMFaceEmotionClassifier
@@ -135,7 +140,12 @@ def main(argv=None):
     teacher = params.get("teacher")
     if isinstance(teacher, tuple):  # names of shipped models: their soft vote teaches
         params["teacher"] = shipped_vote(X_train, y_train, teacher, args.teacher_dtype)
-        teacher = {"shipped_vote": list(teacher), "test_time_flip": True}
+        views = {n: pretrained_params(pretrained_info(n)) for n in teacher}  # as they ship
+        teacher = {
+            "shipped_vote": list(teacher),
+            "test_time_flip": all(v.get("test_time_flip", True) for v in views.values()),
+            "test_time_shift": {n: v.get("test_time_shift") or 0 for n, v in views.items()},
+        }
         if args.teacher_dtype:
             teacher["predict_dtype"] = args.teacher_dtype
     averaging = None
@@ -151,15 +161,21 @@ def main(argv=None):
                 state_path=state, seed=args.random_state,
             ),
         ]  # fmt: skip
-    resumed_from = None
+    resumed_from = epoch_log = None
     if args.resume:
         import glob
 
         if glob.glob(f"{args.resume}/**/*", recursive=True):
             resumed_from = args.resume
             print(f"resuming from the checkpoint in {args.resume}")
+        stem = args.resume.rstrip("/")
+        if isinstance(teacher, dict) and params.get("teacher_views", 0) == 0:  # asked once
+            params["teacher"], teacher["asked_s"] = recorded_teacher(
+                params["teacher"], X_train, f"{stem}-teacher.npz", json.dumps(teacher)
+            )
         backup = keras.callbacks.BackupAndRestore(args.resume, save_freq="epoch")
-        params["callbacks"] = [*params.get("callbacks", []), backup]
+        epoch_log = EpochLog(f"{stem}-epochs.json")
+        params["callbacks"] = [*params.get("callbacks", []), backup, epoch_log]
     clf = BiLSTMFaceEmotionClassifier(**params, random_state=args.random_state, verbose=2)
     label = args.like or args.preset
     print(f"{label}: {clf!r}, {clf.get_params()['epochs']} epochs on {len(X_train)} faces")
@@ -208,8 +224,10 @@ def main(argv=None):
             for k, v in clf.get_params(deep=False).items()
             if k not in ("verbose", "teacher", "callbacks")
         },
-        # a resumed run's history and train_s cover only the epochs of its last process
+        # a resumed run's history and train_s cover only the epochs of its last process;
+        # "epochs" (with --resume) has every epoch of every process, with its seconds
         "resumed_from": resumed_from,
+        "epochs": epoch_log.epochs() if epoch_log else None,
         "teacher": teacher,
         "averaging": averaging,
         "backend": keras.backend.backend(),
