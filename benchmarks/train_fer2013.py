@@ -118,7 +118,8 @@ def main(argv=None):
         "--teacher-dtype",
         default=None,
         choices=PREDICT_DTYPE_CHOICES,
-        help="predict_dtype of the shipped models of a teacher vote (default: float32); "
+        help="predict_dtype of the shipped models of a teacher vote (default: float32, or "
+        "what the record of --like says); "
         "'auto' makes teacher_views='online' cheaper where the CPU has bfloat16 units",
     )
     parser.add_argument("--export", default=None, metavar="DIR", help="write the model here")
@@ -132,6 +133,9 @@ def main(argv=None):
         X_train, y_train = X_train[keep[: args.train_size]], y_train[keep[: args.train_size]]
 
     params = dict(shipped_recipe(args.like)) if args.like else dict(PRESETS[args.preset])
+    if args.like and args.teacher_dtype is None:  # the dtype its teachers were asked in
+        recorded = pretrained_info(args.like)["training"].get("teacher") or {}
+        args.teacher_dtype = recorded.get("predict_dtype")
     params.update(_parse_set(args.set))
     seed = params.pop("random_state", None)
     if args.random_state is not None:

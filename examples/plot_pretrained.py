@@ -41,11 +41,12 @@ fig.tight_layout()
 # %%
 # What each model sees
 # --------------------
-# ``"conv-lite"`` (the default), ``"conv-xl-kd"``, ``"conv-xl"`` and ``"conv-bilstm"``
-# have a convolutional stem before their Bi-LSTMs (``conv-lite``'s is narrow and its
-# first convolution strided; ``conv-xl`` is the same layout at VGG width, and
+# ``"conv-xl-flip"`` (the default), ``"conv-lite"``, ``"conv-xl-kd"``, ``"conv-xl"`` and
+# ``"conv-bilstm"`` have a convolutional stem before their Bi-LSTMs (``conv-lite``'s is
+# narrow and its first convolution strided; ``conv-xl`` is the same layout at VGG width, and
 # ``conv-xl-kd`` that network distilled from the vote of the others, the most accurate,
-# predicting from each face's mirror image and 2-pixel shifts too);
+# predicting from each face's mirror image and 2-pixel shifts too; ``conv-xl-flip``, the
+# same network and recipe with another seed, from each face and its mirror image alone);
 # ``"bilstm"`` is purely recurrent, and ``"bilstm-kd"`` the same network distilled from
 # the conv models' vote (67.7 %, above the ``fer`` package's CNN). Their FER2013
 # PublicTest accuracy is

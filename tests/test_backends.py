@@ -39,7 +39,8 @@ SMOKE = textwrap.dedent(
     pretrained = {}
     for name in PRETRAINED:
         ref = pretrained_info(name)["reference"]
-        got = load_pretrained(name).predict_proba(np.asarray(ref["images"], dtype=np.uint8))
+        shipped = load_pretrained(name).set_params(predict_dtype="float32")  # as recorded
+        got = shipped.predict_proba(np.asarray(ref["images"], dtype=np.uint8))
         pretrained[name] = float(np.abs(got - np.asarray(ref["proba"])).max())
     low = load_pretrained().set_params(predict_dtype="bfloat16").predict_proba(
         np.asarray(pretrained_info()["reference"]["images"], dtype=np.uint8))

@@ -56,9 +56,11 @@ def test_loads_a_fitted_classifier(shipped):
 
 
 def test_reproduces_the_probabilities_recorded_at_export(shipped):
-    name, clf = shipped
+    name, _ = shipped
     ref = pretrained_info(name)["reference"]
     images = np.asarray(ref["images"], dtype=np.uint8)
+    # recorded in float32, also for a model that predicts in bfloat16 where the CPU has it
+    clf = load_pretrained(name).set_params(predict_dtype="float32")
     np.testing.assert_allclose(clf.predict_proba(images), ref["proba"], atol=1e-4)
 
 
@@ -87,6 +89,10 @@ def test_the_architecture_matches_its_kind():
     # conv-xl: the same strided layout, VGG-wide (64-128-256)
     assert [c.strides for c in convs["conv-xl"]] == [(2, 2)] + [(1, 1)] * 5
     assert [c.filters for c in convs["conv-xl"]] == [64, 64, 128, 128, 256, 256]
+    # conv-xl-flip: conv-xl's network too (conv-xl-kd's recipe, another seed)
+    assert [(c.strides, c.filters) for c in convs["conv-xl-flip"]] == [
+        (c.strides, c.filters) for c in convs["conv-xl"]
+    ]
     # conv-xl-kd: conv-xl's network, trained towards the other shipped models' vote
     assert [(c.strides, c.filters) for c in convs["conv-xl-kd"]] == [
         (c.strides, c.filters) for c in convs["conv-xl"]
@@ -101,6 +107,21 @@ def test_the_distilled_models_name_shipped_teachers(name):
     assert pretrained_info(name)["params"]["test_time_shift"] == 2  # ten views per face
 
 
+def test_the_default_reads_two_views_in_bfloat16_where_it_can():
+    info = pretrained_info("conv-xl-flip")
+    assert set(info["training"]["teacher"]["shipped_vote"]) == {
+        "conv-lite",
+        "conv-xl",
+        "conv-bilstm",
+        "bilstm",
+    }
+    params = info["params"]
+    assert params["teacher_weight"] == 0.7
+    # the setting its plan fixed before scoring: the face and its mirror image, bf16 if native
+    assert (params["test_time_flip"], params["test_time_shift"]) == (True, 0)
+    assert params["predict_dtype"] == "auto"
+
+
 @pytest.mark.parametrize("name", PRETRAINED)
 def test_every_teacher_ships(name):
     # a distilled model's teachers ship beside it, so train_fer2013.py --preset NAME can
@@ -111,8 +132,8 @@ def test_every_teacher_ships(name):
 
 
 def test_the_default_is_the_first():
-    assert PRETRAINED[0] == "conv-lite"
-    assert load_pretrained().get_params() == load_pretrained("conv-lite").get_params()
+    assert PRETRAINED[0] == "conv-xl-flip"
+    assert load_pretrained().get_params() == load_pretrained("conv-xl-flip").get_params()
 
 
 def test_unknown_name_is_named():

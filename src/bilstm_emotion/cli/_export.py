@@ -7,7 +7,7 @@ from pathlib import Path
 from ._common import add_model_options, check_outputs, load_model
 
 EXPORT_EPILOG = """examples:
-  bilstm-emotion export conv-lite.onnx                     # the default model
+  bilstm-emotion export conv-xl-flip.onnx                  # the default model
   bilstm-emotion export --model conv-xl-kd --format onnx xl.onnx
   bilstm-emotion export --estimator mine.skops mine.onnx
 

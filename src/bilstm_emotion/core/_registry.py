@@ -12,7 +12,15 @@ from importlib import resources
 
 __all__ = ["PRETRAINED", "check_name", "pretrained_info", "pretrained_params", "weights_dir"]
 
-PRETRAINED = ("conv-lite", "conv-xl-kd", "conv-xl", "conv-bilstm", "bilstm-kd", "bilstm")
+PRETRAINED = (
+    "conv-xl-flip",
+    "conv-lite",
+    "conv-xl-kd",
+    "conv-xl",
+    "conv-bilstm",
+    "bilstm-kd",
+    "bilstm",
+)
 """Names of the shipped models; the first is the default of :func:`load_pretrained`."""
 
 
@@ -27,12 +35,12 @@ def check_name(name):
         raise ValueError(f"Expected `name` to be one of {PRETRAINED}. Received: name={name!r}")
 
 
-def pretrained_info(name="conv-lite"):
+def pretrained_info(name="conv-xl-flip"):
     """The metadata stored with a shipped model: parameters, scores, training.
 
     Parameters
     ----------
-    name : str, default="conv-lite"
+    name : str, default="conv-xl-flip"
         One of :data:`PRETRAINED`.
 
     Returns
