@@ -252,6 +252,29 @@ def test_lbp_cascade_merges_nested_boxes():
 
 
 # ------------------------------------------------------------ the shipped model
+def test_blazeface_runs_with_onednn_on():
+    """TensorFlow's default, whatever the suite runs with (CI turns oneDNN off): its fused
+    kernels crashed the process on BlazeFace's zero-padded shortcuts (SIGSEGV)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from skimage import data\n"
+        "from bilstm_emotion.faces import BlazeFaceDetector\n"
+        "(face,) = BlazeFaceDetector().detect(data.astronaut())\n"
+        "print(face.row, face.col, face.height, face.width)\n"
+    )
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "KERAS_BACKEND": "tensorflow"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    (face,) = BlazeFaceDetector().detect(data.astronaut())
+    row, col, height, width = map(float, done.stdout.split()[-4:])
+    assert np.allclose([row, col, height, width], [face.row, face.col, face.height, face.width],
+                       atol=0.5)  # fmt: skip
+
+
 def test_shipped_network_is_a_safe_keras_archive(tmp_path):
     import keras
 

@@ -25,14 +25,20 @@ BLAZEFACE_FILE = "blazeface_full_range.keras"
 @keras.saving.register_keras_serializable(package="bilstm_emotion")
 class ChannelPad(layers.Layer):
     """Append ``channels`` zero channels: BlazeFace's residual shortcut after a
-    stride-2 block, where the block widens the feature map."""
+    stride-2 block, where the block widens the feature map.
+
+    The zeros are concatenated rather than padded on: with oneDNN on (TensorFlow's
+    default), a ``Pad`` feeding the ``Add`` that follows a ``Conv2D`` crashes the
+    process (segmentation fault, TensorFlow 2.21).
+    """
 
     def __init__(self, channels, **kwargs):
         super().__init__(**kwargs)
         self.channels = int(channels)
 
     def call(self, inputs):
-        return ops.pad(inputs, [[0, 0], [0, 0], [0, 0], [0, self.channels]])
+        zeros = ops.repeat(ops.zeros_like(inputs[..., :1]), self.channels, axis=-1)
+        return ops.concatenate([inputs, zeros], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], input_shape[-1] + self.channels)
