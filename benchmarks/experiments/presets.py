@@ -174,7 +174,7 @@ PRESETS = {
     # Pre-registered (plan_conv-xl-flip.md), seed 9 (133 min): 69.60 % with mirror images in
     # float32, 69.52 % in bfloat16 (2,498 / 2,495 of 3,589; 69.04 % from one view, not
     # counted), 2.24x fer in bfloat16 in the deciding speed.py run: both halves hold, it ships
-    # as the default (branch ship-conv-xl-flip).
+    # as the default.
     "conv-xl-flip": {**RECIPE, **XL, "teacher": TEACHERS, "teacher_weight": 0.7, "epochs": 80,
                      "test_time_flip": True, "predict_dtype": "auto"},
     # Issue 27, the most accurate single network (73 %): conv-xl-kd's network and recipe
