@@ -361,11 +361,21 @@ def serving_tables():
                 f"{s['onnxruntime']['single_face_ms']:.1f} / {s['keras']['single_face_ms']:.1f}"
                 f" ms ({m['speedup_single']:.1f}x)",
             ])  # fmt: skip
+        from bilstm_emotion.core._registry import PRETRAINED
+
+        measured = {m["model"] for m in r["models"]}
+        missing = [name for name in PRETRAINED if name not in measured]
+        later = (
+            f" Shipped since, not measured yet: {', '.join(f'``{n}``' for n in missing)}."
+            if missing
+            else ""
+        )
         out.append(
-            f"\nEvery shipped model exported and run by onnxruntime against ``predict_proba`` "
+            f"\n{'The' if missing else 'Every'} shipped model{'s of that run' if missing else ''}"
+            " exported and run by onnxruntime against ``predict_proba`` "
             f"(its shipped views) on {r['n_faces']} FER2013 PublicTest faces "
             "(``benchmarks/onnx_export.py``; speeds are medians of interleaved calls in one "
-            "run):\n\n" + grid(rows) + f"\n{_measured(r['models'][0] | r)}.\n"
+            "run):\n\n" + grid(rows) + f"\n{_measured(r['models'][0] | r)}.{later}\n"
         )
     else:
         out.append("\nONNX: not measured yet: run ``python benchmarks/onnx_export.py``.\n")
