@@ -365,14 +365,14 @@ def serving_tables():
 
         measured = {m["model"] for m in r["models"]}
         missing = [name for name in PRETRAINED if name not in measured]
+        subject = "The shipped models of that run" if missing else "Every shipped model"
         later = (
             f" Shipped since, not measured yet: {', '.join(f'``{n}``' for n in missing)}."
             if missing
             else ""
         )
         out.append(
-            f"\n{'The' if missing else 'Every'} shipped model{'s of that run' if missing else ''}"
-            " exported and run by onnxruntime against ``predict_proba`` "
+            f"\n{subject} exported and run by onnxruntime against ``predict_proba`` "
             f"(its shipped views) on {r['n_faces']} FER2013 PublicTest faces "
             "(``benchmarks/onnx_export.py``; speeds are medians of interleaved calls in one "
             "run):\n\n" + grid(rows) + f"\n{_measured(r['models'][0] | r)}.{later}\n"
