@@ -178,7 +178,7 @@ def main(argv=None):
                 params["teacher"], X_train, f"{stem}-teacher.npz", json.dumps(teacher)
             )
         backup = keras.callbacks.BackupAndRestore(args.resume, save_freq="epoch")
-        epoch_log = EpochLog(f"{stem}-epochs.json")
+        epoch_log = EpochLog(f"{stem}-epochs.json", fresh=resumed_from is None)
         params["callbacks"] = [*params.get("callbacks", []), backup, epoch_log]
     clf = BiLSTMFaceEmotionClassifier(**params, random_state=args.random_state, verbose=2)
     label = args.like or args.preset

@@ -50,13 +50,15 @@ def recorded_teacher(teacher, X, path, key):
     """``teacher``'s probabilities on ``X``, read from ``path`` or computed and saved there.
 
     ``key`` (a string naming the teacher) is saved with them and must match when read.
-    Returns ``(frozen RecordedTeacher, seconds spent asking the teacher)`` (0 when read).
+    Returns ``(frozen RecordedTeacher, seconds the asking took)``, in whichever process
+    asked (saved with the probabilities).
     """
     from sklearn.frozen import FrozenEstimator
 
     if os.path.exists(path):
         with np.load(path) as saved:
             proba, classes, saved_key = saved["proba"], saved["classes"], str(saved["key"])
+            seconds = float(saved["seconds"]) if "seconds" in saved else None  # older files
         if proba.shape[0] != len(X) or saved_key != key:
             raise ValueError(
                 f"Expected the probabilities of {key} on {len(X)} faces in {path}. "
@@ -64,23 +66,27 @@ def recorded_teacher(teacher, X, path, key):
                 "remove the file or give another --resume DIR)"
             )
         print(f"teacher's probabilities read from {path}")
-        seconds = 0.0
     else:
         start = time.perf_counter()
         proba, classes = np.asarray(teacher.predict_proba(X)), np.asarray(teacher.classes_)
         seconds = time.perf_counter() - start
-        np.savez(path, proba=proba, classes=classes, key=np.str_(key))
+        np.savez(path, proba=proba, classes=classes, key=np.str_(key), seconds=seconds)
         print(f"teacher asked in {seconds / 60:.1f} min; its probabilities saved to {path}")
     recorded = RecordedTeacher(faces=X, proba=proba, classes=classes).fit()
     return FrozenEstimator(recorded), seconds
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Append every finished epoch (its 0-based index, logs and seconds) to a JSON file."""
+    """Append every finished epoch (its 0-based index, logs and seconds) to a JSON file.
 
-    def __init__(self, path):
+    ``fresh=True`` (a run that starts from epoch 0) removes an earlier run's log first.
+    """
+
+    def __init__(self, path, fresh=False):
         super().__init__()
         self.path = path
+        if fresh and os.path.exists(path):
+            os.remove(path)
 
     def epochs(self):
         """Every epoch logged so far, by this process and the ones before it."""
