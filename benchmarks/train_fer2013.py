@@ -143,15 +143,22 @@ def main(argv=None):
     args.random_state = 0 if seed is None else seed
     teacher = params.get("teacher")
     if isinstance(teacher, tuple):  # names of shipped models: their soft vote teaches
-        params["teacher"] = shipped_vote(X_train, y_train, teacher, args.teacher_dtype)
-        views = {n: pretrained_params(pretrained_info(n)) for n in teacher}  # as they ship
+        names = teacher
+        views = {n: pretrained_params(pretrained_info(n)) for n in names}  # as they ship
         teacher = {
-            "shipped_vote": list(teacher),
+            "shipped_vote": list(names),
             "test_time_flip": all(v.get("test_time_flip", True) for v in views.values()),
             "test_time_shift": {n: v.get("test_time_shift") or 0 for n, v in views.items()},
         }
         if args.teacher_dtype:
             teacher["predict_dtype"] = args.teacher_dtype
+        if args.resume and params.get("teacher_views", 0) == 0:  # asked once: once per run
+            params["teacher"], teacher["asked_s"] = recorded_teacher(
+                lambda: shipped_vote(X_train, y_train, names, args.teacher_dtype),
+                X_train, f"{args.resume.rstrip('/')}-teacher.npz", json.dumps(teacher),
+            )  # fmt: skip
+        else:
+            params["teacher"] = shipped_vote(X_train, y_train, names, args.teacher_dtype)
     averaging = None
     if "average_from" in params:  # stochastic weight averaging (experiments/averaging.py)
         averaging = {"from_epoch": params.pop("average_from"), "lr": params.pop("average_lr")}
@@ -172,13 +179,8 @@ def main(argv=None):
         if glob.glob(f"{args.resume}/**/*", recursive=True):
             resumed_from = args.resume
             print(f"resuming from the checkpoint in {args.resume}")
-        stem = args.resume.rstrip("/")
-        if isinstance(teacher, dict) and params.get("teacher_views", 0) == 0:  # asked once
-            params["teacher"], teacher["asked_s"] = recorded_teacher(
-                params["teacher"], X_train, f"{stem}-teacher.npz", json.dumps(teacher)
-            )
         backup = keras.callbacks.BackupAndRestore(args.resume, save_freq="epoch")
-        epoch_log = EpochLog(f"{stem}-epochs.json", fresh=resumed_from is None)
+        epoch_log = EpochLog(f"{args.resume.rstrip('/')}-epochs.json", fresh=resumed_from is None)
         params["callbacks"] = [*params.get("callbacks", []), backup, epoch_log]
     clf = BiLSTMFaceEmotionClassifier(**params, random_state=args.random_state, verbose=2)
     label = args.like or args.preset

@@ -2,8 +2,9 @@
 beside its checkpoint, so that the later processes neither redo nor forget the earlier ones.
 
 - :func:`recorded_teacher`: the teacher's probabilities on the training faces, computed by
-  the first process and saved (``DIR-teacher.npz``); a resumed process reads them instead of
-  asking the teachers again (minutes for a vote of several shipped models with their views).
+  the first process and saved (``DIR-teacher.npz``); a resumed process reads them and does not
+  even load the teachers (asking a vote of several shipped models with their views takes
+  minutes).
 - :class:`EpochLog`: every finished epoch's logs and wall time (``DIR-epochs.json``), so the
   record of a run spread over several processes has its whole history and training time.
 """
@@ -46,9 +47,10 @@ class RecordedTeacher(ClassifierMixin, BaseEstimator):
         return self.proba
 
 
-def recorded_teacher(teacher, X, path, key):
-    """``teacher``'s probabilities on ``X``, read from ``path`` or computed and saved there.
+def recorded_teacher(ask, X, path, key):
+    """A teacher's probabilities on ``X``, read from ``path`` or computed and saved there.
 
+    ``ask()`` builds the fitted teacher, called only when ``path`` does not hold them yet;
     ``key`` (a string naming the teacher) is saved with them and must match when read.
     Returns ``(frozen RecordedTeacher, seconds the asking took)``, in whichever process
     asked (saved with the probabilities).
@@ -68,6 +70,7 @@ def recorded_teacher(teacher, X, path, key):
         print(f"teacher's probabilities read from {path}")
     else:
         start = time.perf_counter()
+        teacher = ask()
         proba, classes = np.asarray(teacher.predict_proba(X)), np.asarray(teacher.classes_)
         seconds = time.perf_counter() - start
         np.savez(path, proba=proba, classes=classes, key=np.str_(key), seconds=seconds)
