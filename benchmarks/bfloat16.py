@@ -3,11 +3,15 @@
 For each shipped model at its shipped prediction setting, and from one view: accuracy and
 macro-F1 in float32 and in bfloat16, the share of faces whose label agrees, and the largest
 probability difference. Throughput is measured by ``benchmarks/speed.py`` (``_bf16`` keys).
+A model exported by ``train_fer2013.py --export DIR`` is scored too with ``--extra
+DIR/NAME``; ``--models`` picks among the shipped ones (given with no name: none)::
 
     python benchmarks/bfloat16.py ../shared/data/fer2013-dev.zip
+    python benchmarks/bfloat16.py ../shared/data/fer2013-dev.zip --models --extra /tmp/runs/NAME
 """
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 from _common import fer2013_train_test, write_report
@@ -30,17 +34,23 @@ def score(clf, X, y):
 
 def main(argv=None):
     from bilstm_emotion import PRETRAINED, load_pretrained
+    from bilstm_emotion.model._pretrained import load_exported
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="FER2013 zip, folder or CSV")
-    parser.add_argument("--models", nargs="+", default=list(PRETRAINED))
+    parser.add_argument("--models", nargs="*", default=list(PRETRAINED))
+    parser.add_argument("--extra", action="append", default=[], metavar="DIR/NAME",
+                        help="a model exported by train_fer2013.py --export")  # fmt: skip
     parser.add_argument("--out", default="benchmarks/results/bfloat16.json")
     args = parser.parse_args(argv)
     _, _, X, y = fer2013_train_test(args.path)
+    loaders = {name: lambda name=name: load_pretrained(name) for name in args.models}
+    for extra in map(Path, args.extra):
+        loaders[extra.name] = lambda extra=extra: load_exported(extra.parent, extra.name)
     rows = []
-    for name in args.models:
+    for name, load in loaders.items():
         for setting in ("shipped", "one view"):
-            clf = load_pretrained(name)
+            clf = load()
             if setting == "one view":
                 clf.set_params(test_time_flip=False, test_time_shift=0)
             p32, y32, s32 = score(clf, X, y)
