@@ -186,8 +186,8 @@ PRESETS = {
     "conv-xl-patient": {**RECIPE, **XL, "teacher": PATIENT_TEACHERS, "teacher_weight": 0.7,
                         "epochs": 200, "test_time_shift": 2},
     # Issue 27: conv-xl-patient was lost at epoch 83 of 200 with the machine that held its
-    # checkpoint (unscored). The same teacher for 70 epochs, which fit a session (about two
-    # hours with asking the six). Pre-registered in plan_conv-xl-six.md, seed 11.
+    # checkpoint (unscored). The same teacher for 70 epochs, planned to fit a session (it
+    # took 155 min with asking the six). Pre-registered in plan_conv-xl-six.md, seed 11.
     # 70.27 % with ten views (2,522 of 3,589; 69.66 % mirror images only), below
     # the 71.5 % that would have replaced conv-xl-kd: recorded only.
     "conv-xl-six": {**RECIPE, **XL, "teacher": PATIENT_TEACHERS, "teacher_weight": 0.7,
