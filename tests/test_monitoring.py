@@ -85,6 +85,11 @@ def test_face_predictor_classifies_given_boxes(pretrained):
     assert len(boxes) >= 1
     assert predictor.classify(gray, []).shape == (0, 7)
     assert predictor.classify(gray, boxes[:1]).shape == (1, 7)
+    faces = predictor.faces(gray, boxes[:1])  # what classify gives the estimator
+    assert faces.shape == (1, 48, 48) and faces.dtype == np.float32
+    np.testing.assert_allclose(
+        predictor.classify(gray, boxes[:1]), pretrained.predict_proba(faces), atol=1e-6
+    )
 
 
 def test_draw_faces_marks_the_box_only(pretrained):

@@ -155,6 +155,10 @@ def test_detector_parameters_are_validated_and_grid_searchable():
     detector = FaceDetector(detector="lbp", margin=0.3)
     assert clone(detector).get_params() == detector.get_params()
     assert detector.set_params(detector="blazeface").backend().name == "blazeface"
+    assert detector.backend().short_range is True
+    assert detector.set_params(short_range=False).backend().short_range is False
+    with pytest.raises(ValueError, match=r"'short_range' parameter"):
+        FaceDetector(short_range="yes").transform([np.zeros((10, 10))])
     with pytest.raises(ValueError, match=r"'detector' parameter of FaceDetector"):
         FaceDetector(detector="haar").detect([np.zeros((10, 10))])
     with pytest.raises(ValueError, match=r"'min_score' parameter"):

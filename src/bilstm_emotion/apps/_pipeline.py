@@ -124,13 +124,20 @@ class FacePredictor:
             return [{"row": 0, "col": 0, "height": image.shape[0], "width": image.shape[1]}]
         return self.detector.detect([image])[0]
 
+    def faces(self, image, boxes):
+        """The faces in ``boxes`` as the estimator takes them: gray, cropped, normalised.
+
+        Without ``detect``, the whole image is the one face.
+        """
+        gray = to_gray(image)
+        crops = [self.detector.crop(gray, box) for box in boxes] if self.detect else [gray]
+        return self.normalizer.transform(crops)
+
     def classify(self, image, boxes):
         """Probabilities, shape ``(len(boxes), n_classes)``, of the faces in ``boxes``."""
         if not boxes:
             return np.empty((0, len(self.classes)))
-        gray = to_gray(image)
-        crops = [self.detector.crop(gray, box) for box in boxes] if self.detect else [gray]
-        return self.estimator.predict_proba(self.normalizer.transform(crops))
+        return self.estimator.predict_proba(self.faces(image, boxes))
 
     def records(self, image, source, boxes=None, *, scale=1.0):
         """One record per face of ``image`` (one ``"no face"`` record if none).

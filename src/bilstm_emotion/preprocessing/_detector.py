@@ -18,9 +18,10 @@ __all__ = ["FaceDetector"]
 class FaceDetector(StatelessTransformer):
     """Find the faces of each image, align them and crop them.
 
-    The default backend, BlazeFace full-range (MediaPipe's model, run by
-    Keras 3 and shipped inside the package), finds small, turned and cut-off
-    faces in real photographs; scikit-image's LBP cascade (``detector="lbp"``)
+    The default backend, BlazeFace (MediaPipe's full-range and short-range
+    models, run by Keras 3 and shipped inside the package), finds small,
+    turned and cut-off faces in real photographs, and faces that fill the
+    whole frame; scikit-image's LBP cascade (``detector="lbp"``)
     needs nothing beyond scikit-image. Either way overlapping detections are
     merged, so each face is found once (:func:`~bilstm_emotion.faces.non_max_suppression`),
     and each crop is turned so that the eyes are level (where the detector
@@ -58,6 +59,10 @@ class FaceDetector(StatelessTransformer):
         tiles, which finds faces down to about 5 % of the image's longer side;
         ``"fine"`` adds nine smaller tiles (down to about 3 %, three times
         the time); ``"off"``: one network call per image, faces from about 8 %.
+    short_range : bool, default=True
+        BlazeFace: also search the whole image with the short-range model,
+        which finds faces that fill most of the frame or are cut by its edges
+        (close-ups, profile pictures, selfies); ``False`` leaves them unfound.
     min_size : int or None, default=None
         Smallest face kept, in pixels. ``None``: every face BlazeFace finds,
         24 pixels of the searched image for the cascade (its smallest window).
@@ -94,6 +99,7 @@ class FaceDetector(StatelessTransformer):
         "on_no_face": [StrOptions({"full", "skip", "raise"})],
         "min_score": [Interval(Real, 0, 1, closed="both")],
         "tiles": [StrOptions({"auto", "fine", "off"})],
+        "short_range": ["boolean"],
         "min_size": [Interval(Integral, 0, None, closed="left"), None],
         "scale_factor": [Interval(Real, 1, None, closed="neither")],
         "min_neighbors": [Interval(Integral, 1, None, closed="left")],
@@ -111,6 +117,7 @@ class FaceDetector(StatelessTransformer):
         on_no_face="full",
         min_score=0.6,
         tiles="auto",
+        short_range=True,
         min_size=None,
         scale_factor=1.2,
         min_neighbors=4,
@@ -124,6 +131,7 @@ class FaceDetector(StatelessTransformer):
         self.on_no_face = on_no_face
         self.min_score = min_score
         self.tiles = tiles
+        self.short_range = short_range
         self.min_size = min_size
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
@@ -140,7 +148,10 @@ class FaceDetector(StatelessTransformer):
                 detection_size=self.detection_size,
             )
         return BlazeFaceDetector(
-            min_score=self.min_score, min_size=self.min_size or 0, tiles=self.tiles
+            min_score=self.min_score,
+            min_size=self.min_size or 0,
+            tiles=self.tiles,
+            short_range=self.short_range,
         )
 
     def detect(self, X):
