@@ -62,6 +62,13 @@ def scores(truth, predicted):
     }
 
 
+def answer_labels(n_photos, found, labels):
+    """Each photo's label: ``labels`` for the photos in ``found``, ``""`` (no face) elsewhere."""
+    out = np.full(n_photos, "", dtype=object)
+    out[found] = labels
+    return list(out)
+
+
 def cli_labels(folder, model):
     """Each photo's answer by ``bilstm-emotion predict FOLDER --json`` (the largest face)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,6 +104,8 @@ def fer_labels(paths):
     end_to_end, crops = [], []
     for path in paths:
         image = ImageLoader(color=True).transform([path])[0]
+        if image.ndim == 2:  # a gray photo: fer's cascade reads three channels
+            image = np.repeat(image[..., None], 3, axis=-1)
         bgr = (np.asarray(image) * 255).astype(np.uint8)[..., ::-1].copy()
         found = fer.detect_emotions(bgr)
         best = max(found, key=lambda f: f["box"][2] * f["box"][3], default=None)
@@ -111,7 +120,11 @@ def main(argv=None):
     parser.add_argument("wild_dev", type=Path)
     parser.add_argument("--models", nargs="+", default=list(PRETRAINED))
     parser.add_argument("--out", default="benchmarks/results/wild.json")
-    parser.add_argument("--confusion", default=None, help="PNG of the default's confusion matrix")
+    parser.add_argument(
+        "--confusion",
+        default=None,
+        help="PNG of the first model's (the default's) confusion matrix",
+    )
     parser.add_argument("--skip-cli-check", action="store_true")
     args = parser.parse_args(argv)
     labels = json.loads((args.wild_dev / "labels.json").read_text())
@@ -143,15 +156,21 @@ def main(argv=None):
         f"faces found in {len(found)} of {len(names)} photos "
         f"({report['detect_ms_per_photo']:.0f} ms per photo)"
     )
+
+    def labels_of(proba):
+        return np.asarray(CLASSES)[proba.argmax(axis=1)]
+
+    vote = {"found": 0.0, "whole": 0.0}  # the soft vote of every model scored
     for name in args.models:
         estimator = load_pretrained(name)
-        classes = np.asarray(estimator.classes_).astype(str)
-        predicted = np.full(len(names), "", dtype=object)
-        predicted[found] = classes[estimator.predict_proba(crops).argmax(axis=1)]
-        as_crops = classes[estimator.predict_proba(whole).argmax(axis=1)]
-        row = scores(truth, list(predicted))
-        row["no_detect"] = scores(truth, list(as_crops))
+        order = [list(np.asarray(estimator.classes_).astype(str)).index(c) for c in CLASSES]
+        proba = {"found": estimator.predict_proba(crops)[:, order],
+                 "whole": estimator.predict_proba(whole)[:, order]}  # fmt: skip
+        predicted = answer_labels(len(names), found, labels_of(proba["found"]))
+        row = scores(truth, predicted)
+        row["no_detect"] = scores(truth, list(labels_of(proba["whole"])))
         report["models"][name] = row
+        vote = {k: vote[k] + proba[k] / len(args.models) for k in vote}
         print(
             f"{name}: found {row['found']:.3f}, accuracy {row['accuracy']:.3f} "
             f"(on found {row['accuracy_found']:.3f}), macro recall {row['macro_recall']:.3f}; "
@@ -165,6 +184,12 @@ def main(argv=None):
             print(f"bilstm-emotion predict --json agrees on {agree:.4f} of the photos")
             if agree < 0.995:
                 raise SystemExit("The library path and the command line disagree: see above.")
+    if len(args.models) > 1:
+        row = scores(truth, answer_labels(len(names), found, labels_of(vote["found"])))
+        row["no_detect"] = scores(truth, list(labels_of(vote["whole"])))
+        report["models"]["vote"] = {"members": list(args.models), **row}
+        print(f"the soft vote of {len(args.models)}: accuracy {row['accuracy']:.3f}, "
+              f"as crops {row['no_detect']['accuracy']:.3f}")  # fmt: skip
 
     if importlib.util.find_spec("fer") is not None:
         end_to_end, crops = fer_labels(paths)
@@ -173,7 +198,7 @@ def main(argv=None):
         print("fer is not installed: left out (pip install fer 'opencv-python-headless<5')")
     write_report(report, args.out)
     if args.confusion:
-        plot_confusion(report["models"][PRETRAINED[0]], PRETRAINED[0], args.confusion)
+        plot_confusion(report["models"][args.models[0]], args.models[0], args.confusion)
 
 
 def plot_confusion(row, name, path):
