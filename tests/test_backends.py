@@ -179,3 +179,45 @@ def test_does_nothing_once_keras_is_imported(monkeypatch):
     assert "keras" in sys.modules
     assert _backend.choose_backend() is None
     assert "KERAS_BACKEND" not in os.environ
+
+
+# ------------------------------------------------------ the backend's start-up lines
+def _stderr_of(code, **env):
+    """What a new interpreter running ``code`` writes to standard error."""
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**environ, "KERAS_BACKEND": "tensorflow", **env},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow")
+def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_asked_for():
+    code = (
+        "import sys, numpy as np\n"
+        "from bilstm_emotion import load_pretrained\n"
+        "print('ours, kept', file=sys.stderr)\n"
+        "load_pretrained('conv-lite').predict(np.zeros((1, 48, 48), np.uint8))\n"
+    )
+    # TensorFlow itself prints them however TF_CPP_MIN_LOG_LEVEL is set: that is the defect
+    raw = _stderr_of("import tensorflow as tf; tf.config.list_physical_devices()")
+    assert "I0000" in raw or "cuInit" in raw or "absl::InitializeLog" in raw, raw
+    assert _stderr_of(code).strip() == "ours, kept"
+    assert _stderr_of(code, TF_CPP_MIN_LOG_LEVEL="3").strip() == "ours, kept"
+    asked = _stderr_of(code, TF_CPP_MIN_LOG_LEVEL="0")
+    assert "ours, kept" in asked and len(asked.strip().splitlines()) > 1
+
+
+def test_the_start_up_filter_passes_other_lines_on(capfd):
+    with _backend._native_startup_noise_filtered():
+        os.write(2, b"I0000 00:00:1796587089.326799    9752 port.cc:153] oneDNN custom...\n")
+        os.write(2, b"E0000 00:00:1796587097.912903    9752 cuda_platform.cc:52] failed cuInit\n")
+        os.write(2, b"Fatal Python error: something real\n")
+        print("a Python warning", file=sys.stderr)
+    lines = capfd.readouterr().err.splitlines()
+    assert sorted(lines) == ["Fatal Python error: something real", "a Python warning"]

@@ -14,14 +14,31 @@ installed backend. Nothing in Keras itself is changed.
 When: only just before Keras is first needed (the first import of
 :mod:`bilstm_emotion.model` or of the BlazeFace network), never at
 ``import bilstm_emotion``; once Keras is imported it does nothing.
+
+:func:`load_keras` does that and imports Keras with the backend's start-up
+chatter kept off the terminal: TensorFlow's C++ runtime writes a dozen lines
+to the process's standard error while it loads and looks for GPUs (oneDNN,
+CUDA drivers, CPU instructions, a red ``failed call to cuInit``), before
+``TF_CPP_MIN_LOG_LEVEL`` takes effect, so they are filtered at the file
+descriptor. A user who asks for TensorFlow's logs (``TF_CPP_MIN_LOG_LEVEL`` of
+0 or 1) gets them all; any other line written meanwhile is passed on.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
+import re
 import sys
+import tempfile
 
-__all__ = ["DEFAULT_BACKENDS", "PREDICT_DTYPE_CHOICES", "backend_name", "choose_backend"]
+__all__ = [
+    "DEFAULT_BACKENDS",
+    "PREDICT_DTYPE_CHOICES",
+    "backend_name",
+    "choose_backend",
+    "load_keras",
+]
 
 #: Backends in order of preference (measured training speed on CPU).
 DEFAULT_BACKENDS = ("tensorflow", "jax", "torch")
@@ -61,6 +78,65 @@ def choose_backend():
             os.environ["KERAS_BACKEND"] = backend
             return backend
     return None
+
+
+# What TensorFlow's native runtime prints while it loads and looks for devices: absl's
+# notice, info and warning lines ("I0000 00:00:...", "W0000 ..."), the CUDA probe's error
+# on a machine without a GPU, and cpu_feature_guard's second line.
+_STARTUP_NOISE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IW]\d{4} \d\d:\d\d:\d\d"
+    r"|E\d{4} \d\d:\d\d:\d+\.\d+ +\d+ cuda_\w+\.cc"
+    r"|To enable the following instructions: .*rebuild TensorFlow"
+)
+
+
+@contextlib.contextmanager
+def _native_startup_noise_filtered():
+    """Send what is written to file descriptor 2 meanwhile through :data:`_STARTUP_NOISE`."""
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip() in ("0", "1"):
+        yield  # the user asked for TensorFlow's logs
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no standard error to filter
+        yield
+        return
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not _STARTUP_NOISE.match(line))
+            if kept:
+                os.write(2, kept.encode())
+
+
+def load_keras():
+    """:func:`choose_backend`, then import Keras (and let TensorFlow look for its
+    devices) without the backend's start-up lines on standard error.
+
+    Returns
+    -------
+    keras : module
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    choose_backend()
+    with _native_startup_noise_filtered():
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe, while filtered
+    return keras
 
 
 def backend_name():

@@ -10,9 +10,9 @@ made them from MediaPipe's ``face_detection_full_range.tflite`` and
 from functools import lru_cache
 from importlib.resources import files
 
-from ..core._backend import choose_backend
+from ..core._backend import load_keras
 
-choose_backend()  # before the first `import keras`
+load_keras()  # picks a backend; keeps its start-up lines off the terminal
 
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
@@ -71,6 +71,19 @@ def load_blazeface(size=192, *, model="full_range"):
             layer["config"]["batch_shape"] = [None, size, size, 3]
     network = keras.Model.from_config(config)
     network.set_weights(base.get_weights())
+    return _unjitted(network)
+
+
+def _unjitted(network):
+    """``network``, set to predict without XLA compilation on every backend.
+
+    JAX compiles ``predict_on_batch`` with XLA by default, and XLA (jax 0.10.2, CPU)
+    computed the short-range model's second block wrongly (a max-pool after a
+    convolution, ReLU and add: scores off by up to 40 in logits), where the same network
+    run op by op, and TensorFlow and PyTorch (which do not compile it), agree within
+    2e-5. TensorFlow and PyTorch already predict this way: nothing changes for them.
+    """
+    network.compile(jit_compile=False)
     return network
 
 
@@ -87,7 +100,8 @@ def load_both_ranges(size=192, close_up_size=128):
     full = load_blazeface(size)
     short = load_blazeface(close_up_size, model="short_range")
     inputs = [keras.Input((size, size, 3)), keras.Input((close_up_size, close_up_size, 3))]
-    return keras.Model(inputs, [*full(inputs[0]), *short(inputs[1])], name="blazeface_both")
+    both = keras.Model(inputs, [*full(inputs[0]), *short(inputs[1])], name="blazeface_both")
+    return _unjitted(both)
 
 
 @lru_cache(maxsize=2)
@@ -97,4 +111,4 @@ def _load_archive(model):
         shipped = sorted(p.name[len("blazeface_") : -len(".keras")]
                          for p in path.parent.iterdir() if p.name.endswith(".keras"))  # fmt: skip
         raise ValueError(f"Expected a BlazeFace model in {shipped}. Received: model={model!r}")
-    return keras.saving.load_model(str(path), compile=False, safe_mode=True)
+    return _unjitted(keras.saving.load_model(str(path), compile=False, safe_mode=True))

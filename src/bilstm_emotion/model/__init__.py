@@ -8,9 +8,9 @@ from those parameters by name, ``_network`` / ``_layers`` the Keras graph,
 ``_persistence`` safe files, ``_pretrained`` the shipped models.
 """
 
-from ..core._backend import choose_backend
+from ..core._backend import load_keras
 
-choose_backend()  # before the first `import keras`
+load_keras()  # picks a backend; keeps its start-up lines off the terminal
 
 from ..core._registry import PRETRAINED, pretrained_info  # noqa: E402
 from ._classifier import BiLSTMFaceEmotionClassifier  # noqa: E402
