@@ -265,6 +265,19 @@ def _close_up(share):
     return np.asarray(Image.fromarray(photo).crop(box).resize((350, 350)))
 
 
+def test_blazeface_follows_a_close_up_from_frame_to_frame():
+    """A face cut by the frame's edges, moved a little: the tracker's search finds it."""
+    frame = _close_up(1.3)
+    (face,) = BlazeFaceDetector().detect(frame)
+    moved = np.roll(frame, (8, -10), axis=(0, 1))
+    assert BlazeFaceDetector(short_range=False).detect_near(moved, face) is None
+    found = BlazeFaceDetector().detect_near(moved, face)
+    assert found is not None
+    assert (
+        abs(found.row - face.row - 8) < 0.05 * 425 and abs(found.col - face.col + 10) < 0.05 * 425
+    )
+
+
 @pytest.mark.parametrize("share", [0.9, 1.0, 1.2])
 def test_short_range_finds_faces_that_fill_the_frame(share):
     close_up = _close_up(share)

@@ -239,11 +239,7 @@ class BlazeFaceDetector:
                     found = [f for f in found if not _cut(f, top, left, crop.shape, image.shape)]
                 faces.extend(found)
             if raw_near:
-                boxes, scores = raw_near[0][0], raw_near[1][0]
-                scale, offset = close_up[1:]
-                faces.extend(
-                    self._faces(boxes, scores, scale, offset, SHORT_RANGE_SIZE, "short_range")
-                )
+                faces.extend(self._close_up_faces(raw_near, close_up))
         faces = non_max_suppression(faces, iou_threshold=self.iou_threshold)
         return [f for f in faces if f.height >= self.min_size]
 
@@ -254,6 +250,14 @@ class BlazeFaceDetector:
         border = round(SHORT_RANGE_SIZE * (1 - 1 / _SHORT_RANGE_PAD) / 2)
         tensor, scale = cls.input_tensor(image, SHORT_RANGE_SIZE, border)
         return tensor, scale, (-border * scale, -border * scale)
+
+    def _close_up_faces(self, raw_near, close_up, origin=(0, 0)):
+        """Faces of the short-range view ``close_up`` of an image whose top-left corner
+        is at ``origin`` (row, col) of the frame."""
+        _, scale, (row, col) = close_up
+        boxes, scores = raw_near[0][0], raw_near[1][0]
+        offset = (origin[0] + row, origin[1] + col)
+        return self._faces(boxes, scores, scale, offset, SHORT_RANGE_SIZE, "short_range")
 
     def _faces(self, raw_boxes, raw_scores, scale, offset, size=INPUT_SIZE, model="full_range"):
         boxes, keypoints, scores = decode_blazeface(
@@ -278,7 +282,9 @@ class BlazeFaceDetector:
         Searches a square window three times the face's size around it, at
         128x128 pixels (the face about 40 of them; half the work of a
         192-pixel view), so a tracked face costs the same however large the
-        frame; the best-overlapping detection there is returned.
+        frame; where the frame's edges cut the window so that the face fills
+        more than half of it (a close-up), the short-range model searches it
+        too. The best-overlapping detection is returned.
         """
         image = np.asarray(image)
         side = 3 * max(face["height"], face["width"])
@@ -288,9 +294,19 @@ class BlazeFaceDetector:
         right = min(image.shape[1], math.ceil(cx + side / 2))
         if bottom - top < 8 or right - left < 8:
             return None
-        tensor, scale = self.input_tensor(image[top:bottom, left:right], _NEAR_SIZE)
-        raw_boxes, raw_scores = self._run([tensor])
+        window = image[top:bottom, left:right]
+        tensor, scale = self.input_tensor(window, _NEAR_SIZE)
+        # where the frame's edges cut the window down, the face fills much of it: a
+        # close-up, which the short-range model finds
+        close_up = None
+        if self.short_range and side / 3 > 0.5 * max(window.shape[:2]):
+            close_up = self._close_up_tensor(window)
+        raw_boxes, raw_scores, *raw_near = self._run(
+            [tensor], None if close_up is None else close_up[0]
+        )
         found = self._faces(raw_boxes[0], raw_scores[0], scale, (top, left), _NEAR_SIZE)
+        if raw_near:
+            found += self._close_up_faces(raw_near, close_up, (top, left))
         found = non_max_suppression(found, iou_threshold=self.iou_threshold)
         best = max(found, key=lambda f: iou(f, face), default=None)
         return best if best is not None and iou(best, face) > 0 else None
