@@ -122,3 +122,27 @@ def pretrained():
     from bilstm_emotion import load_pretrained
 
     return load_pretrained()
+
+
+@pytest.fixture(scope="session")
+def damaged_tiff():
+    """384 bytes: a gray TIFF of two 8x8 pages, the second page's ImageWidth tag renamed
+    (Pillow raises TypeError, "Missing dimensions", while counting its pages)."""
+    import io
+    import struct
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    first, second = Image.new("L", (8, 8), 10), Image.new("L", (8, 8), 200)
+    first.save(buffer, format="TIFF", save_all=True, append_images=[second])
+    data = bytearray(buffer.getvalue())
+    (first_ifd,) = struct.unpack_from("<I", data, 4)
+    (entries,) = struct.unpack_from("<H", data, first_ifd)
+    (second_ifd,) = struct.unpack_from("<I", data, first_ifd + 2 + 12 * entries)
+    (entries,) = struct.unpack_from("<H", data, second_ifd)
+    for entry in range(second_ifd + 2, second_ifd + 2 + 12 * entries, 12):
+        if struct.unpack_from("<H", data, entry) == (256,):  # ImageWidth
+            struct.pack_into("<H", data, entry, 0x9999)  # a tag nobody knows
+    assert len(data) == 384
+    return bytes(data)

@@ -57,14 +57,16 @@ def test_loader_converts_colour_to_gray():
     np.testing.assert_allclose(image, 0.7152, atol=1e-3)  # ITU-R 709 luma of green
 
 
-def test_loader_names_the_bad_file(tmp_path):
+def test_loader_names_the_bad_file(tmp_path, damaged_tiff):
     good = tmp_path / "good.png"
     good.write_bytes(encode(np.zeros((5, 5), np.uint8)))
     truncated = tmp_path / "truncated.png"
     truncated.write_bytes(good.read_bytes()[:30])
     (tmp_path / "notes.jpg").write_text("not an image")
     (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "pages.tiff").write_bytes(damaged_tiff)
     cases = {
+        tmp_path / "pages.tiff": (ImageReadError, r"pages.tiff: Missing dimensions"),
         tmp_path / "missing.png": (FileNotFoundError, r"missing.png: no such file"),
         truncated: (ImageReadError, r"truncated.png"),
         tmp_path / "notes.jpg": (ImageReadError, r"notes.jpg: not an image file"),

@@ -98,6 +98,17 @@ def test_predict_names_each_file_that_is_not_an_image(client, astronaut):
     assert records[0]["status"] == "ok"
     assert "notes.txt: not an image file" in records[1]["status"]
     assert "empty" in records[2]["status"]
+
+
+def test_a_damaged_tiff_is_named_and_the_good_photos_kept(client, astronaut, damaged_tiff):
+    """Pillow's TypeError on a TIFF page without a width gave a 500 that lost them all."""
+    files = [("files", ("a.jpg", astronaut)), ("files", ("pages.tiff", damaged_tiff))]
+    response = client.post("/api/predict", files=files)
+    assert response.status_code == 200
+    records = response.json()
+    assert [r["source"] for r in records] == ["a.jpg", "pages.tiff"]
+    assert records[0]["status"] == "ok"
+    assert "pages.tiff: Missing dimensions" in records[1]["status"]
     only_bad = client.post("/api/predict", files=[("files", ("notes.txt", b"hello"))])
     assert only_bad.status_code == 415
     assert "notes.txt" in only_bad.json()["detail"][0]

@@ -77,7 +77,9 @@ def decode_image(data, name):
         raise ImageReadError(f"Cannot read image {name}: not an image file") from None
     except Image.DecompressionBombError as exc:
         raise ImageReadError(f"Cannot read image {name}: {exc}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, TypeError) as exc:
+        # Pillow raises TypeError too on some damaged files ("Missing dimensions": a
+        # TIFF page without ImageWidth, met while counting the pages)
         raise ImageReadError(f"Cannot read image {name}: {exc}") from None
     except MemoryError:
         raise ImageReadError(f"Cannot read image {name}: out of memory decoding it") from None
