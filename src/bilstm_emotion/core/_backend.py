@@ -141,7 +141,4 @@ def load_keras():
 
 def backend_name():
     """The name of the Keras backend in use (choosing one first if Keras is not loaded)."""
-    choose_backend()
-    import keras
-
-    return keras.backend.backend()
+    return load_keras().backend.backend()

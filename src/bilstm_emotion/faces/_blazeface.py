@@ -287,7 +287,8 @@ class BlazeFaceDetector:
         too. The best-overlapping detection is returned.
         """
         image = np.asarray(image)
-        side = 3 * max(face["height"], face["width"])
+        face_side = max(face["height"], face["width"])
+        side = 3 * face_side
         cx, cy = face["col"] + face["width"] / 2, face["row"] + face["height"] / 2
         top, left = max(0, int(cy - side / 2)), max(0, int(cx - side / 2))
         bottom = min(image.shape[0], math.ceil(cy + side / 2))
@@ -299,7 +300,7 @@ class BlazeFaceDetector:
         # where the frame's edges cut the window down, the face fills much of it: a
         # close-up, which the short-range model finds
         close_up = None
-        if self.short_range and side / 3 > 0.5 * max(window.shape[:2]):
+        if self.short_range and face_side > 0.5 * max(window.shape[:2]):
             close_up = self._close_up_tensor(window)
         raw_boxes, raw_scores, *raw_near = self._run(
             [tensor], None if close_up is None else close_up[0]
