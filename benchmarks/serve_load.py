@@ -6,8 +6,10 @@ send a 640x480 JPEG of a face at ``--fps`` for ``--seconds`` without waiting for
 answers (a client faster than the server), and record per-frame latency (send
 to answer) of the frames analysed, the frames the server dropped, and errors.
 Then ``--uploads`` concurrent clients POST a photo to ``/api/predict`` for
-``--seconds``: requests per second. The server's resident memory is read
-before, between and after the phases.
+``--seconds``: requests per second (a ``429``, every upload slot busy, is
+counted and sent again); then one camera beside those uploads. The server's
+resident memory is read before, between and after the phases. The server runs
+with its access checks and limits on (Host, Origin, upload slots, work limits).
 
     python benchmarks/serve_load.py --out benchmarks/results/serve_load.json
 """
@@ -94,25 +96,37 @@ async def cameras(url, n, jpeg, fps, seconds):
     }  # fmt: skip
 
 
-def uploads(base, n, jpeg, seconds):
+async def uploads(base, n, jpeg, seconds):
+    """``n`` clients posting a photo for ``seconds``; a ``429`` (all upload slots busy)
+    is counted as ``busy`` and sent again after a short pause, as a client should."""
     import httpx
 
-    async def client(counts):
+    counts = {"ok": 0, "busy": 0, "errors": 0}
+
+    async def client():
         async with httpx.AsyncClient(base_url=base, timeout=120) as c:
             end = time.perf_counter() + seconds
             while time.perf_counter() < end:
                 r = await c.post("/api/predict", files=[("files", ("a.jpg", jpeg))])
-                counts["ok" if r.status_code == 200 else "errors"] += 1
+                if r.status_code == 429:
+                    counts["busy"] += 1
+                    await asyncio.sleep(0.05)
+                else:
+                    counts["ok" if r.status_code == 200 else "errors"] += 1
 
-    async def run():
-        counts = {"ok": 0, "errors": 0}
-        start = time.perf_counter()
-        await asyncio.gather(*(client(counts) for _ in range(n)))
-        return counts, time.perf_counter() - start
-
-    counts, elapsed = asyncio.run(run())
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(n)))
+    elapsed = time.perf_counter() - start
     return {"clients": n, "seconds": round(elapsed, 1), **counts,
             "requests_per_s": counts["ok"] / elapsed}  # fmt: skip
+
+
+async def camera_beside_uploads(url, base, n, jpeg, fps, seconds):
+    """One camera while ``n`` clients post photos: what the camera still gets."""
+    camera_row, upload_row = await asyncio.gather(
+        cameras(url, 1, jpeg, fps, seconds), uploads(base, n, jpeg, seconds)
+    )
+    return {"camera": camera_row, "uploads": upload_row}
 
 
 def main(argv=None):
@@ -147,20 +161,35 @@ def main(argv=None):
             phases.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "failures"}), flush=True)
         memory["after_cameras"] = rss_mb(server.pid)
-        upload = uploads(base, args.uploads, jpeg, args.seconds)
+        upload = asyncio.run(uploads(base, args.uploads, jpeg, args.seconds))
         print(json.dumps(upload), flush=True)
+        stream = f"ws://127.0.0.1:{port}/ws/stream"
+        beside = asyncio.run(
+            camera_beside_uploads(stream, base, args.uploads, jpeg, args.fps, args.seconds)
+        )
+        camera_row = beside["camera"]
+        print(
+            json.dumps(
+                {
+                    "camera_beside_uploads": camera_row["frames_analysed"],
+                    "dropped": camera_row["frames_dropped"],
+                }
+            ),
+            flush=True,
+        )
         memory["after_uploads"] = rss_mb(server.pid)
         # the same again: memory that keeps growing would be a leak, not warm-up
         again = asyncio.run(cameras(f"ws://127.0.0.1:{port}/ws/stream", max(args.clients),
                                     jpeg, args.fps, args.seconds))  # fmt: skip
-        upload_again = uploads(base, args.uploads, jpeg, args.seconds)
+        upload_again = asyncio.run(uploads(base, args.uploads, jpeg, args.seconds))
         memory["after_second_round"] = rss_mb(server.pid)
         print(json.dumps(memory), flush=True)
         health = json.loads(urllib.request.urlopen(base + "/api/health").read())
     finally:
         server.terminate()
         server.wait(timeout=30)
-    write_report({"cameras": phases, "uploads": upload, "rss_mb": memory,
+    write_report({"cameras": phases, "uploads": upload, "camera_beside_uploads": beside,
+                  "rss_mb": memory,
                   "second_round": {"cameras": again, "uploads": upload_again},
                   "server_counters": health["frames"]}, args.out)  # fmt: skip
 

@@ -26,7 +26,9 @@ def grid(rows):
 def _measured(r, backend=True):
     """The footer line: when, on what hardware (and Keras backend) a result was measured."""
     hw = r["hardware"]
-    text = f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({hw['machine']})"
+    cpu = hw.get("cpu")  # recorded since issue 44: the model and its instruction sets
+    where = f"{cpu['model']}, {', '.join(cpu['flags'])}" if cpu else hw["machine"]
+    text = f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({where})"
     return text + (f", Keras backend {r['backend']}" if backend else "")
 
 
@@ -312,6 +314,27 @@ def ensemble_table(top=5):
     )
 
 
+def _busy(uploads):
+    """The 429s of a run whose server had upload slots (runs since issue 46)."""
+    if "busy" not in uploads:
+        return ""
+    return f", {uploads['busy']} answered ``429`` (every upload slot busy) and sent again"
+
+
+def _beside(r):
+    """One camera beside the uploads (runs since issue 46)."""
+    if "camera_beside_uploads" not in r:
+        return ""
+    c, u = r["camera_beside_uploads"]["camera"], r["camera_beside_uploads"]["uploads"]
+    return (
+        f" One camera at {c['fps_per_client']:g} fps beside {u['clients']} such clients: "
+        f"{c['frames_analysed']} of {c['frames_sent']} frames analysed, "
+        f"{c['frames_dropped']} dropped, latency p50 {c['latency_ms_p50']:.0f} ms, p99 "
+        f"{c['latency_ms_p99']:.0f} ms, while the uploads got {u['requests_per_s']:.1f} "
+        "requests/s."
+    )
+
+
 def serving_tables():
     """The web app under load (serve_load.json) and the ONNX files (onnx.json)."""
     out = []
@@ -335,7 +358,8 @@ def serving_tables():
             + grid(rows)
             + f"\n``POST /api/predict`` with one 640x480 photo, {u['clients']} clients at "
             f"once: {u['requests_per_s']:.1f} requests/s ({u['ok']} answered, "
-            f"{u['errors']} errors). Server memory (RSS): {m['start']:.0f} MB after start, "
+            f"{u['errors']} errors{_busy(u)}).{_beside(r)} Server memory (RSS): "
+            f"{m['start']:.0f} MB after start, "
             f"{m['after_cameras']:.0f} MB after the cameras, {m['after_uploads']:.0f} MB "
             f"after the uploads, {m['after_second_round']:.0f} MB after both again "
             f"({r['second_round']['cameras']['frames_dropped']} of "

@@ -1,6 +1,8 @@
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -220,6 +222,31 @@ def test_predict_errors(tmp_path, capsys):
     assert "No image files in" in capsys.readouterr().err
     assert main(["predict", "--demo", "--estimator", str(tmp_path / "m.skops")]) == 1
     assert "m.skops" in capsys.readouterr().err
+
+
+def test_predict_reads_only_files_and_keeps_the_other_rows(photo_folder, tmp_path, capsys):
+    import shutil
+    import threading
+
+    folder = tmp_path / "posts"
+    shutil.copytree(photo_folder / "a", folder)
+    os.mkfifo(folder / "pipe.jpg")  # nobody writes to it: opening it would wait forever
+    (folder / "zero.jpg").symlink_to("/dev/zero")  # endless bytes
+    out = tmp_path / "faces.json"
+    result = {}
+    run = threading.Thread(
+        target=lambda: result.update(code=main(["predict", str(folder), "--json", str(out)])),
+        daemon=True,
+    )
+    run.start()
+    run.join(timeout=120)
+    assert not run.is_alive(), "predict hung on a named pipe"
+    assert result["code"] == 3
+    status = {Path(r["source"]).name: r["status"] for r in json.loads(out.read_text())}
+    assert status["pipe.jpg"].endswith("a named pipe (FIFO), not a file")
+    assert status["zero.jpg"].endswith("a character device, not a file")
+    assert status["astronaut.jpg"] == "ok"
+    capsys.readouterr()
 
 
 def _predict_three_faces(tmp_path, X, capsys, *options):

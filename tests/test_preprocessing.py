@@ -1,4 +1,6 @@
+import collections
 import io
+import warnings
 
 import numpy as np
 import pytest
@@ -76,6 +78,48 @@ def test_loader_names_the_bad_file(tmp_path, damaged_tiff):
     for path, (error, match) in cases.items():
         with pytest.raises(error, match=match):
             ImageLoader().transform([good, path])
+
+
+def test_every_damaged_image_is_an_unreadable_image(damaged_tiff):
+    """Seeded mutations of valid files in every format: decoding gives an image or our
+    one error, whatever Pillow's decoders raise inside (issue 46 found TypeError)."""
+    rng = np.random.default_rng(46)
+    gray = rng.integers(0, 256, (24, 32), dtype=np.uint8)
+    valid = [damaged_tiff]
+    formats = [("PNG", "L"), ("JPEG", "RGB"), ("GIF", "P"), ("TIFF", "L"), ("WEBP", "RGB")]
+    for fmt, mode in [*formats, ("BMP", "RGB"), ("PPM", "L")]:
+        buffer = io.BytesIO()
+        frames = [Image.fromarray(gray).convert(mode), Image.fromarray(255 - gray).convert(mode)]
+        pages = {"save_all": True, "append_images": frames[1:]}
+        frames[0].save(buffer, format=fmt, **(pages if fmt in ("GIF", "TIFF", "WEBP") else {}))
+        valid.append(buffer.getvalue())
+    outcomes = collections.Counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for trial in range(4000):
+            data = bytearray(valid[trial % len(valid)])
+            for _ in range(rng.integers(1, 5)):  # flip, overwrite, cut or repeat bytes
+                if not data:
+                    break
+                at = int(rng.integers(0, len(data)))
+                kind = rng.integers(0, 4)
+                if kind == 0:
+                    data[at] ^= 1 << int(rng.integers(0, 8))
+                elif kind == 1:
+                    data[at : at + 4] = rng.integers(0, 256, 4, dtype=np.uint8).tobytes()
+                elif kind == 2:
+                    del data[at:]
+                else:
+                    data[at:at] = data[at : at + 16]
+            try:
+                (array,) = ImageLoader(color=True).transform([bytes(data)])
+            except ImageReadError as exc:
+                assert "input 0 (bytes)" in str(exc)
+                outcomes["error"] += 1
+            else:
+                assert isinstance(array, np.ndarray) and array.ndim in (2, 3)
+                outcomes["image"] += 1
+    assert outcomes["error"] > 100 and outcomes["image"] > 100
 
 
 def test_loader_names_an_image_too_large_to_decode(tmp_path, monkeypatch):

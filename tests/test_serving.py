@@ -1,7 +1,15 @@
 """The web app's REST API and camera WebSocket, through FastAPI's test client."""
 
+import contextlib
 import io
+import json
 import re
+import socket
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
 import warnings
 
 import numpy as np
@@ -12,15 +20,21 @@ pytest.importorskip("fastapi", reason="the `serve` extra (in `tests`)")
 with warnings.catch_warnings():  # starlette's notice about httpx's successor
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
+    from starlette.testclient import WebSocketDenialResponse
 
 from PIL import Image
 from skimage import data
 
 from bilstm_emotion.apps._tracking import timeline_fields
 from bilstm_emotion.monitoring import predict_images
+from bilstm_emotion.preprocessing import MultiFrameWarning
 from bilstm_emotion.serving import create_app
 
 pytestmark = pytest.mark.xdist_group("serving")
+
+# the test client's requests as a browser on this computer sends them
+LOCAL = "http://127.0.0.1:8000"
+STREAM = "ws://127.0.0.1:8000/ws/stream"
 
 
 def _jpeg(array):
@@ -44,14 +58,14 @@ def estimator():
 @pytest.fixture(scope="module")
 def client(estimator):
     app = create_app(estimator, model_name="conv-lite", max_upload_bytes=2**20)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         yield client
 
 
 def test_health_models_and_page(client):
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["model"] == "conv-lite"
-    assert set(health["frames"]) == {"received", "processed", "dropped", "errors"}
+    assert set(health["frames"]) == {"received", "processed", "dropped", "skipped", "errors"}
     models = client.get("/api/models").json()
     assert models["loaded"]["classes"] == [
         "angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"
@@ -151,7 +165,7 @@ def test_uploads_over_the_limit_get_413_and_the_server_goes_on(client, astronaut
 
 
 def test_camera_frames_give_faces_and_timeline_rows(client, astronaut):
-    with client.websocket_connect("/ws/stream") as ws:
+    with client.websocket_connect(STREAM) as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello"
         assert hello["columns"] == timeline_fields(hello["classes"])
@@ -174,7 +188,7 @@ def test_camera_frames_give_faces_and_timeline_rows(client, astronaut):
 
 def test_a_full_queue_drops_frames_and_counts_them(estimator, astronaut):
     app = create_app(estimator, queue_size=1, max_in_flight=1, max_frame_bytes=400_000)
-    with TestClient(app) as client, client.websocket_connect("/ws/stream") as ws:
+    with TestClient(app, base_url=LOCAL) as client, client.websocket_connect(STREAM) as ws:
         ws.receive_json()
         for _ in range(6):
             ws.send_bytes(astronaut)
@@ -192,13 +206,13 @@ def test_a_full_queue_drops_frames_and_counts_them(estimator, astronaut):
 
 def test_a_client_that_leaves_mid_stream(estimator, astronaut):
     app = create_app(estimator, queue_size=4)
-    with TestClient(app) as client:
-        with client.websocket_connect("/ws/stream") as ws:
+    with TestClient(app, base_url=LOCAL) as client:
+        with client.websocket_connect(STREAM) as ws:
             ws.receive_json()
             for _ in range(3):
                 ws.send_bytes(astronaut)
         # gone with frames in flight; the next client is served as usual
-        with client.websocket_connect("/ws/stream") as ws:
+        with client.websocket_connect(STREAM) as ws:
             ws.receive_json()
             ws.send_bytes(astronaut)
             reply = ws.receive_json()
@@ -221,3 +235,334 @@ def test_serve_refuses_bad_settings_before_loading_a_model(capsys, monkeypatch):
     assert "Expected --queue-size >= 1. Received: 0" in capsys.readouterr().err
     assert main(["serve", "--max-upload-mb", "-1"]) == 1
     assert "Expected --max-upload-mb > 0" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- hostile and careless clients
+@contextlib.contextmanager
+def live_server(app, send_buffer=None):
+    """``app`` under uvicorn on a free port, in a thread; yields ``"127.0.0.1:PORT"``.
+
+    ``send_buffer``: the server's socket send buffer in bytes (a small one makes a
+    client that does not read fill it in seconds, not minutes).
+    """
+    import uvicorn
+
+    listener = socket.socket()
+    if send_buffer:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        listener.close()
+
+
+def _ws_frame(payload):
+    """One masked binary WebSocket frame, as a client sends it."""
+    mask = np.frombuffer(b"\x11\x22\x33\x44", np.uint8)
+    masked = (np.frombuffer(payload, np.uint8) ^ np.resize(mask, len(payload))).tobytes()
+    n = len(payload)
+    size = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n)
+    if n >= 65536:
+        size = bytes([0x80 | 127]) + struct.pack(">Q", n)
+    return b"\x82" + size + mask.tobytes() + masked
+
+
+def _health(address):
+    with urllib.request.urlopen(f"http://{address}/api/health", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_a_client_that_never_reads_costs_only_itself(estimator, astronaut):
+    """Issue 46, case 1: a raw socket with a tiny receive buffer sends frames and never
+    reads; a normal camera beside it keeps getting results."""
+    import websockets.sync.client
+
+    small = _jpeg(np.asarray(Image.fromarray(data.astronaut()).resize((256, 256))))
+    app = create_app(estimator, send_timeout=3.0)
+    with live_server(app, send_buffer=4096) as address:
+        stuck = socket.socket()
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        stuck.connect((address.split(":")[0], int(address.split(":")[1])))
+        stuck.sendall(
+            f"GET /ws/stream HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        stuck.settimeout(0.5)
+        stop = threading.Event()
+
+        def flood():  # frames as fast as the socket takes them; nothing read, ever
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    stuck.sendall(_ws_frame(small))
+
+        flooding = threading.Thread(target=flood, daemon=True)
+        flooding.start()
+        time.sleep(4)  # the stuck client's replies fill every buffer on the way
+        results = 0
+        with websockets.sync.client.connect(f"ws://{address}/ws/stream") as camera:
+            json.loads(camera.recv(timeout=10))  # hello
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                camera.send(small)
+                reply = json.loads(camera.recv(timeout=10))
+                results += reply["type"] == "result"
+        stop.set()
+        flooding.join(timeout=10)
+        stuck.close()
+        health = _health(address)
+    assert results >= 10, f"the camera beside a stuck client got {results} results"
+    frames = health["frames"]
+    assert frames["received"] == frames["processed"] + frames["dropped"] + frames["skipped"]
+
+
+@pytest.fixture(scope="module")
+def guarded(estimator):
+    app = create_app(estimator, allowed_origins=["http://friend.example:3000"])
+    with TestClient(app, base_url=LOCAL) as client:
+        yield client
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.nip.io", ""])
+def test_a_foreign_host_is_refused_on_every_route(guarded, astronaut, host):
+    """Issue 46, case 2 (DNS rebinding): another site's name pointed at 127.0.0.1."""
+    headers = {"host": host}
+    for response in (
+        guarded.get("/api/health", headers=headers),
+        guarded.get("/", headers=headers),
+        guarded.post("/api/predict", files=[("files", ("a.jpg", astronaut))], headers=headers),
+    ):
+        assert response.status_code == 403
+        assert "Expected a Host this server answers to" in response.json()["detail"]
+    with pytest.raises(WebSocketDenialResponse) as denied:
+        with guarded.websocket_connect(f"ws://{host or 'x'}/ws/stream", headers=headers):
+            pass
+    assert denied.value.status_code == 403
+
+
+def test_pages_of_other_sites_may_not_post_or_open_the_camera(guarded, astronaut):
+    """Issue 46, case 2: a page on another site (or a sandboxed one, Origin null)."""
+    files = [("files", ("a.jpg", astronaut))]
+    for origin in ("http://evil.example", "null", "http://127.0.0.1:9999"):
+        response = guarded.post("/api/predict", files=files, headers={"origin": origin})
+        assert response.status_code == 403
+        assert f"Received: Origin={origin!r}" in response.json()["detail"]
+        with pytest.raises(WebSocketDenialResponse) as denied:
+            with guarded.websocket_connect(STREAM, headers={"origin": origin}):
+                pass
+        assert denied.value.status_code == 403
+    # its own page, a site allowed by name, and programs (no Origin) may
+    for headers in ({"origin": LOCAL}, {"origin": "http://friend.example:3000"}, {}):
+        assert guarded.post("/api/predict", files=files, headers=headers).status_code == 200
+        with guarded.websocket_connect(STREAM, headers=headers) as ws:
+            assert ws.receive_json()["type"] == "hello"
+    # reading is not changing: a GET from a foreign page is the browser's business
+    assert guarded.get("/api/health", headers={"origin": "http://evil.example"}).status_code == 200
+
+
+def test_a_token_guards_every_route_and_the_page_keeps_it(estimator, astronaut):
+    app = create_app(estimator, token="s3cret-T0ken")
+    with TestClient(app, base_url=LOCAL) as client:
+        response = client.get("/api/health")
+        assert response.status_code == 401 and "Received: no token" in response.json()["detail"]
+        wrong = client.get("/api/health", headers={"authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "a wrong token" in wrong.json()["detail"]
+        with pytest.raises(WebSocketDenialResponse) as denied:
+            with client.websocket_connect(STREAM):
+                pass
+        assert denied.value.status_code == 401
+        ok = client.get("/api/health", headers={"authorization": "Bearer s3cret-T0ken"})
+        assert ok.status_code == 200
+        # the URL serve prints: the page is shown at its plain URL, the token kept
+        login = client.get("/?token=s3cret-T0ken", follow_redirects=False)
+        assert login.status_code == 303 and login.headers["location"] == "/"
+        cookie = login.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        client.cookies.set("bilstm_emotion_token", "s3cret-T0ken")
+        assert client.get("/").status_code == 200
+        assert client.post("/api/predict", files=[("files", ("a.jpg", astronaut))]).is_success
+        with client.websocket_connect(STREAM) as ws:
+            assert ws.receive_json()["type"] == "hello"
+    with pytest.raises(ValueError, match=r"letters, digits and -\._~ only"):
+        create_app(estimator, token="a;b")
+
+
+def test_a_request_over_the_work_limits_is_refused_by_name(estimator, astronaut):
+    """Issue 46, case 3: a small upload that decodes to a huge image, many of them."""
+    buffer = io.BytesIO()
+    Image.new("L", (1500, 1500), 200).save(buffer, format="PNG")  # 5 KB, 2.25 million px
+    flat = buffer.getvalue()
+    app = create_app(
+        estimator, max_request_pixels=4_000_000, max_request_files=3, max_request_seconds=0.0
+    )
+    with TestClient(app, base_url=LOCAL) as client:
+        two = client.post("/api/predict", files=[("files", (f"{i}.png", flat)) for i in range(2)])
+        assert two.status_code == 413
+        assert two.json()["detail"] == (
+            "Expected images of at most 4 million pixels in one request, all files together "
+            "(`serve --max-request-mp`). Received: 4.5 million in 2 files; send fewer files at "
+            "a time"
+        )
+        four = client.post(
+            "/api/predict", files=[("files", (f"{i}.jpg", astronaut)) for i in range(4)]
+        )
+        assert four.status_code == 413 and "at most 3 files" in four.json()["detail"]
+        # past the request's model time the other files are answered, not dropped
+        records = client.post(
+            "/api/predict",
+            files=[("files", ("a.jpg", astronaut)), ("files", ("b.jpg", astronaut))],
+        ).json()
+        assert [r["source"] for r in records] == ["a.jpg", "b.jpg"]
+        assert records[0]["label"] == "happy"
+        assert records[1]["status"].startswith("error: not processed: the request used its 0 s")
+
+
+def test_a_frame_over_the_pixel_limit_is_answered_and_counted(estimator):
+    buffer = io.BytesIO()
+    Image.new("RGB", (2000, 1000), (90, 90, 90)).save(buffer, format="PNG")
+    app = create_app(estimator, max_frame_pixels=1_000_000)
+    with TestClient(app, base_url=LOCAL) as client, client.websocket_connect(STREAM) as ws:
+        ws.receive_json()
+        ws.send_bytes(buffer.getvalue())
+        reply = ws.receive_json()
+        assert reply["error"] == (
+            "Expected a frame of at most 1.0 million pixels (`serve --max-frame-mp`). "
+            "Received: 2.0 million"
+        )
+        assert reply["stats"]["errors"] == 1 and reply["stats"]["processed"] == 1
+
+
+def test_uploads_beyond_the_slots_get_429_before_their_body_is_read(estimator, astronaut):
+    """Issue 46, case 6: uploads are admitted, not queued in memory without bound."""
+    app = create_app(estimator, max_uploads=2)
+    with live_server(app) as address:
+        host, port = address.split(":")
+        slow = []
+        for _ in range(2):  # two uploads whose bodies are still on their way
+            s = socket.create_connection((host, int(port)))
+            s.sendall(
+                f"POST /api/predict HTTP/1.1\r\nHost: {address}\r\nContent-Length: 1000000\r\n"
+                "Content-Type: multipart/form-data; boundary=x\r\n\r\n--x\r\n".encode()
+            )
+            slow.append(s)
+        time.sleep(0.5)
+        request = urllib.request.Request(
+            f"http://{address}/api/predict", data=b"--x--", method="POST"
+        )
+        request.add_header("content-type", "multipart/form-data; boundary=x")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 429 and refused.value.headers["retry-after"] == "1"
+        assert "at most 2 uploads at once" in json.loads(refused.value.read())["detail"]
+        for s in slow:
+            s.close()
+        time.sleep(0.5)  # their slots are given back
+        ok = urllib.request.urlopen(f"http://{address}/api/health", timeout=10)
+        assert ok.status == 200
+
+
+def test_counters_add_up_and_notes_reach_the_answer(estimator, astronaut):
+    """Issue 46, case 8: frames that failed or whose stream closed are counted; a GIF's
+    first-frame-only note is in its records."""
+    app = create_app(estimator, queue_size=4)
+    with TestClient(app, base_url=LOCAL) as client:
+        with client.websocket_connect(STREAM) as ws:
+            ws.receive_json()
+            ws.send_bytes(b"not an image")
+            assert ws.receive_json()["error"]
+            for _ in range(3):
+                ws.send_bytes(astronaut)  # the stream closes with frames waiting
+        time.sleep(2)
+        frames = client.get("/api/health").json()["frames"]
+        assert frames["received"] == 4 and frames["errors"] == 1
+        assert frames["received"] == frames["processed"] + frames["dropped"] + frames["skipped"]
+        gif = io.BytesIO()
+        still = Image.fromarray(data.astronaut())
+        still.save(gif, format="GIF", save_all=True, append_images=[still.rotate(5)])
+        with pytest.warns(MultiFrameWarning):  # in the server's log too
+            records = client.post("/api/predict", files=[("files", ("anim.gif", gif.getvalue()))])
+        (record,) = records.json()
+        assert record["warning"] == (
+            "anim.gif holds 2 frames (an animation or a multi-page file); reading the first"
+        )
+
+
+def test_serve_beyond_this_computer_asks_a_token_and_says_so(estimator, capsys, monkeypatch):
+    """Issue 46, case 5: --host 0.0.0.0 prints a URL with a new token and a warning."""
+    import uvicorn
+
+    from bilstm_emotion.cli import _serve, main
+
+    started = []
+    monkeypatch.setattr(_serve, "load_model", lambda args: estimator)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append((app, kw)))
+    assert main(["serve", "--host", "0.0.0.0", "--port", "8123"]) == 0
+    err = capsys.readouterr().err
+    token = re.search(r"http://127\.0\.0\.1:8123/\?token=([\w-]+) ", err).group(1)
+    assert len(token) >= 32 and "Listening on 0.0.0.0: any computer" in err
+    app, options = started[-1]
+    assert options["host"] == "0.0.0.0"
+    with TestClient(app, base_url=LOCAL) as client:
+        assert client.get("/api/health").status_code == 401
+        assert client.get("/api/health", params={"token": token}).status_code == 200
+        # the computer's own name is one of the server's, another site's is not
+        name = socket.gethostname().lower()
+        assert client.get(f"http://{name}:8123/api/health", params={"token": token}).is_success
+        foreign = client.get("http://evil.example/api/health", params={"token": token})
+        assert foreign.status_code == 403
+    assert main(["serve", "--host", "0.0.0.0", "--no-token"]) == 0
+    assert "WARNING: --no-token: anyone who can reach the port" in capsys.readouterr().err
+    assert main(["serve"]) == 0  # this computer only: no token, no warning
+    err = capsys.readouterr().err
+    assert err == "bilstm-emotion serve: http://127.0.0.1:8000/ (Ctrl-C stops)\n"
+    assert main(["serve", "--token", "x", "--no-token"]) == 1
+    assert "Expected --token or --no-token, not both" in capsys.readouterr().err
+
+
+def test_a_camera_is_served_while_a_large_upload_is_processed(estimator, astronaut):
+    """Issue 46, case 3: the photos of one request take turns with camera frames (the
+    whole request held the model before)."""
+    import websockets.sync.client
+
+    app = create_app(estimator)
+    with live_server(app) as address:
+        request = urllib.request.Request(f"http://{address}/api/predict", method="POST")
+        boundary = "b0undary"
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="{i}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+            + astronaut
+            + b"\r\n"
+            for i in range(24)
+        ]
+        request.data = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        request.add_header("content-type", f"multipart/form-data; boundary={boundary}")
+        answer = {}
+        posting = threading.Thread(
+            target=lambda: answer.update(
+                records=json.loads(urllib.request.urlopen(request).read())
+            )
+        )
+        with websockets.sync.client.connect(f"ws://{address}/ws/stream") as camera:
+            json.loads(camera.recv(timeout=10))  # hello
+            posting.start()
+            time.sleep(0.5)  # the request is being processed
+            during = 0
+            while posting.is_alive():
+                camera.send(astronaut)
+                reply = json.loads(camera.recv(timeout=60))
+                during += reply["type"] == "result" and posting.is_alive()
+        posting.join()
+    assert len(answer["records"]) == 24
+    assert during >= 3, f"the camera got {during} results while the upload was processed"

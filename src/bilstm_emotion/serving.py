@@ -11,9 +11,38 @@ uvicorn, or mount it in an app of your own::
 
 Routes: ``/`` the page (camera and photo tabs), ``/docs`` the OpenAPI page,
 ``POST /api/predict``, ``GET /api/models``, ``GET /api/health`` and the
-WebSocket ``/ws/stream``; :doc:`/serving` describes each.
+WebSocket ``/ws/stream``; :doc:`/serving` describes each, who may use them
+(the ``Host``, ``Origin`` and token checks of :class:`AccessGuard`) and the
+limits below.
 """
 
-from .apps._server import MAX_FRAME_BYTES, MAX_UPLOAD_BYTES, BodyLimit, create_app
+from .apps._access import LOOPBACK_HOSTS, AccessGuard
+from .apps._limits import (
+    MAX_FRAME_BYTES,
+    MAX_FRAME_PIXELS,
+    MAX_REQUEST_FILES,
+    MAX_REQUEST_PIXELS,
+    MAX_REQUEST_SECONDS,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOADS_AT_ONCE,
+    BodyLimit,
+    UploadSlots,
+)
+from .apps._outbox import SEND_TIMEOUT
+from .apps._server import create_app
 
-__all__ = ["MAX_FRAME_BYTES", "MAX_UPLOAD_BYTES", "BodyLimit", "create_app"]
+__all__ = [
+    "LOOPBACK_HOSTS",
+    "MAX_FRAME_BYTES",
+    "MAX_FRAME_PIXELS",
+    "MAX_REQUEST_FILES",
+    "MAX_REQUEST_PIXELS",
+    "MAX_REQUEST_SECONDS",
+    "MAX_UPLOADS_AT_ONCE",
+    "MAX_UPLOAD_BYTES",
+    "SEND_TIMEOUT",
+    "AccessGuard",
+    "BodyLimit",
+    "UploadSlots",
+    "create_app",
+]

@@ -8,6 +8,7 @@ run by uvicorn; ``pip install "bilstm-emotion[serve]"``.
 import asyncio
 import contextlib
 import json
+import re
 import time
 from importlib.resources import files
 from typing import Annotated
@@ -15,13 +16,12 @@ from typing import Annotated
 from ..core._backend import backend_name
 from ..core._registry import PRETRAINED, pretrained_info
 from ..core._version import __version__
+from . import _limits as limits
+from ._access import LOOPBACK_HOSTS, AccessGuard
 from ._engine import Engine, Upload
+from ._limits import BodyLimit, RequestTooLarge, UploadSlots
+from ._outbox import SEND_TIMEOUT, Outbox
 from ._pipeline import FacePredictor
-
-#: Bytes one request to the REST API may carry (all its files together): 32 MiB.
-MAX_UPLOAD_BYTES = 32 * 2**20
-#: Bytes one camera frame (one WebSocket message) may carry: 4 MiB.
-MAX_FRAME_BYTES = 4 * 2**20
 
 STATIC = files("bilstm_emotion.apps") / "static"
 
@@ -38,10 +38,19 @@ def create_app(
     *,
     model_name=None,
     detector=None,
-    max_upload_bytes=MAX_UPLOAD_BYTES,
-    max_frame_bytes=MAX_FRAME_BYTES,
+    token=None,
+    allowed_hosts=LOOPBACK_HOSTS,
+    allowed_origins=(),
+    max_upload_bytes=limits.MAX_UPLOAD_BYTES,
+    max_uploads=limits.MAX_UPLOADS_AT_ONCE,
+    max_request_files=limits.MAX_REQUEST_FILES,
+    max_request_pixels=limits.MAX_REQUEST_PIXELS,
+    max_request_seconds=limits.MAX_REQUEST_SECONDS,
+    max_frame_bytes=limits.MAX_FRAME_BYTES,
+    max_frame_pixels=limits.MAX_FRAME_PIXELS,
     queue_size=8,
     max_in_flight=2,
+    send_timeout=SEND_TIMEOUT,
     detect_every=1.0,
 ):
     """The ASGI app of ``bilstm-emotion serve``.
@@ -55,13 +64,37 @@ def create_app(
         pretrained name, or the estimator's file).
     detector : FaceDetector or None
         ``None``: BlazeFace, every face.
+    token : str or None, default=None
+        A secret every request must carry (``?token=``, a cookie the page
+        keeps, or ``Authorization: Bearer``); ``None``: none asked for. Letters,
+        digits and ``-._~`` only.
+    allowed_hosts : sequence of str, default=("localhost", "127.0.0.1", "::1")
+        ``Host`` names the server answers to; other requests get ``403``
+        (``"*"``: any name; ``serve`` adds the address it listens on).
+    allowed_origins : sequence of str, default=()
+        Origins (``"http://host:port"``) of other sites whose pages may open
+        the camera WebSocket and post photos; the server's own page always
+        may, other pages get ``403``.
     max_upload_bytes : int, default=32 MiB
         Largest request body; a larger one gets ``413``.
-    max_frame_bytes : int, default=4 MiB
-        Largest camera frame; a larger one gets an ``error`` message.
+    max_uploads : int, default=2
+        Requests with a body processed at once; one more gets ``429``.
+    max_request_files, max_request_pixels : int, default=100 and 400 million
+        Files in one request, and pixels they decode to together; a request
+        over either gets ``413`` before anything is decoded.
+    max_request_seconds : float, default=30.0
+        Model time one request may use; its files past it are answered with
+        a record saying they were not processed.
+    max_frame_bytes, max_frame_pixels : int, default=4 MiB and 3840x2160
+        Largest camera frame, encoded and decoded; a larger one is answered
+        with an error.
     queue_size, max_in_flight : int, default=8 and 2
         Frames (all streams) that may wait for the model, and frames of one
-        stream; more are dropped and counted, never queued.
+        stream waiting or results of one stream unread; more are dropped and
+        counted, never queued.
+    send_timeout : float, default=10.0
+        Seconds one message may wait for a camera client to read it; a client
+        that does not read is disconnected and the others go on.
     detect_every : float, default=1.0
         Seconds between searches of a stream's whole frame.
 
@@ -76,17 +109,27 @@ def create_app(
         from fastapi.staticfiles import StaticFiles
         from fastapi_offline import FastAPIOffline
         from starlette.concurrency import run_in_threadpool
-        from starlette.websockets import WebSocketDisconnect
     except ImportError as exc:
         raise _missing_extra(exc) from None
+    if token is not None and not re.fullmatch(r"[A-Za-z0-9._~-]+", token):
+        raise ValueError(
+            "Expected a token of letters, digits and -._~ only (it travels in URLs and "
+            f"cookies). Received: {len(token)} characters with others among them"
+        )
     if estimator is None:
         from ..model._pretrained import load_pretrained
 
         estimator, model_name = load_pretrained(), model_name or PRETRAINED[0]
     engine = Engine(
-        FacePredictor(estimator, detector=detector), queue_size=queue_size,
-        max_in_flight=max_in_flight, detect_every=detect_every,
-    )  # fmt: skip
+        FacePredictor(estimator, detector=detector),
+        queue_size=queue_size,
+        max_in_flight=max_in_flight,
+        detect_every=detect_every,
+        max_frame_pixels=max_frame_pixels,
+        max_request_files=max_request_files,
+        max_request_pixels=max_request_pixels,
+        max_request_seconds=max_request_seconds,
+    )
     started = time.time()
     shipped = [{"name": name, **_summary(pretrained_info(name))} for name in PRETRAINED]
 
@@ -103,7 +146,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.engine = engine
+    # the last added runs first: who may ask, then how many at once, then how much
     app.add_middleware(BodyLimit, max_bytes=max_upload_bytes)
+    app.add_middleware(UploadSlots, slots=max_uploads)
+    app.add_middleware(
+        AccessGuard, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins, token=token
+    )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -127,17 +175,21 @@ def create_app(
     @app.get("/api/models", summary="The model in use and the shipped ones")
     async def models():
         return {
-            "loaded": {"name": model_name, "classes": engine.classes,
-                       "image_shape": list(getattr(estimator, "image_shape_", (48, 48)))},
+            "loaded": {
+                "name": model_name,
+                "classes": engine.classes,
+                "image_shape": list(getattr(estimator, "image_shape_", (48, 48))),
+            },
             "pretrained": shipped,
-        }  # fmt: skip
+        }
 
     @app.post(
         "/api/predict",
         summary="The faces and emotions of one or more photos",
         responses={
-            413: {"description": "The request is larger than the upload limit"},
+            413: {"description": "The request is over the bytes, files or pixels limit"},
             415: {"description": "None of the files is an image"},
+            429: {"description": "Too many uploads at once: send it again in a moment"},
         },
     )
     async def predict(
@@ -148,9 +200,13 @@ def create_app(
     ):
         """One record per face (``predict --json``'s records): ``source`` is the file's
         name, a photo without a face or a file that is not an image gets a record whose
-        ``status`` says so. If no file at all is an image: ``415``."""
+        ``status`` says so; ``warning`` says where only the first frame of a file was read.
+        If no file at all is an image: ``415``."""
         uploads = [Upload(await f.read(), f.filename or f"file {i}") for i, f in enumerate(files)]
-        records = await run_in_threadpool(engine.predict_uploads, uploads, detect=detect)
+        try:
+            records = await run_in_threadpool(engine.predict_uploads, uploads, detect=detect)
+        except RequestTooLarge as exc:
+            return JSONResponse(status_code=413, content={"detail": str(exc)})
         if all(str(r["status"]).startswith("error") for r in records):
             return JSONResponse(
                 status_code=415,
@@ -162,26 +218,35 @@ def create_app(
     async def stream(websocket: WebSocket):
         await websocket.accept()
 
-        lock = asyncio.Lock()  # the worker and this handler both send
-
         async def send(message):
-            async with lock:
-                await websocket.send_text(json.dumps(message))
+            await websocket.send_text(json.dumps(message))
 
-        await send({"type": "hello", "columns": engine.columns, "classes": engine.classes,
-                    "model": model_name, "max_frame_bytes": max_frame_bytes})  # fmt: skip
-        state = engine.open_stream(send)
+        outbox = Outbox(send, send_timeout=send_timeout).start()
+        outbox.put(
+            {
+                "type": "hello",
+                "columns": engine.columns,
+                "classes": engine.classes,
+                "model": model_name,
+                "max_frame_bytes": max_frame_bytes,
+            }
+        )
+        state = engine.open_stream(outbox)
         try:
-            while True:
-                message = await websocket.receive()
+            while (message := await _receive_unless(websocket, outbox.dead)) is not None:
                 if message["type"] == "websocket.disconnect":
                     break
                 data = message.get("bytes")
                 if data is None:
-                    await send({"type": "error", "detail": "Expected binary messages, each an "
-                                "encoded image (JPEG, PNG, WebP). Received: text"})  # fmt: skip
+                    outbox.put(
+                        {
+                            "type": "error",
+                            "detail": "Expected binary messages, each an "
+                            "encoded image (JPEG, PNG, WebP). Received: text",
+                        }
+                    )
                 elif len(data) > max_frame_bytes:
-                    await send(
+                    outbox.put(
                         {
                             "type": "error",
                             "detail": f"Expected a frame of at most "
@@ -189,13 +254,27 @@ def create_app(
                         }
                     )
                 else:
-                    await engine.submit(state, data)
-        except WebSocketDisconnect:
-            pass
+                    engine.submit(state, data)
         finally:
             engine.close_stream(state)
+            await outbox.close()
 
     return app
+
+
+async def _receive_unless(websocket, dead):
+    """The client's next message, or None once ``dead`` is set (the client was given
+    up: the handler returns and the server closes the connection)."""
+    receiving = asyncio.ensure_future(websocket.receive())
+    gone = asyncio.ensure_future(dead.wait())
+    await asyncio.wait({receiving, gone}, return_when=asyncio.FIRST_COMPLETED)
+    gone.cancel()
+    if receiving.done():
+        return receiving.result()
+    receiving.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await receiving
+    return None
 
 
 def _summary(info):
@@ -208,66 +287,3 @@ def _summary(info):
         "test_time_flip": params.get("test_time_flip"),
         "test_time_shift": params.get("test_time_shift"),
     }
-
-
-class BodyLimit:
-    """ASGI middleware: a request body over ``max_bytes`` gets ``413``, read or not.
-
-    A declared ``Content-Length`` over the limit is refused before anything is
-    read; a body sent in chunks is counted as it arrives.
-    """
-
-    def __init__(self, app, max_bytes):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None:
-            try:
-                declared = int(declared)
-            except ValueError:
-                return await _reply(send, 400, f"Expected a number as Content-Length. "
-                                    f"Received: {declared[:40]!r}")  # fmt: skip
-            if declared > self.max_bytes:
-                return await _reply(send, 413, self._message(declared))
-        seen, started, refused = 0, False, False
-
-        async def counted():
-            nonlocal seen, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes and not started:
-                    # answer now; the app sees the client leave and its reply is dropped
-                    refused = True
-                    await _reply(send, 413, self._message(seen, "so far"))
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def watched(message):
-            nonlocal started
-            if refused:
-                return
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        await self.app(scope, counted, watched)
-
-    def _message(self, size, note="declared"):
-        return (
-            f"Expected a request of at most {self.max_bytes:,} bytes (the server's upload "
-            f"limit, `serve --max-upload-mb`). Received: {size:,} bytes ({note})"
-        )
-
-
-async def _reply(send, status, detail):
-    body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
-    await send({"type": "http.response.body", "body": body})

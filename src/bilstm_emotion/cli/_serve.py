@@ -1,8 +1,11 @@
 """``serve``: the local web app (camera and photos in the browser) and its REST API."""
 
 import argparse
+import secrets
 import sys
 
+from ..apps import _limits as limits
+from ..apps._access import is_loopback, is_wildcard, server_hosts
 from ._common import add_detector_options, add_model_options, load_model, make_face_detector
 
 SERVE_EPILOG = """examples:
@@ -14,8 +17,12 @@ routes: /  the page (camera and photo tabs); /docs  the API's OpenAPI page;
 POST /api/predict  photos (multipart, field "files") -> predict --json's records;
 GET /api/models, GET /api/health; WebSocket /ws/stream  camera frames -> faces
 
-the server listens on 127.0.0.1 (this computer only) unless --host says otherwise;
-it has no log-in: give --host 0.0.0.0 only on a network you trust
+who may use it: the server listens on 127.0.0.1 (this computer only) unless --host
+says otherwise, and answers only requests addressed to its own names (--allow-host
+adds one) and, from web pages, only its own page (--allow-origin adds a site). Bound
+beyond this computer (--host 0.0.0.0) it asks every request for a token, printed in
+the URL at start (--token sets it, --no-token drops it: anyone who can reach the
+port can then use the model and see whether a camera is on)
 """
 
 
@@ -29,26 +36,69 @@ def _serve(args):
             f'`serve` needs the `serve` extra: pip install "bilstm-emotion[serve]" '
             f"(missing: {exc.name})"
         ) from None
-    for name in ("max_upload_mb", "max_frame_mb", "detect_every"):
+    limits = ("max_upload_mb", "max_frame_mb", "max_frame_mp", "max_request_mp",
+              "max_request_seconds", "detect_every")  # fmt: skip
+    for name in limits:
         if getattr(args, name) <= 0:
             raise ValueError(f"Expected --{name.replace('_', '-')} > 0. Received: "
                              f"{getattr(args, name)}")  # fmt: skip
-    if args.queue_size < 1:
-        raise ValueError(f"Expected --queue-size >= 1. Received: {args.queue_size}")
+    for name in ("queue_size", "max_uploads", "max_request_files"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"Expected --{name.replace('_', '-')} >= 1. Received: "
+                             f"{getattr(args, name)}")  # fmt: skip
+    token = _token(args)
+    hosts = server_hosts(args.host, args.allow_host)
     model = load_model(args)
     app = create_app(
         model, model_name=args.estimator or args.model, detector=make_face_detector(args),
-        max_upload_bytes=int(args.max_upload_mb * 2**20),
-        max_frame_bytes=int(args.max_frame_mb * 2**20), queue_size=args.queue_size,
+        token=token, allowed_hosts=hosts, allowed_origins=args.allow_origin,
+        max_upload_bytes=int(args.max_upload_mb * 2**20), max_uploads=args.max_uploads,
+        max_request_files=args.max_request_files,
+        max_request_pixels=int(args.max_request_mp * 1e6),
+        max_request_seconds=args.max_request_seconds,
+        max_frame_bytes=int(args.max_frame_mb * 2**20),
+        max_frame_pixels=int(args.max_frame_mp * 1e6), queue_size=args.queue_size,
         detect_every=args.detect_every,
     )  # fmt: skip
-    print(f"bilstm-emotion serve: http://{args.host}:{args.port}/ (Ctrl-C stops)",
-          file=sys.stderr, flush=True)  # fmt: skip
+    print(_banner(args, token), file=sys.stderr, flush=True)
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
         ws_max_size=int(args.max_frame_mb * 2**20) + 2**16,
     )  # fmt: skip
     return 0
+
+
+def _token(args):
+    """The token asked for: --token, none with --no-token or on this computer only,
+    else a new random one (as Jupyter does)."""
+    if args.token is not None and args.no_token:
+        raise ValueError("Expected --token or --no-token, not both")
+    if args.token is not None:
+        return args.token
+    if args.no_token or is_loopback(args.host):
+        return None
+    return secrets.token_urlsafe(24)
+
+
+def _banner(args, token):
+    """What ``serve`` says as it starts: where to open it, and who else can."""
+    host = args.host
+    shown = "127.0.0.1" if is_wildcard(host) else (f"[{host}]" if ":" in host else host)
+    url = f"http://{shown}:{args.port}/" + (f"?token={token}" if token else "")
+    lines = [f"bilstm-emotion serve: {url} (Ctrl-C stops)"]
+    if not is_loopback(host):
+        lines.append(
+            f"Listening on {host}: any computer that can reach this one on port {args.port} "
+            "can connect" + (" (each request must carry the token above; from another "
+                             "computer, open the URL with this computer's name or address)"
+                             if token else "")
+        )  # fmt: skip
+        if not token:
+            lines.append(
+                "WARNING: --no-token: anyone who can reach the port can use the model, send "
+                "photos and see whether a camera is on; use it only on a network you trust"
+            )
+    return "\n".join(lines)
 
 
 def add_parser(sub):
@@ -63,10 +113,81 @@ def add_parser(sub):
     )  # fmt: skip
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (8000)")
-    s.add_argument("--max-upload-mb", type=float, default=32.0, metavar="MB",
-                   help="largest request to the API; larger ones get 413 (32)")  # fmt: skip
-    s.add_argument("--max-frame-mb", type=float, default=4.0, metavar="MB",
-                   help="largest camera frame (4)")  # fmt: skip
+    s.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name the server also answers to (a DNS name, a proxy's); repeatable; '*' any",
+    )
+    s.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a site (http://host:port) whose pages may also use the API and "
+        "the camera; repeatable",
+    )
+    s.add_argument(
+        "--token",
+        help="the token every request must carry (default: a new "
+        "one when --host is not this computer only)",
+    )
+    s.add_argument(
+        "--no-token",
+        action="store_true",
+        help="ask no token even when listening beyond this computer",
+    )
+    s.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=limits.MAX_UPLOAD_BYTES / 2**20,
+        metavar="MB",
+        help="largest request to the API; larger ones get 413 (%(default)g)",
+    )
+    s.add_argument(
+        "--max-uploads",
+        type=int,
+        default=limits.MAX_UPLOADS_AT_ONCE,
+        metavar="N",
+        help="requests to the API processed at once; more get 429 (%(default)s)",
+    )
+    s.add_argument(
+        "--max-request-files",
+        type=int,
+        default=limits.MAX_REQUEST_FILES,
+        metavar="N",
+        help="files in one request; more get 413 (%(default)s)",
+    )
+    s.add_argument(
+        "--max-request-mp",
+        type=float,
+        default=limits.MAX_REQUEST_PIXELS / 1e6,
+        metavar="MP",
+        help="million pixels the files of one request decode to; more get 413 (%(default)g)",
+    )
+    s.add_argument(
+        "--max-request-seconds",
+        type=float,
+        default=limits.MAX_REQUEST_SECONDS,
+        metavar="S",
+        help="model time of one request; its files past it are "
+        "answered 'not processed' (%(default)g)",
+    )
+    s.add_argument(
+        "--max-frame-mb",
+        type=float,
+        default=limits.MAX_FRAME_BYTES / 2**20,
+        metavar="MB",
+        help="largest camera frame (%(default)g)",
+    )
+    s.add_argument(
+        "--max-frame-mp",
+        type=float,
+        default=limits.MAX_FRAME_PIXELS / 1e6,
+        metavar="MP",
+        help="million pixels a camera frame may decode to (%(default)g: 3840x2160)",
+    )
     s.add_argument("--queue-size", type=int, default=8, metavar="N",
                    help="camera frames (all clients) that may wait for the model; more are "
                    "dropped and counted, never queued (8)")  # fmt: skip

@@ -1,8 +1,10 @@
 """Reading image files from disk, folders and zip archives, under documented ceilings."""
 
+import contextlib
 import errno
 import io
 import os
+import stat
 import warnings
 import zipfile
 from pathlib import Path
@@ -19,6 +21,7 @@ __all__ = [
     "decode_image",
     "image_size",
     "open_tree",
+    "probe_image",
 ]
 
 #: File name endings read as images (case-insensitive).
@@ -45,70 +48,102 @@ def decode_image(data, name):
     Turned upright by the EXIF orientation; reduced to :data:`MAX_IMAGE_SIDE`
     on the longer side when larger (see :func:`image_size` for the size
     before). Raises :class:`ImageReadError` naming ``name`` for empty,
-    truncated, non-image or too large data; warns with
+    truncated, non-image or too large data, whatever Pillow raised; warns with
     :class:`MultiFrameWarning` that only the first frame of an animation or
     a multi-page file is read.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import ImageOps
 
-    if not data:
-        raise ImageReadError(f"Cannot read image {name}: the file is empty")
-    try:
-        with _open_image(io.BytesIO(data)) as image:
-            frames = getattr(image, "n_frames", 1)
-            if frames > 1:
-                warnings.warn(
-                    MultiFrameWarning(
-                        f"{name} holds {frames} frames (an animation or a multi-page file); "
-                        "reading the first"
-                    ),
-                    stacklevel=2,
-                )
-            image = _load_reduced(image, name)
-            image = ImageOps.exif_transpose(image)  # phone photos are stored rotated
-            if image.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "1"):
-                image = image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB")
-            if image.mode == "LA":
-                image = image.convert("L")  # the alpha of a gray image carries no face
-            array = np.asarray(image)
-    except ImageReadError:
-        raise
-    except UnidentifiedImageError:
-        raise ImageReadError(f"Cannot read image {name}: not an image file") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageReadError(f"Cannot read image {name}: {exc}") from None
-    except (OSError, SyntaxError, ValueError, TypeError) as exc:
-        # Pillow raises TypeError too on some damaged files ("Missing dimensions": a
-        # TIFF page without ImageWidth, met while counting the pages)
-        raise ImageReadError(f"Cannot read image {name}: {exc}") from None
-    except MemoryError:
-        raise ImageReadError(f"Cannot read image {name}: out of memory decoding it") from None
+    with _reading(data, name) as image:
+        frames = getattr(image, "n_frames", 1)
+        if frames > 1:
+            warnings.warn(MultiFrameWarning(multi_frame_note(name, frames)), stacklevel=2)
+        _plan_reduced(image)
+        _check_pixels(image, name)
+        image.load()
+        if max(image.size) > MAX_IMAGE_SIDE:
+            image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), _bilinear())
+        image = ImageOps.exif_transpose(image)  # phone photos are stored rotated
+        if image.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "1"):
+            image = image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB")
+        if image.mode == "LA":
+            image = image.convert("L")  # the alpha of a gray image carries no face
+        array = np.asarray(image)
     if array.ndim == 2 and image.mode.startswith("I;16"):
         array = array.astype(np.uint16)
     return array
 
 
-def _load_reduced(image, name):
-    """Decode ``image`` (opened, not loaded), at most MAX_IMAGE_SIDE on its longer side."""
-    from PIL import Image
+def probe_image(data, name):
+    """``(pixels, frames)`` of encoded image bytes, read from the header (nothing decoded).
 
+    ``pixels`` is what :func:`decode_image` decodes (a large JPEG counts at the
+    reduced size it is decoded at), ``frames`` the frames or pages the file
+    holds. Raises :class:`ImageReadError` as :func:`decode_image` does for data
+    that is not an image.
+    """
+    with _reading(data, name) as image:
+        frames = getattr(image, "n_frames", 1)
+        _plan_reduced(image)
+        width, height = image.size
+    return width * height, frames
+
+
+def multi_frame_note(name, frames):
+    """What is said of a file of ``frames`` frames or pages: only the first is read."""
+    return f"{name} holds {frames} frames (an animation or a multi-page file); reading the first"
+
+
+@contextlib.contextmanager
+def _reading(data, name):
+    """The opened (not decoded) image of ``data``; any failure of Pillow's, at opening
+    or inside the block, becomes an :class:`ImageReadError` naming ``name``."""
+    from PIL import UnidentifiedImageError
+
+    if not data:
+        raise ImageReadError(f"Cannot read image {name}: the file is empty")
+    try:
+        with _open_image(io.BytesIO(data)) as image:
+            yield image
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageReadError(f"Cannot read image {name}: not an image file") from None
+    except MemoryError:
+        raise ImageReadError(f"Cannot read image {name}: out of memory decoding it") from None
+    except Exception as exc:
+        # Pillow's decoders raise OSError, SyntaxError, ValueError, its own
+        # DecompressionBombError, and on damaged files also TypeError ("Missing
+        # dimensions": a TIFF page without ImageWidth), struct.error, IndexError,
+        # ...: whatever a damaged file makes it raise, the file is unreadable
+        raise ImageReadError(f"Cannot read image {name}: {exc}") from None
+
+
+def _plan_reduced(image):
+    """Ask the decoder of ``image`` (opened, not loaded) for a reduced size where it can
+    (JPEG only: the smallest of 1/2, 1/4, 1/8 still at least MAX_IMAGE_SIDE long)."""
     width, height = image.size
     longest = max(width, height)
     if longest > MAX_IMAGE_SIDE:
         ratio = MAX_IMAGE_SIDE / longest
-        # JPEG only: decode at the smallest of 1/2, 1/4, 1/8 that is still as large
         image.draft(None, (max(1, round(width * ratio)), max(1, round(height * ratio))))
-    if image.size[0] * image.size[1] > MAX_IMAGE_PIXELS:
+
+
+def _check_pixels(image, name):
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
         raise ImageReadError(
             f"Cannot read image {name}: {width}x{height} pixels "
             f"({width * height / 1e6:.0f} million) is above the {MAX_IMAGE_PIXELS / 1e6:.0f} "
             "million pixels decoded from one file (JPEGs larger than that are read at a "
             "reduced size; save it as JPEG or shrink it first)"
         )
-    image.load()
-    if max(image.size) > MAX_IMAGE_SIDE:
-        image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.BILINEAR)
-    return image
+
+
+def _bilinear():
+    from PIL import Image
+
+    return Image.Resampling.BILINEAR
 
 
 def image_size(source):
@@ -136,9 +171,19 @@ def read_image_file(path):
     """Read and decode one image file; errors name the file and say what is wrong with it."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        # O_NONBLOCK: opening a named pipe nobody writes to returns at once (it
+        # would wait forever); the kind of file is then read from the open file
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(path)
+            kind = _not_a_file(mode)
+            if kind:
+                raise ImageReadError(f"Cannot read image {path}: {kind}, not a file")
             check_size(os.fstat(f.fileno()).st_size, path)
-            data = f.read()
+            data = f.read(MAX_IMAGE_BYTES + 1)  # counted as read: the size may have changed
+            check_size(len(data), path)
     except FileNotFoundError:
         if os.path.islink(path):
             target = os.readlink(path)
@@ -155,6 +200,17 @@ def read_image_file(path):
             raise ImageReadError(f"Cannot read image {path}: a symbolic link loop") from None
         raise ImageReadError(f"Cannot read image {path}: {exc.strerror or exc}") from None
     return decode_image(data, path)
+
+
+def _not_a_file(mode):
+    """What a file that is not a regular file is (``""`` for a regular file)."""
+    kinds = {
+        stat.S_ISFIFO: "a named pipe (FIFO)",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+    }
+    return next((kind for test, kind in kinds.items() if test(mode)), "")
 
 
 def check_size(n_bytes, name, limit=None):

@@ -323,4 +323,7 @@ async function showPhoto(card, file, records) {
     }
   }
   card.append(canvas, table);
+  if (records[0]?.warning) {
+    card.append(Object.assign(document.createElement("p"), { textContent: records[0].warning }));
+  }
 }

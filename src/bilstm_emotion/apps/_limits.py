@@ -1,0 +1,114 @@
+"""The web app's limits on what one client may ask of it, with their defaults.
+
+Each is a parameter of :func:`~bilstm_emotion.serving.create_app` and an
+option of ``bilstm-emotion serve``; what exceeds one is refused with a status
+and a message naming the limit (``413`` too large, ``429`` too many at once).
+"""
+
+from ._access import json_reply
+
+#: Bytes one request to the REST API may carry (all its files together): 32 MiB.
+MAX_UPLOAD_BYTES = 32 * 2**20
+#: Bytes one camera frame (one WebSocket message) may carry: 4 MiB.
+MAX_FRAME_BYTES = 4 * 2**20
+#: Pixels one camera frame may decode to: 3840x2160 (4K UHD).
+MAX_FRAME_PIXELS = 3840 * 2160
+#: Files in one request to the REST API.
+MAX_REQUEST_FILES = 100
+#: Pixels the files of one request may decode to, together: 400 million (a large
+#: JPEG counts at the reduced size it is decoded at, see ``MAX_IMAGE_SIDE``).
+MAX_REQUEST_PIXELS = 400_000_000
+#: Seconds of model time one request may take; its files past that are answered
+#: with a record saying they were not processed.
+MAX_REQUEST_SECONDS = 30.0
+#: Requests to the REST API processed at once; one more gets 429 before its body is read.
+MAX_UPLOADS_AT_ONCE = 2
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` gets ``413``, read or not.
+
+    A declared ``Content-Length`` over the limit is refused before anything is
+    read; a body sent in chunks is counted as it arrives.
+    """
+
+    def __init__(self, app, max_bytes):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            try:
+                declared = int(declared)
+            except ValueError:
+                return await json_reply(
+                    send, 400, f"Expected a number as Content-Length. Received: {declared[:40]!r}"
+                )
+            if declared > self.max_bytes:
+                return await json_reply(send, 413, self._message(declared))
+        seen, started, refused = 0, False, False
+
+        async def counted():
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes and not started:
+                    # answer now; the app sees the client leave and its reply is dropped
+                    refused = True
+                    await json_reply(send, 413, self._message(seen, "so far"))
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched(message):
+            nonlocal started
+            if refused:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted, watched)
+
+    def _message(self, size, note="declared"):
+        return (
+            f"Expected a request of at most {self.max_bytes:,} bytes (the server's upload "
+            f"limit, `serve --max-upload-mb`). Received: {size:,} bytes ({note})"
+        )
+
+
+class UploadSlots:
+    """ASGI middleware: at most ``slots`` requests that send a body at once.
+
+    One more gets ``429`` with ``Retry-After`` before its body is read, so
+    uploads never wait in memory for their turn. Requests without a body
+    (``GET``, the WebSocket) are not counted.
+    """
+
+    def __init__(self, app, slots):
+        self.app = app
+        self.slots = slots
+        self.busy = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        if self.busy >= self.slots:
+            detail = (
+                f"Expected at most {self.slots} uploads at once (`serve --max-uploads`); "
+                f"{self.busy} are being processed: send it again in a moment"
+            )
+            return await json_reply(send, 429, detail, headers=[(b"retry-after", b"1")])
+        self.busy += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.busy -= 1
+
+
+class RequestTooLarge(Exception):
+    """A request over one of the work limits (files, pixels): answered with 413."""
