@@ -100,11 +100,11 @@ def test_imports_follow_the_map(path, module, package):
             assert theirs in ALLOWED[mine], f"{rel} ({mine}) imports {name} ({theirs})"
 
 
-def test_every_module_is_on_the_map_and_short():
-    for path, module, _ in MODULES:
+def test_every_module_is_on_the_map():
+    # (no cap on a module's length: it made code be packed to fit, issue 48; one idea
+    # per module is the measure, and docs/architecture.rst names each module's)
+    for _path, module, _ in MODULES:
         assert _part(module) in ALLOWED, module
-        lines = len(path.read_text(encoding="utf-8").splitlines())
-        assert lines <= 430, f"{path.relative_to(SRC)} has {lines} lines (split it)"
 
 
 def _fresh(code):

@@ -84,6 +84,19 @@ def test_image_shape_folds_flat_rows(faces, make_clf):
     assert clf.model_.input_shape == (None, 8, 32)
 
 
+@pytest.mark.parametrize("files", [["a.jpg", "b.jpg"], np.array(["a.jpg"]), [b"\xff\xd8\xff"]])
+def test_file_names_get_told_how_to_read_them(fitted, faces, files):
+    """Issue 47: paths given to the estimator got sklearn's 'Expected 2D array'."""
+    y = faces[1][: len(files)]
+    for call in (fitted.predict, fitted.predict_proba, lambda f: clone(fitted).fit(f, y)):
+        with pytest.raises(
+            ValueError,
+            match=r"Expected faces as pixels.*Received: files or "
+            r"bytes .*ImageLoader, FaceDetector and FaceNormalizer",
+        ):
+            call(files)
+
+
 def test_non_square_rows_are_read_as_one_row_with_a_warning(make_clf, rng):
     X, y = rng.random((20, 6)), np.arange(20) % 2
     with pytest.warns(UserWarning, match=r"not square.*image_shape=\(1, 6\)"):
@@ -312,3 +325,16 @@ def test_every_parameter_is_documented_and_listed_in_the_readme(param):
     )
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert f"`{param}`" in readme, f"{param} is missing from README's flat parameters"
+
+
+def test_the_html_repr_links_to_the_api_page():
+    """Issue 47: the "?" of scikit-learn's HTML repr opens our page, under its public name."""
+    from bilstm_emotion.preprocessing import FaceDetector
+
+    docs = "https://bilstm-emotion.readthedocs.io/en/latest/generated/"  # pyproject: Documentation
+    for estimator, page in [
+        (BiLSTMFaceEmotionClassifier(), "bilstm_emotion.BiLSTMFaceEmotionClassifier.html"),
+        (FaceDetector(), "bilstm_emotion.preprocessing.FaceDetector.html"),
+    ]:
+        assert estimator._get_doc_link() == docs + page
+        assert f'href="{docs + page}"' in estimator._repr_html_()

@@ -11,35 +11,31 @@ from bilstm_emotion import BiLSTMFaceEmotionClassifier
 from bilstm_emotion.cli import build_parser, main
 
 
-def test_demo_finds_the_astronaut_and_prints_probabilities(capsys):
-    assert main(["demo"]) == 0
-    out = capsys.readouterr().out
-    assert "astronaut" in out and "face(s)" in out
-    lines = out.strip().splitlines()
-    assert lines[1].split()[-7:] == [
-        "angry",
-        "disgust",
-        "fear",
-        "happy",
-        "neutral",
-        "sad",
-        "surprise",
-    ]
-    values = [float(v) for v in lines[2].split()[-7:]]
+@pytest.mark.parametrize("argv", [["predict", "--demo"], ["demo"]])
+def test_one_demo_prints_the_model_and_each_face_s_probabilities(argv, capsys):
+    """Issue 47: `predict --demo` printed `happy 0.855`, `demo` a table: now both this."""
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("Model conv-xl-flip (FER2013 PublicTest accuracy 0.")
+    header = lines[1].split()
+    assert header[:4] == ["source", "face", "box", "label"] and header[-1] == "status"
+    assert header[4:-1] == CLASSES
+    row = lines[2].split()
+    values = [float(v) for v in row[-8:-1]]
     assert abs(sum(values) - 1) < 0.01
     # the largest face, listed first, is hers: the label is its most probable column
-    assert lines[2].split()[-8] == "happy"
-    assert max(values) == values[3]
+    assert row[-9] == "happy" and max(values) == values[3]
+    assert lines[-1] == "1 face(s) in 1 image(s)"
 
 
-def test_demo_on_a_photo_without_faces_fails_with_its_name(tmp_path, capsys):
+def test_demo_on_a_photo_without_faces_says_so(tmp_path, capsys):
     from PIL import Image
 
     path = tmp_path / "wall.png"
     Image.new("L", (200, 150), color=128).save(path)
-    assert main(["demo", "--image", str(path), "--model", "bilstm"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("bilstm-emotion demo: error:") and "wall.png" in err
+    assert main(["demo", "--image", str(path), "--model", "bilstm"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Model bilstm (") and "wall.png" in out and "no face" in out
 
 
 def test_demo_on_a_missing_photo_names_it(tmp_path, capsys):
@@ -133,6 +129,19 @@ def test_evaluate_writes_report_and_plots(tmp_path, capsys):
     )
 
 
+def test_without_matplotlib_each_command_names_the_extra(tmp_path, capsys, monkeypatch):
+    """Issue 47: the base install printed "plots skipped: No module named 'matplotlib'"."""
+    _write_fer_folder(tmp_path / "fer")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    code = main(["evaluate", str(tmp_path / "fer"), "--out", str(tmp_path / "r"), "--no-timing"])
+    assert code == 0 and (tmp_path / "r" / "report.json").is_file()
+    extra = 'pip install "bilstm-emotion[plots]"'
+    assert f"plots skipped: Plotting needs matplotlib: {extra}" in capsys.readouterr().err
+    assert main(["summary", str(tmp_path / "fer"), "--plot", str(tmp_path / "p.png")]) == 1
+    assert extra in capsys.readouterr().err and not (tmp_path / "p.png").exists()
+
+
 def test_evaluate_a_saved_estimator_with_history(tmp_path, faces, make_clf, capsys):
     from PIL import Image
 
@@ -185,6 +194,10 @@ def test_predict_writes_csv_json_and_annotations(photo_folder, tmp_path, capsys)
     assert {r["source"].rsplit("/", 1)[-1] for r in happy} == {"astronaut.jpg", "head.png"}
     records = json.loads((out / "faces.json").read_text())
     assert len(records) == len(rows)
+    # a missing number is null in JSON (it was ""), an empty cell in CSV
+    wall = next(r for r in records if r["source"].endswith("wall.png"))
+    assert wall["score"] is None and wall["row"] is None and wall["happy"] is None
+    assert next(r for r in rows if r["source"].endswith("wall.png"))["score"] == ""
     assert records[0]["face"] == 1 and abs(sum(records[0][c] for c in CLASSES) - 1) < 1e-3
     assert sorted(p.name for p in (out / "ann").iterdir()) == ["astronaut.png", "head.png"]
     assert "happy" in captured.out and "face(s) in 4 image(s)" in captured.out
@@ -215,7 +228,7 @@ def test_predict_demo_and_quiet(capsys):
 def test_predict_errors(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "gone.jpg")]) == 1
     assert capsys.readouterr().err.startswith("bilstm-emotion predict: error: No such file")
-    assert main(["predict"]) == 1
+    assert main(["predict"]) == 2  # a bad command line, as the help says
     assert "Expected image files" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert main(["predict", str(tmp_path / "empty")]) == 1
@@ -305,7 +318,7 @@ def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
     np.testing.assert_allclose(got, shifted, atol=1e-3)
     assert np.abs(shifted - plain).max() > 0.01  # the option changed the numbers
     args = ["predict", str(tmp_path / "*.png"), "--no-detect", "--model", "conv-lite"]
-    assert main([*args, "--test-time-shift", "-1"]) == 1
+    assert main([*args, "--test-time-shift", "-1"]) == 2
     assert "Expected --test-time-shift >= 0. Received: -1" in capsys.readouterr().err
 
 
@@ -405,9 +418,15 @@ def test_video_errors_name_the_culprit(tmp_path, capsys):
     assert err.startswith("bilstm-emotion video: error: Cannot read video") and "junk.mp4" in err
     assert err.count("\n") == 1
     assert not (tmp_path / "j").exists()  # nothing half-made
-    assert main(["video"]) == 1
+    # a camera that is not there: one line that says so, no claim of a partial run
+    assert main(["video", "--camera", "99", "--out", str(tmp_path / "c")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bilstm-emotion video: error: Cannot open camera 99: /dev/video99 ")
+    assert err.count("\n") == 1 and "did not finish" not in err and len(err) < 300
+    assert not (tmp_path / "c").exists()
+    assert main(["video"]) == 2
     assert "Expected a video file or --camera N" in capsys.readouterr().err
-    assert main(["video", str(junk), "--fps", "0"]) == 1
+    assert main(["video", str(junk), "--fps", "0"]) == 2
     assert "Expected --fps > 0. Received: --fps 0.0" in capsys.readouterr().err
 
 
@@ -453,6 +472,7 @@ def test_grid_search_prints_the_study_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Fitting 2 folds for each of 2 candidates" in out  # progress, unless --quiet
     assert "\nBest: " in out and "with: {'row_hidden': 2}" in out
+    assert "2 candidates x 2 folds = 4 fits in " in out  # it said "2 fits of 2 folds"
     result = json.loads((tmp_path / "g.json").read_text())
     assert len(result["results"]) == 2 and set(result["best_params"]) == {"row_hidden"}
 
@@ -493,6 +513,8 @@ def test_every_subcommand_help_has_examples():
                             "evaluate", "grid-search", "demo"}  # fmt: skip
     for name, sub in choices.items():
         assert f"bilstm-emotion {name}" in sub.format_help(), name
+        for action in sub._actions:  # every option says what it does, in words
+            assert action.help and len(action.help.split()) >= 3, (name, action.dest)
 
 
 def test_console_script_exit_codes(photo_folder, tmp_path):

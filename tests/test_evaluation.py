@@ -106,3 +106,27 @@ def test_timing_finds_batch_size_inside_a_pipeline(fitted, faces):
     timing = measure_speed(pipe, X, batch_sizes=(4,), n_latency=2)
     assert list(timing["throughput"]) == [4]
     assert pipe.get_params()["bilstmfaceemotionclassifier__batch_size"] == 16
+
+
+def test_the_documented_recipe_fer2013_codes_with_a_shipped_model(
+    tmp_path, fer_sample, pretrained
+):
+    """Issue 47: `evaluate(load_pretrained(), *load_fer2013(..., return_X_y=True))` raised
+    sklearn's "Mix of label input types (string and number)"."""
+    import zipfile
+
+    from bilstm_emotion import EMOTIONS
+    from bilstm_emotion.datasets import load_fer2013
+
+    path = tmp_path / "fer.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in fer_sample.items():
+            z.writestr(name, data)
+    X, y = load_fer2013(path, subset="test", return_X_y=True)
+    assert y.dtype.kind == "i"  # FER2013's codes, target_names order
+    by_codes = evaluate(pretrained, X, y, timing=False)
+    by_names = evaluate(pretrained, X, np.asarray(EMOTIONS)[y], timing=False)
+    assert by_codes.accuracy == by_names.accuracy > 0.5
+    assert by_codes.labels == sorted(EMOTIONS)
+    with pytest.raises(ValueError, match=r"FER2013's codes 0-6 .*Received: labels from 0 to 9"):
+        evaluate(pretrained, X[:2], [0, 9], timing=False)

@@ -46,8 +46,8 @@ def test_predict_images_records_every_input(photo_folder, pretrained):
     assert by_file["broken.jpg"][0]["status"].startswith("error: Cannot read image")
     assert "broken.jpg" in by_file["broken.jpg"][0]["status"]
     assert by_file["wall.png"] == [
-        {"source": files[3], "face": 0, **dict.fromkeys(BOX_FIELDS, ""), "label": "",
-         "score": "", **dict.fromkeys(CLASSES, ""), "status": "no face"}
+        {"source": files[3], "face": 0, **dict.fromkeys(BOX_FIELDS), "label": "",
+         "score": None, **dict.fromkeys(CLASSES), "status": "no face"}
     ]  # fmt: skip
     face = by_file["astronaut.jpg"][0]
     assert face["label"] == "happy" and face["status"] == "ok"

@@ -40,6 +40,9 @@ def test_the_graph_predicts_as_the_estimator(name, tmp_path):
     assert [i.name for i in session.get_inputs()] == ["faces"]
     assert session.get_inputs()[0].type == "tensor(uint8)"
     assert [o.name for o in session.get_outputs()] == ["probabilities"]
+    # the batch dimension is named for what it is (the exporter said `unk__396`)
+    assert session.get_inputs()[0].shape == ["n_faces", 48, 48]
+    assert session.get_outputs()[0].shape == ["n_faces", 7]
     faces = real_faces(clf)
     got = session.run(None, {"faces": faces})[0]
     expected = clf.predict_proba(faces)

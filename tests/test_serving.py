@@ -112,6 +112,13 @@ def test_predict_names_each_file_that_is_not_an_image(client, astronaut):
     assert records[0]["status"] == "ok"
     assert "notes.txt: not an image file" in records[1]["status"]
     assert "empty" in records[2]["status"]
+    # none of them an image: 415, each file named once, in words (the page shows it)
+    refused = client.post("/api/predict", files=files[1:])
+    assert refused.status_code == 415
+    assert refused.json()["detail"] == [
+        "Cannot read image notes.txt: not an image file",
+        "Cannot read image empty.png: the file is empty",
+    ]
 
 
 def test_a_damaged_tiff_is_named_and_the_good_photos_kept(client, astronaut, damaged_tiff):
@@ -196,12 +203,14 @@ def test_a_full_queue_drops_frames_and_counts_them(estimator, astronaut):
         replies = [ws.receive_json() for _ in range(7)]
         kinds = [r["type"] for r in replies]
         assert "dropped" in kinds and "result" in kinds
-        assert any("at most 400,000 bytes" in r.get("detail", "") for r in replies)
+        (large,) = [r for r in replies if "at most 400,000 bytes" in r.get("reason", "")]
+        assert large["type"] == "dropped" and large["frame"] == 6  # answered like any frame
         frames = sorted(r["frame"] for r in replies if r["type"] in ("dropped", "result"))
-        assert frames == list(range(6))  # each frame answered once: done or dropped
-        health = client.get("/api/health").json()["frames"]
-        assert health["received"] == 6
-        assert health["processed"] + health["dropped"] == 6 and health["dropped"] >= 1
+        assert frames == list(range(7))  # each frame answered once: done or dropped
+        health = client.get("/api/health").json()
+        frames = health["frames"]
+        assert frames["received"] == 7 and health["waiting"] == health["working"] == 0
+        assert frames["processed"] + frames["dropped"] == 7 and frames["dropped"] >= 2
 
 
 def test_a_client_that_leaves_mid_stream(estimator, astronaut):
@@ -231,9 +240,9 @@ def test_serve_refuses_bad_settings_before_loading_a_model(capsys, monkeypatch):
         raise AssertionError("the model was loaded")
 
     monkeypatch.setattr(_serve, "load_model", no_model)
-    assert main(["serve", "--queue-size", "0"]) == 1
+    assert main(["serve", "--queue-size", "0"]) == 2
     assert "Expected --queue-size >= 1. Received: 0" in capsys.readouterr().err
-    assert main(["serve", "--max-upload-mb", "-1"]) == 1
+    assert main(["serve", "--max-upload-mb", "-1"]) == 2
     assert "Expected --max-upload-mb > 0" in capsys.readouterr().err
 
 
@@ -389,7 +398,13 @@ def test_a_token_guards_every_route_and_the_page_keeps_it(estimator, astronaut):
         assert login.status_code == 303 and login.headers["location"] == "/"
         cookie = login.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        client.cookies.set("bilstm_emotion_token", "s3cret-T0ken")
+        # named after the port: browsers send a host's cookies to every port of it
+        assert cookie.startswith("bilstm_emotion_token_8000=s3cret-T0ken;")
+        # other apps' cookies on this host, even ones Python's own parser gives up on
+        for odd in ("ui[theme]=dark", "msg=hello world", "path=x"):
+            headers = {"cookie": f"{odd}; bilstm_emotion_token_8000=s3cret-T0ken"}
+            assert client.get("/api/health", headers=headers).status_code == 200
+        client.cookies.set("bilstm_emotion_token_8000", "s3cret-T0ken")
         assert client.get("/").status_code == 200
         assert client.post("/api/predict", files=[("files", ("a.jpg", astronaut))]).is_success
         with client.websocket_connect(STREAM) as ws:
@@ -523,10 +538,12 @@ def test_serve_beyond_this_computer_asks_a_token_and_says_so(estimator, capsys, 
         assert foreign.status_code == 403
     assert main(["serve", "--host", "0.0.0.0", "--no-token"]) == 0
     assert "WARNING: --no-token: anyone who can reach the port" in capsys.readouterr().err
+    assert main(["serve", "--allow-host", "*"]) == 0  # any name: pages of any site could
+    assert "?token=" in capsys.readouterr().err
     assert main(["serve"]) == 0  # this computer only: no token, no warning
     err = capsys.readouterr().err
     assert err == "bilstm-emotion serve: http://127.0.0.1:8000/ (Ctrl-C stops)\n"
-    assert main(["serve", "--token", "x", "--no-token"]) == 1
+    assert main(["serve", "--token", "x", "--no-token"]) == 2
     assert "Expected --token or --no-token, not both" in capsys.readouterr().err
 
 
@@ -566,3 +583,84 @@ def test_a_camera_is_served_while_a_large_upload_is_processed(estimator, astrona
         posting.join()
     assert len(answer["records"]) == 24
     assert during >= 3, f"the camera got {during} results while the upload was processed"
+
+
+def test_an_allowed_site_gets_cors_and_others_do_not(estimator, astronaut):
+    friend = "http://friend.example:3000"
+    app = create_app(estimator, allowed_origins=[friend], token="t0ken")
+    with TestClient(app, base_url=LOCAL) as client:
+        preflight = {
+            "origin": friend,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization",
+        }
+        answer = client.options("/api/predict", headers=preflight)
+        assert answer.status_code == 200  # a preflight carries no token
+        assert answer.headers["access-control-allow-origin"] == friend
+        posted = client.post(
+            "/api/predict",
+            files=[("files", ("a.jpg", astronaut))],
+            headers={"origin": friend, "authorization": "Bearer t0ken"},
+        )
+        assert posted.status_code == 200
+        assert posted.headers["access-control-allow-origin"] == friend
+        evil = {**preflight, "origin": "http://evil.example"}
+        assert (
+            "access-control-allow-origin"
+            not in client.options("/api/predict", headers=evil).headers
+        )
+
+
+def _http_answer(sock):
+    """One whole HTTP response read from ``sock`` (headers and the body they announce)."""
+    data = b""
+    while True:
+        head, sep, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"content-length: *(\d+)", head, re.IGNORECASE)
+        if sep and len(body) >= (int(length.group(1)) if length else 0):
+            return data.decode()
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data.decode()
+        data += chunk
+
+
+def test_a_stalled_upload_gets_408_and_frees_its_slot(estimator, astronaut):
+    app = create_app(estimator, max_uploads=1, body_seconds=1.0)
+    with live_server(app) as address:
+        host, port = address.split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as stalled:
+            stalled.sendall(
+                f"POST /api/predict HTTP/1.1\r\nHost: {address}\r\nContent-Length: 1000\r\n"
+                "Content-Type: multipart/form-data; boundary=x\r\n\r\n--x\r\n".encode()
+            )
+            answer = _http_answer(stalled)  # waits for the server's verdict
+        assert answer.startswith("HTTP/1.1 408")
+        assert "Expected the request's body within 1 s" in answer
+        request = urllib.request.Request(f"http://{address}/api/predict", method="POST")
+        request.data = (
+            b'--x\r\nContent-Disposition: form-data; name="files"; filename="a.jpg"\r\n\r\n'
+            + astronaut
+            + b"\r\n--x--\r\n"
+        )
+        request.add_header("content-type", "multipart/form-data; boundary=x")
+        with urllib.request.urlopen(request, timeout=60) as ok:  # the slot is free again
+            assert json.loads(ok.read())[0]["label"] == "happy"
+
+
+def test_the_token_is_not_written_to_the_access_log():
+    import logging
+
+    from bilstm_emotion.serving import HideToken
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/?token=s3cret&x=1", "1.1", 303),
+        None,
+    )
+    assert HideToken().filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "GET /?token=***&x=1 HTTP/1.1" 303'

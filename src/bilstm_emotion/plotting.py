@@ -20,14 +20,19 @@ __all__ = [
 ]
 
 
-def _figure(**kwargs):
+def pyplot():
+    """``matplotlib.pyplot``, or an ImportError that names the extra to install."""
     try:
         import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
+    except ImportError as exc:
         raise ImportError(
-            'Plotting needs matplotlib: pip install "bilstm-emotion[plots]"'
+            f'Plotting needs matplotlib: pip install "bilstm-emotion[plots]" (missing: {exc.name})'
         ) from exc
-    return plt.figure(**kwargs)
+    return plt
+
+
+def _figure(**kwargs):
+    return pyplot().figure(**kwargs)
 
 
 def plot_confusion_matrix(report, *, normalize=True, cmap="Blues"):

@@ -16,7 +16,7 @@ WebSocket ``/ws/stream``; :doc:`/serving` describes each, who may use them
 limits below.
 """
 
-from .apps._access import LOOPBACK_HOSTS, AccessGuard
+from .apps._access import LOOPBACK_HOSTS, AccessGuard, HideToken
 from .apps._limits import (
     MAX_FRAME_BYTES,
     MAX_FRAME_PIXELS,
@@ -43,6 +43,7 @@ __all__ = [
     "SEND_TIMEOUT",
     "AccessGuard",
     "BodyLimit",
+    "HideToken",
     "UploadSlots",
     "create_app",
 ]

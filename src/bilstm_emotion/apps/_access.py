@@ -19,13 +19,15 @@ another site's. Three checks, before any route runs:
 import hmac
 import ipaddress
 import json
+import logging
+import re
 import socket
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
 #: Names every server answers to.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
-#: The cookie that keeps the token once a page was opened with ``?token=``.
+#: The cookie that keeps the token once a page was opened with ``?token=`` (its name
+#: ends in the server's port: browsers send a host's cookies to all its ports).
 TOKEN_COOKIE = "bilstm_emotion_token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -79,13 +81,17 @@ def _outgoing_addresses():
     return found
 
 
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?")
+
+
 def split_host(value):
-    """``(host, port)`` of a ``Host`` header or an origin's ``netloc``; port may be None."""
-    try:
-        parts = urlsplit(f"//{value}")
-        return (parts.hostname or "").lower(), parts.port
-    except ValueError:
+    """``(host, port)`` of a ``Host`` header: a name or an address and an optional port,
+    nothing else (no user, no path); ``(None, None)`` for anything else."""
+    match = _HOST.fullmatch(value)
+    if match is None:
         return None, None
+    port = match.group(2)
+    return match.group(1).strip("[]").lower(), int(port) if port else None
 
 
 class AccessGuard:
@@ -163,7 +169,7 @@ class AccessGuard:
             return None
         if "token" not in parse_qs(scope.get("query_string", b"").decode("latin-1")):
             return None
-        cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict"
+        cookie = f"{_cookie_name(scope)}={self.token}; Path=/; HttpOnly; SameSite=Strict"
 
         async def redirect(send):
             await send(
@@ -190,13 +196,32 @@ def _given_token(scope, headers):
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     if query.get("token"):
         return query["token"][0]
-    cookies = SimpleCookie()
-    try:
-        cookies.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header carries no token
-        return None
-    morsel = cookies.get(TOKEN_COOKIE)
-    return morsel.value if morsel is not None else None
+    # starlette's parser, as browsers read cookies: one odd cookie of another app on
+    # this host (``a[b]=c``, ``x=hello world``) does not hide ours, as it did in
+    # http.cookies
+    from starlette.requests import cookie_parser
+
+    return cookie_parser(headers.get("cookie", "")).get(_cookie_name(scope))
+
+
+def _cookie_name(scope):
+    server = scope.get("server") or (None, None)
+    return TOKEN_COOKIE if server[1] is None else f"{TOKEN_COOKIE}_{server[1]}"
+
+
+class HideToken(logging.Filter):
+    """A logging filter that writes ``token=...`` in logged URLs as ``token=***``
+    (uvicorn's access log: the page is opened once with the token in its URL)."""
+
+    def filter(self, record):
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s]*")
 
 
 async def _refuse(scope, receive, send, status, detail):

@@ -26,6 +26,7 @@ from ..core._pixels import to_gray
 from ..datasets._io import multi_frame_note, probe_image
 from ..preprocessing._images import ImageLoader
 from ._limits import (
+    MAX_FRAME_BYTES,
     MAX_FRAME_PIXELS,
     MAX_REQUEST_FILES,
     MAX_REQUEST_PIXELS,
@@ -70,10 +71,11 @@ class TurnLock:
 class Counters:
     """What became of the frames the streams sent (``/api/health`` shows them).
 
-    ``received`` is ``processed + dropped + skipped`` plus the frames waiting:
+    ``received`` is ``processed + dropped + skipped`` plus the frames waiting
+    and the frame in the model (``/api/health``'s ``waiting`` and ``working``):
     ``processed`` went through the model (``errors`` of them could not be read
-    or failed), ``dropped`` were refused on arrival, ``skipped`` were waiting
-    when their stream closed.
+    or failed), ``dropped`` were refused on arrival (too large, too many),
+    ``skipped`` were waiting when their stream closed.
     """
 
     received: int = 0
@@ -120,8 +122,10 @@ class Engine:
     detect_every : float
         Seconds between searches of a stream's whole frame (see
         :class:`~bilstm_emotion.video.FrameAnalyzer`).
-    max_frame_pixels, max_request_files, max_request_pixels, max_request_seconds
-        The work limits of a frame and of a request (see ``_limits``).
+    max_frame_bytes, max_frame_pixels : int
+        The limits of a camera frame (see ``_limits``).
+    max_request_files, max_request_pixels, max_request_seconds : int, int, float
+        The limits of a request to the REST API (see ``_limits``).
     """
 
     def __init__(
@@ -131,6 +135,7 @@ class Engine:
         queue_size=8,
         max_in_flight=2,
         detect_every=1.0,
+        max_frame_bytes=MAX_FRAME_BYTES,
         max_frame_pixels=MAX_FRAME_PIXELS,
         max_request_files=MAX_REQUEST_FILES,
         max_request_pixels=MAX_REQUEST_PIXELS,
@@ -149,12 +154,14 @@ class Engine:
         self.queue_size = queue_size
         self.max_in_flight = max_in_flight
         self.detect_every = detect_every
+        self.max_frame_bytes = max_frame_bytes
         self.max_frame_pixels = max_frame_pixels
         self.max_request_files = max_request_files
         self.max_request_pixels = max_request_pixels
         self.max_request_seconds = max_request_seconds
         self.counters = Counters()
         self.streams = 0
+        self.working = 0  # frames in the model now
         self._lock = TurnLock()  # one network call at a time, in turns
         self._queue = None
         self._worker = None
@@ -272,7 +279,12 @@ class Engine:
         stream.frames += 1
         stream.count(self, "received")
         reason = None
-        if stream.in_flight >= self.max_in_flight:
+        if len(data) > self.max_frame_bytes:
+            reason = (
+                f"Expected a frame of at most {self.max_frame_bytes:,} bytes "
+                f"(`serve --max-frame-mb`). Received: {len(data):,} bytes"
+            )
+        elif stream.in_flight >= self.max_in_flight:
             reason = f"{stream.in_flight} frames of this stream are already waiting"
         elif stream.outbox.unread_results >= self.max_in_flight:
             reason = f"the client has not read its last {stream.outbox.unread_results} results"
@@ -301,6 +313,7 @@ class Engine:
                 if stream.closed:
                     stream.count(self, "skipped")
                     continue
+                self.working += 1
                 try:
                     message = await run_in_threadpool(self._frame, stream, index, seconds, data)
                 except Exception as exc:  # a failure of ours: the frame is answered all the same
@@ -310,6 +323,8 @@ class Engine:
                         "error": str(exc),
                         "detail": f"frame {index} failed: {exc}",
                     }
+                finally:
+                    self.working -= 1
                 stream.count(self, "processed")
                 if message.get("error"):
                     stream.count(self, "errors")

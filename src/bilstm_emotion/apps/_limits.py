@@ -5,6 +5,8 @@ option of ``bilstm-emotion serve``; what exceeds one is refused with a status
 and a message naming the limit (``413`` too large, ``429`` too many at once).
 """
 
+import asyncio
+
 from ._access import json_reply
 
 #: Bytes one request to the REST API may carry (all its files together): 32 MiB.
@@ -23,18 +25,25 @@ MAX_REQUEST_PIXELS = 400_000_000
 MAX_REQUEST_SECONDS = 30.0
 #: Requests to the REST API processed at once; one more gets 429 before its body is read.
 MAX_UPLOADS_AT_ONCE = 2
+#: Seconds a request body may take to arrive, in all and between two of its chunks: a
+#: client that stalls mid-upload gets 408 and gives its upload slot back.
+BODY_SECONDS, BODY_IDLE_SECONDS = 60.0, 10.0
 
 
 class BodyLimit:
-    """ASGI middleware: a request body over ``max_bytes`` gets ``413``, read or not.
+    """ASGI middleware: a request body over ``max_bytes`` gets ``413``, read or not;
+    one that takes longer than ``seconds`` to arrive, or stalls for ``idle_seconds``
+    between two chunks, gets ``408``.
 
     A declared ``Content-Length`` over the limit is refused before anything is
     read; a body sent in chunks is counted as it arrives.
     """
 
-    def __init__(self, app, max_bytes):
+    def __init__(self, app, max_bytes, seconds=BODY_SECONDS, idle_seconds=BODY_IDLE_SECONDS):
         self.app = app
         self.max_bytes = max_bytes
+        self.seconds = seconds
+        self.idle_seconds = idle_seconds
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -49,14 +58,25 @@ class BodyLimit:
                 )
             if declared > self.max_bytes:
                 return await json_reply(send, 413, self._message(declared))
-        seen, started, refused = 0, False, False
+        seen, started, refused, whole = 0, False, False, False
+        deadline = asyncio.get_running_loop().time() + self.seconds
 
         async def counted():
-            nonlocal seen, refused
+            nonlocal seen, refused, whole
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if whole:  # the body is in: what comes now is the client leaving, whenever
+                return await receive()
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), min(left, self.idle_seconds))
+            except TimeoutError:
+                refused = True
+                if not started:
+                    await json_reply(send, 408, self._too_slow(seen))
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
+                whole = not message.get("more_body", False)
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes and not started:
                     # answer now; the app sees the client leave and its reply is dropped
@@ -73,6 +93,12 @@ class BodyLimit:
             await send(message)
 
         await self.app(scope, counted, watched)
+
+    def _too_slow(self, seen):
+        return (
+            f"Expected the request's body within {self.seconds:g} s, with no pause over "
+            f"{self.idle_seconds:g} s. Received: {seen:,} bytes, then nothing"
+        )
 
     def _message(self, size, note="declared"):
         return (

@@ -186,9 +186,13 @@ def face_record(source, face, box, proba, classes):
 
 
 def empty_record(source, classes, status):
-    """The record of an image (or frame) without a classified face; ``status`` says why."""
-    record = {"source": source, "face": 0, **dict.fromkeys(BOX_FIELDS, "")}
-    record.update(label="", score="", **dict.fromkeys(classes, ""), status=status)
+    """The record of an image (or frame) without a classified face; ``status`` says why.
+
+    Its numbers (box, score, probabilities) are missing: ``None``, ``null`` in
+    JSON, an empty cell in CSV; its label is ``""``.
+    """
+    record = {"source": source, "face": 0, **dict.fromkeys(BOX_FIELDS)}
+    record.update(label="", score=None, **dict.fromkeys(classes), status=status)
     return record
 
 

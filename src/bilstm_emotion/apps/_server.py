@@ -43,6 +43,7 @@ def create_app(
     allowed_origins=(),
     max_upload_bytes=limits.MAX_UPLOAD_BYTES,
     max_uploads=limits.MAX_UPLOADS_AT_ONCE,
+    body_seconds=limits.BODY_SECONDS,
     max_request_files=limits.MAX_REQUEST_FILES,
     max_request_pixels=limits.MAX_REQUEST_PIXELS,
     max_request_seconds=limits.MAX_REQUEST_SECONDS,
@@ -73,12 +74,16 @@ def create_app(
         (``"*"``: any name; ``serve`` adds the address it listens on).
     allowed_origins : sequence of str, default=()
         Origins (``"http://host:port"``) of other sites whose pages may open
-        the camera WebSocket and post photos; the server's own page always
-        may, other pages get ``403``.
+        the camera WebSocket and call the REST API (they get CORS headers and
+        answered preflights); the server's own page always may, other pages
+        get ``403``.
     max_upload_bytes : int, default=32 MiB
         Largest request body; a larger one gets ``413``.
     max_uploads : int, default=2
         Requests with a body processed at once; one more gets ``429``.
+    body_seconds : float, default=60.0
+        Seconds a request body may take to arrive (and at most 10 between two
+        of its chunks); a slower one gets ``408`` and frees its upload slot.
     max_request_files, max_request_pixels : int, default=100 and 400 million
         Files in one request, and pixels they decode to together; a request
         over either gets ``413`` before anything is decoded.
@@ -125,6 +130,7 @@ def create_app(
         queue_size=queue_size,
         max_in_flight=max_in_flight,
         detect_every=detect_every,
+        max_frame_bytes=max_frame_bytes,
         max_frame_pixels=max_frame_pixels,
         max_request_files=max_request_files,
         max_request_pixels=max_request_pixels,
@@ -147,11 +153,25 @@ def create_app(
     )
     app.state.engine = engine
     # the last added runs first: who may ask, then how many at once, then how much
-    app.add_middleware(BodyLimit, max_bytes=max_upload_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max_upload_bytes,
+        seconds=body_seconds,
+        idle_seconds=min(body_seconds, limits.BODY_IDLE_SECONDS),
+    )
     app.add_middleware(UploadSlots, slots=max_uploads)
     app.add_middleware(
         AccessGuard, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins, token=token
     )
+    if allowed_origins:  # other sites' pages: their browsers need CORS to read answers
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization"],
+        )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -168,6 +188,7 @@ def create_app(
             "uptime_s": round(time.time() - started, 1),
             "streams": engine.streams,
             "waiting": engine.waiting,
+            "working": engine.working,
             "queue_size": engine.queue_size,
             "frames": engine.counters.as_dict(),
         }
@@ -208,10 +229,7 @@ def create_app(
         except RequestTooLarge as exc:
             return JSONResponse(status_code=413, content={"detail": str(exc)})
         if all(str(r["status"]).startswith("error") for r in records):
-            return JSONResponse(
-                status_code=415,
-                content={"detail": [f"{r['source']}: {r['status']}" for r in records]},
-            )
+            return JSONResponse(status_code=415, content={"detail": [_why(r) for r in records]})
         return records
 
     @app.websocket("/ws/stream")
@@ -245,14 +263,6 @@ def create_app(
                             "encoded image (JPEG, PNG, WebP). Received: text",
                         }
                     )
-                elif len(data) > max_frame_bytes:
-                    outbox.put(
-                        {
-                            "type": "error",
-                            "detail": f"Expected a frame of at most "
-                            f"{max_frame_bytes:,} bytes. Received: {len(data):,} bytes",
-                        }
-                    )
                 else:
                     engine.submit(state, data)
         finally:
@@ -275,6 +285,12 @@ async def _receive_unless(websocket, dead):
     with contextlib.suppress(asyncio.CancelledError):
         await receiving
     return None
+
+
+def _why(record):
+    """What went wrong with a file, in words, naming it once."""
+    reason = str(record["status"]).removeprefix("error: ")
+    return reason if record["source"] in reason else f"{record['source']}: {reason}"
 
 
 def _summary(info):

@@ -1,6 +1,8 @@
 """Reading and writing video with ffmpeg (through imageio-ffmpeg, imageio's ffmpeg plugin)."""
 
+import glob
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +83,15 @@ def _named_errors(reader, path):
         reader.close()
 
 
-_REASONS = ("moov atom not found", "partial file", "Invalid data found", "Invalid NAL unit")
+_REASONS = (
+    "moov atom not found",
+    "partial file",
+    "Invalid data found",
+    "Invalid NAL unit",
+    "Cannot open video device",
+    "Permission denied",
+    "Device or resource busy",
+)
 
 
 def _ffmpeg_reason(exc):
@@ -154,10 +164,17 @@ def _read_camera(index, *, fps, color):  # pragma: no cover - needs a camera
 
     import imageio.v2 as iio
 
+    device = f"/dev/video{index}"
+    if sys.platform.startswith("linux") and not os.path.exists(device):
+        found = sorted(glob.glob("/dev/video*"))
+        raise ValueError(
+            f"Cannot open camera {index}: {device} does not exist (cameras here: "
+            f"{', '.join(found) if found else 'none'})"
+        )
     try:
         reader = iio.get_reader(f"<video{index}>", format="ffmpeg")
-    except Exception as exc:
-        raise ValueError(f"Cannot open camera {index}: {exc}") from exc
+    except Exception as exc:  # ffmpeg's whole log: keep the line that says why
+        raise ValueError(f"Cannot open camera {index}: {_ffmpeg_reason(exc)}") from exc
     start, last, n = time.perf_counter(), -np.inf, 0
     try:
         for rgb in reader:

@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from . import _demo, _evaluate, _export, _grid_search, _predict, _serve, _summary, _train, _video
-from ._common import EXIT_PARTIAL, PartialFailure, parse_assignments
+from ._common import EXIT_PARTIAL, EXIT_USAGE, PartialFailure, UsageError, parse_assignments
 
 __all__ = ["build_parser", "main", "parse_assignments"]
 
@@ -65,6 +65,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as exc:
+        print(f"bilstm-emotion {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except PartialFailure as exc:
         print(f"bilstm-emotion {args.command}: warning: {exc}", file=sys.stderr)
         return EXIT_PARTIAL

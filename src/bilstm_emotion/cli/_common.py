@@ -16,8 +16,17 @@ from ..core._registry import PRETRAINED
 EXIT_PARTIAL = 3
 
 
+#: The exit code of a bad command line (argparse's own).
+EXIT_USAGE = 2
+
+
 class PartialFailure(Exception):
     """The job finished, but some inputs failed; the message says which."""
+
+
+class UsageError(ValueError):
+    """The command line asks for something impossible (a value out of range, options
+    that exclude each other, nothing to work on): exit 2, as argparse's own errors."""
 
 
 def add_model_options(parser):
@@ -87,7 +96,7 @@ def load_model(args):
     model = _load_model(args)
     shift = getattr(args, "test_time_shift", None)
     if shift is not None and shift < 0:
-        raise ValueError(f"Expected --test-time-shift >= 0. Received: {shift}")
+        raise UsageError(f"Expected --test-time-shift >= 0. Received: {shift}")
     for param in ("test_time_shift", "predict_dtype"):
         value = getattr(args, param, None)
         if value is None:
@@ -196,7 +205,7 @@ class Outputs:
             for path in self.paths:
                 self._claim(path, overwrite)
         except BaseException:
-            self._remove_all()
+            self.abandon()
             raise
 
     @staticmethod
@@ -237,7 +246,9 @@ class Outputs:
                 self.partial(path).unlink(missing_ok=True)
         self._claimed = []
 
-    def _remove_all(self):
+    def abandon(self):
+        """Remove every partial file and new folder: the run did nothing worth keeping
+        (its source could not be read at all)."""
         for path in self._claimed:
             self.partial(path).unlink(missing_ok=True)
         self._claimed = []
@@ -344,7 +355,7 @@ def print_table(rows, columns, *, file=None):
 def _cell(value):
     if isinstance(value, float):
         return f"{value:.3f}"
-    return str(value)
+    return "" if value is None else str(value)
 
 
 def load_labelled(path, subset, *, lazy=False):

@@ -7,7 +7,7 @@ from ..core._backend import backend_name
 from ..core._registry import PRETRAINED
 
 DEMO_EPILOG = """examples:
-  bilstm-emotion demo                          # the astronaut photo, default model
+  bilstm-emotion demo                          # = predict --demo: the astronaut photo
   bilstm-emotion demo --image me.jpg --model bilstm
   bilstm-emotion demo --synthetic --n-samples 1400 --epochs 40 --random-state 1
 """
@@ -20,42 +20,13 @@ def _demo(args):
 
 
 def _demo_pretrained(args):
-    from ..apps._pipeline import FacePredictor
-    from ..core._registry import pretrained_info
-    from ..model._pretrained import load_pretrained
-    from ..preprocessing._images import ImageLoader
+    """``predict --demo`` (or ``predict IMAGE``) with the model asked for: one demo, one
+    output."""
+    from . import build_parser
 
-    if args.image is None:
-        from skimage import data
-
-        image, source = data.astronaut(), "scikit-image's astronaut photo (Eileen Collins)"
-    else:
-        image, source = args.image, args.image
-    pixels = ImageLoader(color=True).transform([image])[0]
-    clf = load_pretrained(args.model)
-    predictor = FacePredictor(clf)
-    boxes = predictor.boxes(pixels)
-    if not boxes:
-        raise ValueError(f"Expected at least one face in {source}. Received: no face found")
-    info = pretrained_info(args.model)
-    start = time.perf_counter()
-    proba = predictor.classify(pixels, boxes)
-    ms = (time.perf_counter() - start) * 1000
-    print(
-        f"Model {args.model!r} (FER2013 PublicTest accuracy {info['accuracy']:.3f}, "
-        f"Keras backend {backend_name()}) on {source}, "
-        f"{pixels.shape[1]}x{pixels.shape[0]} pixels: {len(boxes)} face(s), classified in "
-        f"{ms:.0f} ms"
-    )
-    header = "face  box (row, col, height, width)  emotion    " + " ".join(
-        f"{c:>8}" for c in clf.classes_
-    )
-    print(header)
-    for i, (box, p) in enumerate(zip(boxes, proba, strict=False), start=1):
-        where = "({row}, {col}, {height}, {width})".format(**box.box())
-        label = clf.classes_[p.argmax()]
-        print(f"{i:>4}  {where:<31} {label:<10} " + " ".join(f"{v:8.3f}" for v in p))
-    return 0
+    argv = ["predict", "--model", args.model, *([args.image] if args.image else ["--demo"])]
+    predict = build_parser().parse_args(argv)
+    return predict.func(predict)
 
 
 def _demo_synthetic(args):
@@ -108,7 +79,10 @@ def add_parser(sub):
     )
     demo.add_argument("--image", default=None, help="photo to read (default: the astronaut)")
     demo.add_argument(
-        "--model", default=PRETRAINED[0], choices=PRETRAINED, help=f"({PRETRAINED[0]})"
+        "--model",
+        default=PRETRAINED[0],
+        choices=PRETRAINED,
+        help=f"the shipped model to use ({PRETRAINED[0]})",
     )
     demo.add_argument(
         "--synthetic", action="store_true", help="train on generated faces instead (~1 min)"
@@ -117,6 +91,8 @@ def add_parser(sub):
     demo.add_argument("--epochs", type=int, default=25, help="training epochs (25)")
     demo.add_argument("--row-hidden", type=int, default=32, help="row Bi-LSTM units (32)")
     demo.add_argument("--col-hidden", type=int, default=32, help="column Bi-LSTM units (32)")
-    demo.add_argument("--random-state", type=int, default=0, help="seed (0)")
+    demo.add_argument(
+        "--random-state", type=int, default=0, help="seed of the data and the training (0)"
+    )
     demo.add_argument("-q", "--quiet", action="store_true", help="no per-epoch output")
     demo.set_defaults(func=_demo)

@@ -58,7 +58,11 @@ def _run_grid_search(args, outputs):
         for r in rows:
             if r["iter"] == last.max():
                 print(f"{r['mean']:.6f} ({r['std']:.6f}) with: {r['params']}")
-        print(f"{len(rows)} fits of {args.cv} folds in {seconds:.1f} s")
+        n_splits = int(search.n_splits_)
+        print(
+            f"{len(rows)} candidates x {n_splits} folds = {len(rows) * n_splits} fits "
+            f"in {seconds:.1f} s"
+        )
     if args.out:
         write_json(
             outputs,
@@ -109,13 +113,18 @@ def add_parser(sub):
     g.add_argument("--subset", default="train", help="FER2013 split to search on (train)")
     g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
                    help="a parameter and its values, e.g. --param row_hidden=32,64")  # fmt: skip
-    g.add_argument("--cv", type=int, default=3, help="folds (3)")
+    g.add_argument("--cv", type=int, default=3, help="cross-validation folds (3)")
     g.add_argument("--halving", action="store_true", help="successive halving over faces")
     g.add_argument("--n-jobs", type=int, default=None, help="parallel fits (joblib)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help='run the fits on a Dask cluster (its scheduler address, or "local")'
                    )  # fmt: skip
-    g.add_argument("--random-state", type=int, default=0)
+    g.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the --train-size sample, the folds' shuffle and the halving search (0)",
+    )
     g.add_argument("--out", default=None, metavar="FILE.json", help="write all results here")
     add_estimator_options(g)
     add_output_options(g)

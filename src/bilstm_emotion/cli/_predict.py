@@ -7,6 +7,7 @@ from pathlib import Path
 from ._common import (
     Outputs,
     PartialFailure,
+    UsageError,
     add_detector_options,
     add_model_options,
     add_output_options,
@@ -72,7 +73,7 @@ def _predict(args):
     from ..apps._pipeline import expand_paths
 
     if not args.paths and not args.demo:
-        raise ValueError("Expected image files, folders or globs (or --demo). Received: none")
+        raise UsageError("Expected image files, folders or globs (or --demo). Received: none")
     files = expand_paths(args.paths)
     if not files and not args.demo:
         raise FileNotFoundError(f"No image files in {', '.join(map(str, args.paths))}")
@@ -90,7 +91,9 @@ def _predict(args):
         records, failed, written = _predict_all(args, inputs, sources, predictor, outputs,
                                                 annotated)  # fmt: skip
     if not args.quiet:
-        print_table(records, ["source", "face", *_box(), "label", "score", "status"])
+        print(_model_line(args))
+        rows = [{**r, "box": _box_text(r)} for r in records]
+        print_table(rows, ["source", "face", "box", "label", *predictor.classes, "status"])
         n_faces = sum(1 for r in records if r["label"])
         print(
             f"{n_faces} face(s) in {len(inputs)} image(s)"
@@ -132,10 +135,28 @@ def _predict_all(args, inputs, sources, predictor, outputs, annotated):
     return records, failed, written
 
 
-def _box():
+def _box_text(record):
+    """A face's box as the table shows it: ``row,col,height,width`` (CSV and JSON have
+    each in a column of its own)."""
     from ..faces._types import BOX_FIELDS
 
-    return list(BOX_FIELDS)
+    if record["face"] == 0:
+        return ""
+    return ",".join(str(record[k]) for k in BOX_FIELDS)
+
+
+def _model_line(args):
+    """Which model answered: a shipped one with its PublicTest accuracy, or the file."""
+    from ..core._backend import backend_name
+    from ..core._registry import pretrained_info
+
+    if args.estimator:
+        return f"Model {args.estimator} (Keras backend {backend_name()})"
+    info = pretrained_info(args.model)
+    return (
+        f"Model {args.model} (FER2013 PublicTest accuracy {info['accuracy']:.3f}, Keras "
+        f"backend {backend_name()}): each face's emotion probabilities"
+    )
 
 
 def _annotated_names(folder, sources):

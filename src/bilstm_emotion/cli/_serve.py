@@ -5,8 +5,14 @@ import secrets
 import sys
 
 from ..apps import _limits as limits
-from ..apps._access import is_loopback, is_wildcard, server_hosts
-from ._common import add_detector_options, add_model_options, load_model, make_face_detector
+from ..apps._access import HideToken, is_loopback, is_wildcard, server_hosts
+from ._common import (
+    UsageError,
+    add_detector_options,
+    add_model_options,
+    load_model,
+    make_face_detector,
+)
 
 SERVE_EPILOG = """examples:
   bilstm-emotion serve                              # http://127.0.0.1:8000, default model
@@ -40,11 +46,11 @@ def _serve(args):
               "max_request_seconds", "detect_every")  # fmt: skip
     for name in limits:
         if getattr(args, name) <= 0:
-            raise ValueError(f"Expected --{name.replace('_', '-')} > 0. Received: "
+            raise UsageError(f"Expected --{name.replace('_', '-')} > 0. Received: "
                              f"{getattr(args, name)}")  # fmt: skip
     for name in ("queue_size", "max_uploads", "max_request_files"):
         if getattr(args, name) < 1:
-            raise ValueError(f"Expected --{name.replace('_', '-')} >= 1. Received: "
+            raise UsageError(f"Expected --{name.replace('_', '-')} >= 1. Received: "
                              f"{getattr(args, name)}")  # fmt: skip
     token = _token(args)
     hosts = server_hosts(args.host, args.allow_host)
@@ -62,21 +68,37 @@ def _serve(args):
     )  # fmt: skip
     print(_banner(args, token), file=sys.stderr, flush=True)
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning" if args.quiet else "info",
+        log_config=_log_config(),
         ws_max_size=int(args.max_frame_mb * 2**20) + 2**16,
-    )  # fmt: skip
+    )
     return 0
+
+
+def _log_config():
+    """uvicorn's logging, its access log writing ``?token=...`` as ``?token=***``."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["hide_token"] = {"()": HideToken}
+    config["handlers"]["access"].setdefault("filters", []).append("hide_token")
+    return config
 
 
 def _token(args):
     """The token asked for: --token, none with --no-token or on this computer only,
     else a new random one (as Jupyter does)."""
     if args.token is not None and args.no_token:
-        raise ValueError("Expected --token or --no-token, not both")
+        raise UsageError("Expected --token or --no-token, not both")
     if args.token is not None:
         return args.token
-    if args.no_token or is_loopback(args.host):
-        return None
+    if args.no_token or (is_loopback(args.host) and "*" not in args.allow_host):
+        return None  # ("*" answers any name: pages of any site, rebinding theirs, could)
     return secrets.token_urlsafe(24)
 
 
@@ -112,7 +134,7 @@ def add_parser(sub):
         epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    s.add_argument("--port", type=int, default=8000, help="port (8000)")
+    s.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     s.add_argument(
         "--allow-host",
         action="append",

@@ -25,11 +25,9 @@ SUMMARY_EPILOG = """examples:
 
 def _summary(args):
     if args.plot:
-        try:
-            import matplotlib.pyplot as plt  # noqa: F401 - checked before any work
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            message = '--plot needs matplotlib: pip install "bilstm-emotion[plots]"'
-            raise ImportError(message) from exc
+        from ..plotting import pyplot
+
+        pyplot()  # checked before any work: an ImportError naming the extra
     source = Path(args.source)
     inputs = [source] if source.is_file() else []
     with Outputs([args.csv, args.plot], overwrite=args.overwrite, inputs=inputs) as outputs:
@@ -66,10 +64,9 @@ def _run_summary(args, source, outputs):
         with sink(outputs, args.csv, columns) as out:
             out.write(table)
     if args.plot:
-        import matplotlib.pyplot as plt
+        from ..plotting import plot_emotion_shares, pyplot
 
-        from ..plotting import plot_emotion_shares
-
+        plt = pyplot()
         fig = plot_emotion_shares(table, classes)
         save_figure(outputs, args.plot, fig)
         plt.close(fig)
@@ -115,7 +112,13 @@ def add_parser(sub):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("source", help="folder of images, or a CSV written by predict --csv")
-    s.add_argument("--by", choices=("folder", "date", "none"), default="folder", help="(folder)")
+    s.add_argument(
+        "--by",
+        choices=("folder", "date", "none"),
+        default="folder",
+        help="one row per sub-folder, per day (EXIF date, else the file's) or one row for "
+        "all (folder)",
+    )
     s.add_argument("--csv", default=None, metavar="FILE", help="write the table here")
     s.add_argument("--plot", default=None, metavar="FILE.png", help="write a bar chart here")
     s.add_argument("--no-detect", action="store_true", help="each image is one cropped face")

@@ -86,7 +86,12 @@ def add_estimator_options(p):
                    help="start from a shipped model's hyperparameters")  # fmt: skip
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="any estimator parameter, e.g. --set row_hidden=64")  # fmt: skip
-    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="passes over the training faces (the estimator's epochs, or --like's model's)",
+    )
     p.add_argument("--train-size", type=int, default=None, metavar="N",
                    help="a stratified sample of N faces")  # fmt: skip
     p.add_argument("--stream", action="store_true",

@@ -8,6 +8,7 @@ from pathlib import Path
 from ._common import (
     Outputs,
     PartialFailure,
+    UsageError,
     add_detector_options,
     add_model_options,
     add_output_options,
@@ -35,16 +36,16 @@ _FILES = ("timeline.csv", "summary.json", "timeline.png", "annotated.mp4")
 
 def _video(args):
     if (args.path is None) == (args.camera is None):
-        raise ValueError(
+        raise UsageError(
             "Expected a video file or --camera N (one of them). Received: "
             + ("both" if args.path else "neither")
         )
     for option, value in (("--fps", args.fps), ("--window", args.window),
                           ("--max-seconds", args.max_seconds)):  # fmt: skip
         if value is not None and not value > 0:
-            raise ValueError(f"Expected {option} > 0. Received: {option} {value}")
+            raise UsageError(f"Expected {option} > 0. Received: {option} {value}")
     if args.detect_every < 0:
-        raise ValueError(f"Expected --detect-every >= 0. Received: {args.detect_every}")
+        raise UsageError(f"Expected --detect-every >= 0. Received: {args.detect_every}")
     source = args.camera if args.path is None else args.path
     out = Path(
         args.out
@@ -102,7 +103,8 @@ def _run_video(args, source, out, outputs):
             if writer is not None:
                 writer.close()
     seconds = time.perf_counter() - start
-    if n_frames == 0 and fault:
+    if n_frames == 0 and fault:  # it never started: there is nothing to keep
+        outputs.abandon()
         raise ValueError(fault)
     summary = _summarise(rows, classes, n_frames, args.window)
     summary.update(
@@ -167,12 +169,12 @@ def _summarise(rows, classes, n_frames, window):
 
 
 def _plot(outputs, path, rows, classes):
-    from ..plotting import plot_emotion_timeline
+    from ..plotting import plot_emotion_timeline, pyplot
 
     try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the install
-        return 'timeline plot skipped: it needs matplotlib (pip install "bilstm-emotion[plots]")'
+        plt = pyplot()
+    except ImportError as exc:  # the base install: the timeline without its figure
+        return f"timeline plot skipped: {exc}"
     fig = plot_emotion_timeline(rows, classes)
     save_figure(outputs, path, fig)
     plt.close(fig)

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..core._backend import PREDICT_DTYPE_CHOICES
+from ..core._docs import DocLinkMixin
 from ._fitting import NetworkFitMixin
 from ._inputs import ImageInputMixin
 from ._training import OPTIMIZERS
@@ -15,7 +16,7 @@ __all__ = ["BiLSTMFaceEmotionClassifier"]
 
 
 class BiLSTMFaceEmotionClassifier(
-    ClassifierMixin, NetworkFitMixin, ImageInputMixin, BaseEstimator
+    ClassifierMixin, NetworkFitMixin, ImageInputMixin, DocLinkMixin, BaseEstimator
 ):
     """Face emotion classifier: a row/column stacked bidirectional LSTM.
 

@@ -1,5 +1,7 @@
 """What the estimator accepts as images: arrays, image stacks, and stacks read from disk."""
 
+import os
+
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, column_or_1d, validate_data
@@ -67,6 +69,7 @@ class ImageInputMixin:
 
     def _flatten(self, X, *, reset):
         """Flatten image stacks; after fit, insist on the fitted image shape."""
+        _reject_files(X)
         X, image_shape = flatten_images(X)
         if not reset and image_shape is not None and image_shape != self.image_shape_:
             raise ValueError(
@@ -80,6 +83,25 @@ class ImageInputMixin:
         if reset:
             self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1], image_shape)
         return to_unit_float(X).reshape((X.shape[0], *self.image_shape_))
+
+
+def _reject_files(X):
+    """File names or encoded bytes are not images yet: say how to read them."""
+    first = None
+    if isinstance(X, (str, bytes, os.PathLike)):
+        first = X
+    elif isinstance(X, (list, tuple)) and X and isinstance(X[0], (str, bytes, os.PathLike)):
+        first = X[0]
+    elif isinstance(X, np.ndarray) and X.dtype.kind in "US" and X.size:
+        first = X.flat[0]
+    if first is not None:
+        shown = repr(first if len(repr(first)) < 60 else f"{str(first)[:50]}...")
+        raise ValueError(
+            "Expected faces as pixels: an array of shape (n_faces, height, width) or "
+            f"(n_faces, height * width). Received: files or bytes ({shown}, ...); read them "
+            "first with bilstm_emotion.preprocessing's ImageLoader, FaceDetector and "
+            "FaceNormalizer (in a Pipeline), or give bilstm_emotion.datasets.ImageFiles"
+        )
 
 
 def fitted_images(estimator, X):

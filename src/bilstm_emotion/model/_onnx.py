@@ -22,6 +22,8 @@ from ._predicting import SHIFTS, n_views, network_in_dtype
 
 #: What the exported graph calls its input and output.
 INPUT_NAME, OUTPUT_NAME = "faces", "probabilities"
+#: The name of the graph's batch dimension: the number of faces.
+BATCH_NAME = "n_faces"
 #: The largest difference from ``predict_proba`` an exported graph may show.
 TOLERANCE = 1e-4
 
@@ -199,3 +201,6 @@ def _rename_io(model):
         node.output[:] = [renames.get(name, name) for name in node.output]
     graph.input[0].name = INPUT_NAME
     graph.output[0].name = OUTPUT_NAME
+    # the free batch dimension: the exporter names it after a tensor (``unk__396``)
+    for value in (graph.input[0], graph.output[0]):
+        value.type.tensor_type.shape.dim[0].dim_param = BATCH_NAME

@@ -5,12 +5,13 @@ import os
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 
+from ..core._docs import DocLinkMixin
 from ..core._pixels import to_gray
 
 __all__ = ["StatelessTransformer", "as_list", "gray_images"]
 
 
-class StatelessTransformer(TransformerMixin, BaseEstimator):
+class StatelessTransformer(TransformerMixin, DocLinkMixin, BaseEstimator):
     """Shared by the transformers here: ``fit`` only validates the parameters."""
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -318,7 +318,7 @@ async function showPhoto(card, file, records) {
   table.innerHTML = "<tr><th>face</th><th>emotion</th><th>score</th><th>status</th></tr>";
   for (const r of records) {
     const row = table.insertRow();
-    for (const value of [r.face, r.label, r.score === "" ? "" : Number(r.score).toFixed(2), r.status]) {
+    for (const value of [r.face, r.label, r.score == null ? "" : Number(r.score).toFixed(2), r.status]) {
       row.insertCell().textContent = value;
     }
   }
