@@ -46,10 +46,17 @@ html_title = "bilstm-emotion"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "header_links_before_dropdown": 7,
+    # the pages users need in the bar, the rest (and the experiment log) under "More"
+    "header_links_before_dropdown": 5,
+    # search as a button at the end: as a field it pushed the bar onto a second row
+    "navbar_persistent": [],
+    "navbar_end": ["search-button", "theme-switcher"],
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"index": []}
+# Top-level pages without sub-pages get no left column (it held an empty "Section
+# Navigation"); the API reference and the gallery keep theirs.
+html_sidebars = {"index": [], "*": [], "api": ["sidebar-nav-bs"]}
+html_css_files = ["custom.css"]
 
 autosummary_generate = True
 autodoc_default_options = {

@@ -5,7 +5,7 @@ Emotions in a photo with the pretrained models
 :func:`~bilstm_emotion.load_pretrained` returns a classifier trained on the
 28,709 FER2013 training faces; it ships inside the package, so this runs
 offline. Here it reads scikit-image's astronaut photo: find the faces, crop
-and normalise them as FER2013 shows faces, and compare what the four shipped
+and normalise them as FER2013 shows faces, and compare what the seven shipped
 models see.
 """
 
@@ -22,7 +22,7 @@ from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer, ImageLoad
 
 photo = data.astronaut()
 gray = ImageLoader().transform([photo])
-detector = FaceDetector()  # the largest face, with a 20 % margin
+detector = FaceDetector()  # the largest face, squared, grown by a 5 % margin
 box = detector.detect(gray)[0][0]
 face = FaceNormalizer().transform(detector.transform(gray))  # (1, 48, 48) in [0, 1]
 
@@ -51,14 +51,18 @@ fig.tight_layout()
 # the conv models' vote (67.7 %, above the ``fer`` package's CNN). Their FER2013
 # PublicTest accuracy is
 # stored with them.
-fig, axes = plt.subplots(1, len(PRETRAINED), figsize=(16, 3), sharey=True)
-for ax, name in zip(axes, PRETRAINED, strict=True):
+columns = 4  # two rows of panels, each title on two short lines: nothing overlaps
+rows = -(-len(PRETRAINED) // columns)
+fig, axes = plt.subplots(rows, columns, figsize=(12, 3.2 * rows), sharey=True)
+for ax, name in zip(axes.flat, PRETRAINED, strict=False):
     clf = load_pretrained(name)
     proba = clf.predict_proba(face)[0]
     ax.barh(clf.classes_, proba, color=np.where(proba == proba.max(), "tab:orange", "tab:blue"))
     ax.set_xlim(0, 1)
-    ax.set_title(f"{name} (test accuracy {pretrained_info(name)['accuracy']:.0%})")
+    ax.set_title(f"{name}\nPublicTest {pretrained_info(name)['accuracy']:.1%}", fontsize=10)
     print(f"{name}: {clf.predict(face)[0]}  ({proba.max():.2f})")
-axes[0].invert_yaxis()
+for ax in axes.flat[len(PRETRAINED) :]:
+    ax.axis("off")
+axes[0, 0].invert_yaxis()
 fig.tight_layout()
 plt.show()

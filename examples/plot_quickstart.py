@@ -5,7 +5,8 @@ Quick start: fit, predict and tune
 Train :class:`~bilstm_emotion.BiLSTMFaceEmotionClassifier` on generated
 cartoon faces, look at what it predicts, and tune two hyperparameters with
 :class:`~sklearn.model_selection.GridSearchCV`. Everything runs offline in
-about a minute on two CPU cores; real faces (FER2013) work the same way.
+about a minute on two CPU cores (59 s on an idle AMD EPYC; longer while the
+machine does other work); real faces (FER2013) work the same way.
 """
 
 # %%

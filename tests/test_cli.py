@@ -463,6 +463,45 @@ def test_train_then_predict_with_the_saved_model(tmp_path, capsys):
     assert "--out ending in .skops" in capsys.readouterr().err
 
 
+class _Bar:
+    """What a progress bar was told (the real one shows only on a terminal)."""
+
+    def __init__(self, total=None, desc=None, **_):
+        self.total, self.desc, self.n, self.postfix, self.closed = total, desc, 0, {}, False
+        _Bar.made.append(self)
+
+    def update(self, n=1):
+        self.n += n
+
+    def set_postfix(self, values, refresh=True):
+        self.postfix = values
+
+    def close(self):
+        self.closed = True
+
+
+def test_train_and_grid_search_show_progress_with_an_estimate(tmp_path, capsys, monkeypatch):
+    """Issue 47: a long search showed no sign of life; the bars know their totals."""
+    from bilstm_emotion.cli import _grid_search, _train
+
+    _write_fer_folder(tmp_path / "fer", n_per_class=4)
+    _Bar.made = []
+    monkeypatch.setattr(_grid_search, "progress", _Bar)
+    monkeypatch.setattr(_train, "progress", _Bar)
+    monkeypatch.setattr(_train, "on_terminal", lambda: True)
+    common = ["--set", "row_hidden=2", "--set", "col_hidden=2", "--epochs", "3"]
+    args = [str(tmp_path / "fer"), *common, "--param", "learning_rate=0.01,0.02", "--cv", "2"]
+    assert main(["grid-search", *args]) == 0
+    (fits,) = _Bar.made
+    assert (fits.desc, fits.total, fits.n, fits.closed) == ("fits", 4, 4, True)
+    out = str(tmp_path / "m.skops")
+    assert main(["train", str(tmp_path / "fer"), *common, "--out", out]) == 0
+    epochs = _Bar.made[-1]
+    assert (epochs.desc, epochs.total, epochs.n, epochs.closed) == ("epochs", 3, 3, True)
+    assert set(epochs.postfix) == {"loss", "accuracy"}
+    capsys.readouterr()
+
+
 def test_grid_search_prints_the_study_table(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer", n_per_class=4)
     code = main(["grid-search", str(tmp_path / "fer"), "--param", "row_hidden=2,3",

@@ -11,7 +11,6 @@ import pytest
 
 from bilstm_emotion import save_estimator
 from bilstm_emotion.cli import _common, main
-from bilstm_emotion.datasets import _io
 
 
 def _rows(path):
@@ -84,7 +83,7 @@ def test_unreadable_files_links_and_folders_each_get_a_row(tmp_path, capsys, mon
     os.symlink(posts, posts / "back.jpg")  # a folder link back to its own folder
     (posts / "private").mkdir()
     _faces(posts / "private", 1)
-    real_open, real_scandir = open, os.scandir
+    real_open, real_scandir = os.open, os.scandir
 
     def no_access(path, *args, **kwargs):  # what a non-root user sees on a chmod 000 file
         if str(path).endswith("locked.png"):
@@ -96,7 +95,7 @@ def test_unreadable_files_links_and_folders_each_get_a_row(tmp_path, capsys, mon
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(_io, "open", no_access, raising=False)
+    monkeypatch.setattr(os, "open", no_access)
     monkeypatch.setattr(os, "scandir", no_listing)
     code = main(["predict", str(posts), "--no-detect", "-q", "--csv", str(tmp_path / "o.csv")])
     assert code == 3

@@ -4,7 +4,14 @@ import argparse
 import contextlib
 import time
 
-from ._common import Outputs, add_output_options, load_labelled, parse_assignments, write_json
+from ._common import (
+    Outputs,
+    add_output_options,
+    load_labelled,
+    parse_assignments,
+    progress,
+    write_json,
+)
 from ._train import add_data, add_estimator_options, make_estimator, subsample
 
 GRID_EPILOG = """examples:
@@ -22,7 +29,7 @@ def _grid_search(args):
 
 def _run_grid_search(args, outputs):
     import numpy as np
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 
     grid = {}
     for name, values in parse_assignments(args.param, "--param").items():
@@ -43,7 +50,9 @@ def _run_grid_search(args, outputs):
         search = GridSearchCV(clf, grid, cv=cv, n_jobs=args.n_jobs)
     search.set_params(verbose=0 if args.quiet else 1)
     start = time.perf_counter()
-    with _parallel_backend(args.scheduler):
+    # every fit of a grid is known in advance; a halving search decides as it goes
+    total = None if args.halving else len(ParameterGrid(grid)) * args.cv
+    with _parallel_backend(args.scheduler), fit_progress(total, quiet=args.quiet):
         search.fit(X, y)
     seconds = time.perf_counter() - start
     res = search.cv_results_
@@ -76,6 +85,33 @@ def _run_grid_search(args, outputs):
             },
         )
     return 0
+
+
+@contextlib.contextmanager
+def fit_progress(total, *, quiet):
+    """A progress bar over the search's fits, with the time left where ``total`` is known.
+
+    joblib tells how many of its tasks are done through ``Parallel.print_progress``
+    (its ``verbose`` output), on every backend, sequential and Dask included: for the
+    search, that method moves the bar instead of printing.
+    """
+    import joblib
+
+    bar = progress(total=total, desc="fits", quiet=quiet, unit="fit")
+    done = {}  # per Parallel call (a halving search makes one per round)
+    original = joblib.Parallel.print_progress
+
+    def advance(parallel):
+        count = parallel.n_completed_tasks
+        bar.update(count - done.get(id(parallel), 0))
+        done[id(parallel)] = count
+
+    joblib.Parallel.print_progress = advance
+    try:
+        yield bar
+    finally:
+        joblib.Parallel.print_progress = original
+        bar.close()
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 ``grid-search`` shares."""
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from ._common import (
     check_outputs,
     load_labelled,
     parse_assignments,
+    progress,
 )
 
 TRAIN_EPILOG = """examples:
@@ -43,6 +45,36 @@ def make_estimator(args):
     return clf.set_params(**params)
 
 
+def on_terminal():
+    """Whether stderr is a terminal (a progress bar there; log lines elsewhere)."""
+    return sys.stderr.isatty()
+
+
+def epoch_bar():
+    """A Keras callback that shows the epochs as a progress bar with the time left and
+    the last epoch's loss and accuracy (Keras' own lines give neither the estimate)."""
+    import keras
+
+    class EpochBar(keras.callbacks.Callback):
+        bar = None  # made when training starts: the estimator copies its callbacks
+
+        def on_train_begin(self, logs=None):
+            self.bar = progress(total=self.params.get("epochs"), desc="epochs", unit="epoch")
+
+        def on_epoch_end(self, epoch, logs=None):
+            shown = {k: f"{v:.3f}" for k, v in (logs or {}).items() if k in _SHOWN}
+            self.bar.set_postfix(shown, refresh=False)
+            self.bar.update()
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return EpochBar()
+
+
+_SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
 def subsample(X, y, n, seed):
     import numpy as np
     from sklearn.model_selection import train_test_split
@@ -67,6 +99,8 @@ def _train(args):
     X, y = subsample(X, y, args.train_size, clf.random_state or 0)
     if not args.quiet:
         print(f"training on {len(X)} faces from {args.data}: {clf!r}")
+        if on_terminal() and clf.callbacks is None:  # a bar with an estimate, not a log
+            clf.set_params(verbose=0, callbacks=[epoch_bar()])
     start = time.perf_counter()
     clf.fit(X, y)
     seconds = time.perf_counter() - start
