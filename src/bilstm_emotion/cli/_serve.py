@@ -123,6 +123,61 @@ def _banner(args, token):
     return "\n".join(lines)
 
 
+#: The limits of ``serve`` (their defaults are the web app's, ``apps/_limits``):
+#: option, type, default, metavar, help.
+_LIMIT_OPTIONS = [
+    (
+        "--max-upload-mb",
+        float,
+        limits.MAX_UPLOAD_BYTES / 2**20,
+        "MB",
+        "largest request to the API; larger ones get 413 (%(default)g)",
+    ),
+    (
+        "--max-uploads",
+        int,
+        limits.MAX_UPLOADS_AT_ONCE,
+        "N",
+        "requests to the API processed at once; more get 429 (%(default)s)",
+    ),
+    (
+        "--max-request-files",
+        int,
+        limits.MAX_REQUEST_FILES,
+        "N",
+        "files in one request; more get 413 (%(default)s)",
+    ),
+    (
+        "--max-request-mp",
+        float,
+        limits.MAX_REQUEST_PIXELS / 1e6,
+        "MP",
+        "million pixels the files of one request decode to; more get 413 (%(default)g)",
+    ),
+    (
+        "--max-request-seconds",
+        float,
+        limits.MAX_REQUEST_SECONDS,
+        "S",
+        "model time of one request; its files past it are answered 'not processed' (%(default)g)",
+    ),
+    (
+        "--max-frame-mb",
+        float,
+        limits.MAX_FRAME_BYTES / 2**20,
+        "MB",
+        "largest camera frame (%(default)g)",
+    ),
+    (
+        "--max-frame-mp",
+        float,
+        limits.MAX_FRAME_PIXELS / 1e6,
+        "MP",
+        "million pixels a camera frame may decode to (%(default)g: 3840x2160)",
+    ),
+]
+
+
 def add_parser(sub):
     s = sub.add_parser(
         "serve", help="the web app: emotions from the camera or photos in the browser",
@@ -160,56 +215,8 @@ def add_parser(sub):
         action="store_true",
         help="ask no token even when listening beyond this computer",
     )
-    s.add_argument(
-        "--max-upload-mb",
-        type=float,
-        default=limits.MAX_UPLOAD_BYTES / 2**20,
-        metavar="MB",
-        help="largest request to the API; larger ones get 413 (%(default)g)",
-    )
-    s.add_argument(
-        "--max-uploads",
-        type=int,
-        default=limits.MAX_UPLOADS_AT_ONCE,
-        metavar="N",
-        help="requests to the API processed at once; more get 429 (%(default)s)",
-    )
-    s.add_argument(
-        "--max-request-files",
-        type=int,
-        default=limits.MAX_REQUEST_FILES,
-        metavar="N",
-        help="files in one request; more get 413 (%(default)s)",
-    )
-    s.add_argument(
-        "--max-request-mp",
-        type=float,
-        default=limits.MAX_REQUEST_PIXELS / 1e6,
-        metavar="MP",
-        help="million pixels the files of one request decode to; more get 413 (%(default)g)",
-    )
-    s.add_argument(
-        "--max-request-seconds",
-        type=float,
-        default=limits.MAX_REQUEST_SECONDS,
-        metavar="S",
-        help="model time of one request; its files past it are "
-        "answered 'not processed' (%(default)g)",
-    )
-    s.add_argument(
-        "--max-frame-mb",
-        type=float,
-        default=limits.MAX_FRAME_BYTES / 2**20,
-        metavar="MB",
-        help="largest camera frame (%(default)g)",
-    )
-    s.add_argument(
-        "--max-frame-mp",
-        type=float,
-        default=limits.MAX_FRAME_PIXELS / 1e6,
-        metavar="MP",
-        help="million pixels a camera frame may decode to (%(default)g: 3840x2160)",
-    )
+    for option, kind, default, metavar, text in _LIMIT_OPTIONS:
+        s.add_argument(option, type=kind, default=default, metavar=metavar, help=text)
     s.add_argument("--queue-size", type=int, default=8, metavar="N",
                    help="camera frames (all clients) that may wait for the model; more are "
                    "dropped and counted, never queued (8)")  # fmt: skip
