@@ -221,3 +221,25 @@ def test_the_start_up_filter_passes_other_lines_on(capfd):
         print("a Python warning", file=sys.stderr)
     lines = capfd.readouterr().err.splitlines()
     assert sorted(lines) == ["Fatal Python error: something real", "a Python warning"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow")
+def test_no_retracing_warnings_from_the_new_networks_of_a_search():
+    """Issue 45: every fit of a search builds a network whose predict function TensorFlow
+    traces anew, and warned "triggered tf.function retracing" about it after a few."""
+    code = (
+        "import sys, numpy as np\n"
+        "{load}\n"
+        "for _ in range(8):\n"
+        "    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])\n"
+        "    net.predict(np.zeros((2, 4)), verbose=0)\n"
+        "import logging; logging.getLogger('tensorflow').warning('other warnings pass')\n"
+    )
+    raw = _stderr_of(code.format(load="import keras"))
+    assert "triggered tf.function retracing" in raw  # what TensorFlow does by itself
+    ours = _stderr_of(
+        code.format(
+            load="from bilstm_emotion.core._backend import load_keras; keras = load_keras()"
+        )
+    )
+    assert "retracing" not in ours and "other warnings pass" in ours

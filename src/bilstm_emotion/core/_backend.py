@@ -27,6 +27,7 @@ descriptor. A user who asks for TensorFlow's logs (``TF_CPP_MIN_LOG_LEVEL`` of
 import contextlib
 import importlib.util
 import json
+import logging
 import os
 import re
 import sys
@@ -136,7 +137,15 @@ def load_keras():
             import tensorflow as tf
 
             tf.config.list_physical_devices()  # the CUDA probe, while filtered
+            logging.getLogger("tensorflow").addFilter(_expected_retracing)
     return keras
+
+
+def _expected_retracing(record):
+    """Drop TensorFlow's "N out of the last M calls to <function ...> triggered
+    tf.function retracing" warning: every fit of a search or a cross-validation builds
+    a new network, whose predict function is traced anew by design (issue 45)."""
+    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def backend_name():
