@@ -29,7 +29,8 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: The cookie that keeps the token once a page was opened with ``?token=`` (its name
 #: ends in the server's port: browsers send a host's cookies to all its ports).
 TOKEN_COOKIE = "bilstm_emotion_token"
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: Methods that change nothing (and send no body): no Origin check, no upload slot.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def is_loopback(host):
@@ -139,7 +140,7 @@ class AccessGuard:
                 f"adds one). Received: Host={host[:100]!r}"
             )
         origin = headers.get("origin")
-        changes = scope["type"] == "websocket" or scope.get("method", "GET") not in _SAFE_METHODS
+        changes = scope["type"] == "websocket" or scope.get("method", "GET") not in SAFE_METHODS
         if origin is not None and changes and not self._same_or_allowed(origin, host):
             return 403, (
                 f"Expected a page of this server's own origin (`serve --allow-origin` adds "

@@ -7,7 +7,7 @@ and a message naming the limit (``413`` too large, ``429`` too many at once).
 
 import asyncio
 
-from ._access import json_reply
+from ._access import SAFE_METHODS, json_reply
 
 #: Bytes one request to the REST API may carry (all its files together): 32 MiB.
 MAX_UPLOAD_BYTES = 32 * 2**20
@@ -121,7 +121,7 @@ class UploadSlots:
         self.busy = 0
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             return await self.app(scope, receive, send)
         if self.busy >= self.slots:
             detail = (

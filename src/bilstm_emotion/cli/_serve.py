@@ -42,16 +42,7 @@ def _serve(args):
             f'`serve` needs the `serve` extra: pip install "bilstm-emotion[serve]" '
             f"(missing: {exc.name})"
         ) from None
-    limits = ("max_upload_mb", "max_frame_mb", "max_frame_mp", "max_request_mp",
-              "max_request_seconds", "detect_every")  # fmt: skip
-    for name in limits:
-        if getattr(args, name) <= 0:
-            raise UsageError(f"Expected --{name.replace('_', '-')} > 0. Received: "
-                             f"{getattr(args, name)}")  # fmt: skip
-    for name in ("queue_size", "max_uploads", "max_request_files"):
-        if getattr(args, name) < 1:
-            raise UsageError(f"Expected --{name.replace('_', '-')} >= 1. Received: "
-                             f"{getattr(args, name)}")  # fmt: skip
+    _check_positive(args)
     token = _token(args)
     hosts = server_hosts(args.host, args.allow_host)
     model = load_model(args)
@@ -88,6 +79,17 @@ def _log_config():
     config.setdefault("filters", {})["hide_token"] = {"()": HideToken}
     config["handlers"]["access"].setdefault("filters", []).append("hide_token")
     return config
+
+
+def _check_positive(args):
+    """Every limit, --queue-size and --detect-every above zero (counts at least 1),
+    before any model is loaded."""
+    options = [(option, kind) for option, kind, *_ in _LIMIT_OPTIONS]
+    for option, kind in [*options, ("--queue-size", int), ("--detect-every", float)]:
+        value = getattr(args, option.removeprefix("--").replace("-", "_"))
+        if (value < 1) if kind is int else (value <= 0):
+            bound = ">= 1" if kind is int else "> 0"
+            raise UsageError(f"Expected {option} {bound}. Received: {value}")
 
 
 def _token(args):

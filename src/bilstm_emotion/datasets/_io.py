@@ -52,7 +52,7 @@ def decode_image(data, name):
     :class:`MultiFrameWarning` that only the first frame of an animation or
     a multi-page file is read.
     """
-    from PIL import ImageOps
+    from PIL import Image, ImageOps
 
     with _reading(data, name) as image:
         frames = getattr(image, "n_frames", 1)
@@ -62,7 +62,7 @@ def decode_image(data, name):
         _check_pixels(image, name)
         image.load()
         if max(image.size) > MAX_IMAGE_SIDE:
-            image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), _bilinear())
+            image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.BILINEAR)
         image = ImageOps.exif_transpose(image)  # phone photos are stored rotated
         if image.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "1"):
             image = image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB")
@@ -138,12 +138,6 @@ def _check_pixels(image, name):
             "million pixels decoded from one file (JPEGs larger than that are read at a "
             "reduced size; save it as JPEG or shrink it first)"
         )
-
-
-def _bilinear():
-    from PIL import Image
-
-    return Image.Resampling.BILINEAR
 
 
 def image_size(source):
