@@ -83,7 +83,7 @@ def grid_search_tables():
         text += (
             f".. rubric:: {name} ({search['wall_s'] / 60:.1f} min, {search['n_fits']} fits)\n\n"
         )
-        text += "::\n\n"
+        text += ".. code-block:: text\n\n"
         text += f"    Best: {search['best_score']:f} using {search['best_params']}\n"
         for row in search["table"]:
             extra = (

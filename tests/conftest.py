@@ -146,3 +146,26 @@ def damaged_tiff():
             struct.pack_into("<H", data, entry, 0x9999)  # a tag nobody knows
     assert len(data) == 384
     return bytes(data)
+
+
+class _Sneaky:
+    """A pickle that runs code when loaded: it creates the file it names."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.fixture
+def evil_pickle(tmp_path):
+    """A joblib file, ``evil.joblib``, that creates ``code-ran`` beside it if loaded.
+
+    Returns ``(file, marker)``: a test asserts ``not marker.exists()``.
+    """
+    import joblib
+
+    marker = tmp_path / "code-ran"
+    joblib.dump(_Sneaky(marker), tmp_path / "evil.joblib")
+    return tmp_path / "evil.joblib", marker

@@ -129,6 +129,7 @@ def test_data_faces_and_the_command_line_load_no_keras():
     assert loaded == []
 
 
+@pytest.mark.slow
 def test_the_estimator_loads_on_first_use():
     result = _fresh(
         "import json, sys\n"

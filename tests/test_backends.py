@@ -87,6 +87,7 @@ def _require(module):
         pytest.skip(f"{module} is not installed (pip install 'bilstm-emotion[{module}]')")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
 def test_fit_predict_save_load_pickle_on_backend(backend, tmp_path):
     _require(backend)
@@ -196,6 +197,7 @@ def _stderr_of(code, **env):
     return done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow")
 def test_tensorflow_start_up_lines_stay_off_the_terminal_unless_asked_for():
     code = (
@@ -223,6 +225,7 @@ def test_the_start_up_filter_passes_other_lines_on(capfd):
     assert sorted(lines) == ["Fatal Python error: something real", "a Python warning"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow")
 def test_no_retracing_warnings_from_the_new_networks_of_a_search():
     """Issue 45: every fit of a search builds a network whose predict function TensorFlow

@@ -21,6 +21,7 @@ from bilstm_emotion.datasets import make_synthetic_faces
 
 
 # ---------------------------------------------------------------- learning
+@pytest.mark.slow
 def test_learns_generated_faces(make_clf):
     X, y = make_synthetic_faces(
         200, image_size=16, classes=("happy", "surprise"), random_state=0, return_X_y=True
@@ -34,6 +35,7 @@ def test_learns_generated_faces(make_clf):
     assert clf.history_["loss"][-1] < clf.history_["loss"][0]
 
 
+@pytest.mark.slow
 def test_fitted_attributes(fitted):
     assert fitted.classes_.tolist() == ["happy", "sad", "surprise"]
     assert fitted.n_features_in_ == 16 * 16
@@ -51,6 +53,7 @@ def test_predict_proba_columns_follow_classes(fitted, faces):
     np.testing.assert_array_equal(fitted.predict(X), fitted.classes_[proba.argmax(axis=1)])
 
 
+@pytest.mark.slow
 def test_integer_and_string_labels_give_the_same_model(faces, make_clf):
     X, y = faces
     names, codes = np.unique(y, return_inverse=True)
@@ -70,6 +73,7 @@ def test_all_input_layouts_agree(fitted, faces):
     np.testing.assert_array_equal(fitted.predict_proba(X.tolist()), expected)
 
 
+@pytest.mark.slow
 def test_fit_on_flat_rows_equals_fit_on_images(faces, make_clf):
     X, y = faces
     flat = make_clf().fit(X.reshape(len(X), -1), y)
@@ -77,6 +81,7 @@ def test_fit_on_flat_rows_equals_fit_on_images(faces, make_clf):
     np.testing.assert_array_equal(flat.predict_proba(X), make_clf().fit(X, y).predict_proba(X))
 
 
+@pytest.mark.slow
 def test_image_shape_folds_flat_rows(faces, make_clf):
     X, y = faces
     clf = make_clf(image_shape=(8, 32)).fit(X.reshape(len(X), -1), y)
@@ -97,6 +102,7 @@ def test_file_names_get_told_how_to_read_them(fitted, faces, files):
             call(files)
 
 
+@pytest.mark.slow
 def test_non_square_rows_are_read_as_one_row_with_a_warning(make_clf, rng):
     X, y = rng.random((20, 6)), np.arange(20) % 2
     with pytest.warns(UserWarning, match=r"not square.*image_shape=\(1, 6\)"):
@@ -105,6 +111,7 @@ def test_non_square_rows_are_read_as_one_row_with_a_warning(make_clf, rng):
     assert clf.predict(X).shape == (20,)
 
 
+@pytest.mark.slow
 def test_dataframe_keeps_feature_names(faces, make_clf):
     pd = pytest.importorskip("pandas")
     X, y = faces
@@ -136,10 +143,15 @@ def test_integer_and_unit_float_pixels_agree(fitted, images, as_float):
         elements=st.floats(-2, 2),
     )
 )
-def test_predict_proba_is_a_distribution_over_classes(fitted, images):
+def test_predict_proba_is_the_networks_softmax(fitted, images):
+    """The network's own output is a distribution (predict_proba's renormalisation only
+    removes float32 rounding, so its sum alone would prove nothing), and predict_proba is it."""
     proba = fitted.predict_proba(images)
     assert proba.shape == (len(images), len(fitted.classes_))
-    assert np.all(proba >= 0) and np.all(proba <= 1)
+    raw = np.asarray(fitted.model_.predict_on_batch(images.astype(np.float32)))
+    assert np.all(raw >= 0) and np.all(raw <= 1)
+    np.testing.assert_allclose(raw.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(proba, raw, atol=1e-5)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     assert set(fitted.predict(images)) <= set(fitted.classes_)
 
@@ -153,6 +165,7 @@ def test_predictions_do_not_depend_on_batch_composition(fitted, faces):
 
 
 # --------------------------------------------------------------- seeding
+@pytest.mark.slow
 def test_same_seed_same_model_other_seed_other_model(faces, make_clf):
     X, y = faces
     a = make_clf(random_state=7).fit(X, y).predict_proba(X)
@@ -162,6 +175,7 @@ def test_same_seed_same_model_other_seed_other_model(faces, make_clf):
     assert not np.allclose(a, c)
 
 
+@pytest.mark.slow
 def test_a_seeded_fit_ignores_another_thread_drawing_from_python_random(faces, make_clf):
     # As a Dask worker's event loop, or a web server's, does while the fit runs.
     X, y = faces
@@ -184,6 +198,7 @@ def test_a_seeded_fit_ignores_another_thread_drawing_from_python_random(faces, m
         np.testing.assert_array_equal(proba, expected)
 
 
+@pytest.mark.slow
 def test_random_state_instance_is_not_replaced(faces, make_clf):
     X, y = faces
     state = np.random.RandomState(0)
@@ -208,6 +223,7 @@ def test_clone_is_unfitted_with_same_params(fitted):
     assert not hasattr(copy, "model_")
 
 
+@pytest.mark.slow
 def test_grid_search_in_two_processes(faces, make_clf):
     X, y = faces
     grid = {"row_hidden": [2, 4], "col_hidden": [2, 4]}

@@ -22,6 +22,7 @@ def test_partial_fit_needs_classes_first(faces, make_clf):
     assert not hasattr(clf, "model_")
 
 
+@pytest.mark.slow
 def test_partial_fit_trains_one_epoch_per_call(faces, make_clf):
     X, y = faces
     clf = make_clf()
@@ -36,6 +37,7 @@ def test_partial_fit_trains_one_epoch_per_call(faces, make_clf):
     assert clf.classes_.tolist() == ["happy", "sad", "surprise"]
 
 
+@pytest.mark.slow
 def test_partial_fit_rejects_other_classes_and_unknown_labels(faces, make_clf):
     X, y = faces
     clf = make_clf().partial_fit(X, y, classes=["happy", "sad", "surprise"])
@@ -45,6 +47,7 @@ def test_partial_fit_rejects_other_classes_and_unknown_labels(faces, make_clf):
         clf.partial_fit(X[:3], ["angry", "sad", "happy"])
 
 
+@pytest.mark.slow
 def test_partial_fit_refuses_a_new_architecture(faces, make_clf):
     X, y = faces
     clf = make_clf().partial_fit(X, y, classes=np.unique(y))
@@ -52,6 +55,7 @@ def test_partial_fit_refuses_a_new_architecture(faces, make_clf):
         clf.set_params(col_hidden=6).partial_fit(X, y)
 
 
+@pytest.mark.slow
 def test_partial_fit_class_absent_from_first_batch(faces, make_clf):
     X, y = faces
     keep = y != "surprise"
@@ -60,6 +64,7 @@ def test_partial_fit_class_absent_from_first_batch(faces, make_clf):
 
 
 # ------------------------------------------------------------ warm start
+@pytest.mark.slow
 def test_warm_start_continues_training(faces, make_clf):
     X, y = faces
     clf = make_clf(warm_start=True).fit(X, y)
@@ -69,6 +74,7 @@ def test_warm_start_continues_training(faces, make_clf):
     assert len(clf.history_["loss"]) == 5 and clf.n_iter_ == 3
 
 
+@pytest.mark.slow
 def test_cold_start_replaces_the_network(faces, make_clf):
     X, y = faces
     clf = make_clf().fit(X, y)
@@ -77,6 +83,7 @@ def test_cold_start_replaces_the_network(faces, make_clf):
     assert clf.model_ is not model and len(clf.history_["loss"]) == 2
 
 
+@pytest.mark.slow
 def test_warm_start_refuses_a_new_architecture(faces, make_clf):
     X, y = faces
     clf = make_clf(warm_start=True).fit(X, y)
@@ -85,6 +92,7 @@ def test_warm_start_refuses_a_new_architecture(faces, make_clf):
 
 
 # -------------------------------------------------------- early stopping
+@pytest.mark.slow
 def test_early_stopping_holds_out_data_and_stops(faces, make_clf):
     X, y = faces
     clf = make_clf(
@@ -96,6 +104,7 @@ def test_early_stopping_holds_out_data_and_stops(faces, make_clf):
     assert clf.n_iter_ == best + 2  # patience=1: one epoch past the best, then stop
 
 
+@pytest.mark.slow
 def test_early_stopping_without_validation_watches_training_loss(faces, make_clf):
     X, y = faces
     clf = make_clf(early_stopping=True, validation_fraction=0.0, epochs=3).fit(X, y)
@@ -109,6 +118,7 @@ def test_validation_fraction_too_large_for_the_data(make_clf, rng):
 
 
 # ---------------------------------------------------------------- weights
+@pytest.mark.slow
 @pytest.mark.parametrize("class_weight", ["balanced", {"happy": 1.0, "sad": 3.0, "surprise": 0.5}])
 def test_class_weight_changes_the_model(faces, make_clf, class_weight):
     X, y = faces
@@ -117,6 +127,7 @@ def test_class_weight_changes_the_model(faces, make_clf, class_weight):
     assert not np.allclose(plain, weighted)
 
 
+@pytest.mark.slow
 def test_sample_weight_of_ones_is_no_weight(faces, make_clf):
     X, y = faces
     np.testing.assert_array_equal(
@@ -199,6 +210,7 @@ def test_predict_before_fit(faces, make_clf):
 
 
 # ----------------------------------------------------------- augmentation
+@pytest.mark.slow
 def test_augmentation_acts_in_training_only(faces, make_clf):
     X, y = faces
     plain = make_clf().fit(X, y)
@@ -215,6 +227,7 @@ def test_augmentation_acts_in_training_only(faces, make_clf):
     assert not np.allclose(augmented.predict_proba(X), plain.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_warm_start_refuses_to_change_augmentation(faces, make_clf):
     X, y = faces
     clf = make_clf(warm_start=True).fit(X, y)
@@ -222,6 +235,7 @@ def test_warm_start_refuses_to_change_augmentation(faces, make_clf):
         clf.set_params(flip=True).fit(X, y)
 
 
+@pytest.mark.slow
 def test_cosine_schedule_decays_to_zero_over_the_epochs(faces, make_clf):
     X, y = faces
     clf = make_clf(lr_schedule="cosine", learning_rate=0.01, epochs=3).fit(X, y)
@@ -233,6 +247,7 @@ def test_cosine_schedule_decays_to_zero_over_the_epochs(faces, make_clf):
     assert float(keras.ops.convert_to_numpy(constant.learning_rate)) == pytest.approx(0.01)
 
 
+@pytest.mark.slow
 def test_test_time_flip_averages_the_mirror_image(faces, make_clf):
     X, y = faces
     clf = make_clf(test_time_flip=True).fit(X, y)
@@ -284,6 +299,7 @@ def test_test_time_shift_averages_the_shifted_faces(faces, fitted, flip):
         clone(fitted).set_params(test_time_shift=-1).fit(X, y)
 
 
+@pytest.mark.slow
 def test_bfloat16_prediction_follows_the_network(faces, make_clf):
     X, y = faces
     clf = make_clf(stem="conv", stem_filters=(4,)).fit(X, y)
@@ -345,6 +361,7 @@ def test_every_predict_dtype_choice_is_an_arithmetic_or_auto():
     assert set(PREDICT_DTYPE_CHOICES) == {*PREDICT_DTYPES, "auto"}
 
 
+@pytest.mark.slow
 def test_auto_dtype_is_bfloat16_only_where_it_pays(monkeypatch, faces, make_clf):
     import keras
 
@@ -384,6 +401,7 @@ def test_auto_dtype_is_bfloat16_only_where_it_pays(monkeypatch, faces, make_clf)
         _predicting.resolve_dtype.cache_clear()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "front_end",
     [
@@ -400,6 +418,7 @@ def test_front_ends_fit_and_predict(faces, make_clf, front_end):
     assert set(clf.predict(X)) <= set(y)
 
 
+@pytest.mark.slow
 def test_warm_start_refuses_to_change_the_front_end(faces, make_clf):
     X, y = faces
     clf = make_clf(patch_size=2, warm_start=True).fit(X, y)
@@ -408,6 +427,7 @@ def test_warm_start_refuses_to_change_the_front_end(faces, make_clf):
         clf.fit(X, y)
 
 
+@pytest.mark.slow
 def test_stem_is_grid_searchable(faces, make_clf):
     from sklearn.model_selection import GridSearchCV
 
@@ -433,6 +453,7 @@ def _always(label, X, y):
     return FrozenEstimator(DummyClassifier(strategy="constant", constant=label).fit(X, y))
 
 
+@pytest.mark.slow
 def test_teacher_weight_zero_trains_as_without_teacher(faces, make_clf):
     X, y = faces
     plain = make_clf().fit(X, y)
@@ -441,6 +462,7 @@ def test_teacher_weight_zero_trains_as_without_teacher(faces, make_clf):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_teacher_pulls_the_network_to_its_answers(faces, make_clf, method):
     X, y = faces
@@ -457,6 +479,7 @@ def test_teacher_pulls_the_network_to_its_answers(faces, make_clf, method):
     assert not (plain.predict(X) == "sad").all()
 
 
+@pytest.mark.slow
 def test_early_stopping_with_a_teacher_scores_the_true_labels(faces, make_clf):
     X, y = faces
     clf = make_clf(
@@ -468,6 +491,7 @@ def test_early_stopping_with_a_teacher_scores_the_true_labels(faces, make_clf):
     np.testing.assert_allclose(clf.history_["val_accuracy"][-1], np.mean(y == "sad"), atol=0.07)
 
 
+@pytest.mark.slow
 def test_teacher_must_stay_fitted_through_clone(faces, make_clf):
     X, y = faces
     bare = make_clf(teacher=DummyClassifier(strategy="prior").fit(X, y))
@@ -514,6 +538,7 @@ def _lit_from_the_left(n, rng):
     return X, np.array(["happy", "sad", "surprise"] * (n // 3))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("teacher_views", [0, 4])
 def test_teacher_views_score_the_augmented_images_the_network_trains_on(
     rng, make_clf, teacher_views
@@ -540,6 +565,7 @@ def test_teacher_views_score_the_augmented_images_the_network_trains_on(
         assert (answers == "happy").mean() > 0.9
 
 
+@pytest.mark.slow
 def test_teacher_views_make_no_more_views_than_epochs_and_none_without_augmentation(rng, make_clf):
     X, y = _lit_from_the_left(30, rng)
     teacher = _Orientation().fit(X, y)
@@ -565,6 +591,7 @@ class _StopAfterFirstEpoch(keras.callbacks.Callback):
         raise RuntimeError("interrupted")
 
 
+@pytest.mark.slow
 def test_a_resumed_run_goes_on_with_the_view_of_its_epoch(rng, make_clf, tmp_path, monkeypatch):
     # epoch e trains on view e % n, also after keras.callbacks.BackupAndRestore resumes a run
     from bilstm_emotion.model._views import ViewBatches
@@ -600,6 +627,7 @@ def test_a_resumed_run_goes_on_with_the_view_of_its_epoch(rng, make_clf, tmp_pat
     assert all(view == e % 3 for e, view in served), served
 
 
+@pytest.mark.slow
 def test_teacher_views_keep_a_validation_slice_as_given(rng, make_clf):
     X, y = _lit_from_the_left(60, rng)
     teacher = _Orientation().fit(X, y)
@@ -658,6 +686,7 @@ class _Epochs(keras.callbacks.Callback):
         self.seen += 1
 
 
+@pytest.mark.slow
 def test_callbacks_run_as_copies_and_survive_clone_and_pickle(faces, make_clf):
     X, y = faces
     given = _Epochs()
@@ -680,6 +709,7 @@ def test_callbacks_must_be_a_list(faces, make_clf):
         make_clf(callbacks=_Epochs()).fit(X, y)
 
 
+@pytest.mark.slow
 def test_callbacks_can_stop_training(faces, make_clf):
     X, y = faces
 

@@ -43,6 +43,7 @@ def test_demo_on_a_missing_photo_names_it(tmp_path, capsys):
     assert "nope.jpg" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_synthetic_demo_trains_and_reports(capsys):
     code = main(
         [
@@ -109,6 +110,7 @@ def _write_fer_folder(root, n_per_class=3):
                 Image.fromarray(pixels).save(folder / f"{i}.png")
 
 
+@pytest.mark.slow
 def test_evaluate_writes_report_and_plots(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer")
     out = tmp_path / "report"
@@ -142,6 +144,7 @@ def test_without_matplotlib_each_command_names_the_extra(tmp_path, capsys, monke
     assert extra in capsys.readouterr().err and not (tmp_path / "p.png").exists()
 
 
+@pytest.mark.slow
 def test_evaluate_a_saved_estimator_with_history(tmp_path, faces, make_clf, capsys):
     from PIL import Image
 
@@ -274,6 +277,7 @@ def _predict_three_faces(tmp_path, X, capsys, *options):
     return _csv(tmp_path / "o.csv")
 
 
+@pytest.mark.slow
 def test_predict_no_detect_with_a_saved_estimator(tmp_path, faces, fitted, capsys):
     from bilstm_emotion import save_estimator
 
@@ -283,6 +287,7 @@ def test_predict_no_detect_with_a_saved_estimator(tmp_path, faces, fitted, capsy
     assert [r["label"] for r in rows] == list(fitted.predict(X[:3]))
 
 
+@pytest.mark.slow
 def test_predict_with_a_saved_ensemble_of_shipped_models(tmp_path, rng, capsys):
     """The user guide's soft vote over frozen shipped models, saved and used by the CLI."""
     from sklearn.ensemble import VotingClassifier
@@ -322,6 +327,7 @@ def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
     assert "Expected --test-time-shift >= 0. Received: -1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_predict_in_bfloat16(tmp_path, rng, capsys):
     from bilstm_emotion import load_pretrained
 
@@ -370,6 +376,7 @@ def test_summary_from_a_predictions_csv(photo_folder, tmp_path, capsys):
 
 
 # -------------------------------------------------------------------- video
+@pytest.mark.slow
 def test_video_writes_timeline_summary_plot_and_annotated_copy(face_video, tmp_path, capsys):
     out = tmp_path / "v"
     code = main(["video", str(face_video), "--out", str(out), "--annotate", "--window", "1"])
@@ -441,6 +448,7 @@ def test_video_without_faces_says_so(tmp_path, capsys):
 
 
 # ------------------------------------------------------ train / grid-search
+@pytest.mark.slow
 def test_train_then_predict_with_the_saved_model(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer", n_per_class=4)
     model = tmp_path / "m.skops"
@@ -480,6 +488,7 @@ class _Bar:
         self.closed = True
 
 
+@pytest.mark.slow
 def test_train_and_grid_search_show_progress_with_an_estimate(tmp_path, capsys, monkeypatch):
     """Issue 47: a long search showed no sign of life; the bars know their totals."""
     from bilstm_emotion.cli import _grid_search, _train
@@ -502,6 +511,7 @@ def test_train_and_grid_search_show_progress_with_an_estimate(tmp_path, capsys, 
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_grid_search_prints_the_study_table(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer", n_per_class=4)
     code = main(["grid-search", str(tmp_path / "fer"), "--param", "row_hidden=2,3",
@@ -516,6 +526,7 @@ def test_grid_search_prints_the_study_table(tmp_path, capsys):
     assert len(result["results"]) == 2 and set(result["best_params"]) == {"row_hidden"}
 
 
+@pytest.mark.slow
 def test_train_streamed_and_grid_search_on_a_dask_scheduler(tmp_path, capsys, monkeypatch):
     from distributed import LocalCluster
 
@@ -556,6 +567,7 @@ def test_every_subcommand_help_has_examples():
             assert action.help and len(action.help.split()) >= 3, (name, action.dest)
 
 
+@pytest.mark.slow
 def test_console_script_exit_codes(photo_folder, tmp_path):
     import shutil
 

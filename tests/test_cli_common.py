@@ -28,18 +28,11 @@ def _faces(folder, n=2):
     return folder
 
 
-class _Sneaky:
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 # ------------------------------------------------------------------ --estimator
-def test_a_pickled_estimator_runs_no_code_without_trust_pickle(tmp_path, capsys, fitted):
-    marker = tmp_path / "code-ran"
-    joblib.dump(_Sneaky(marker), tmp_path / "evil.joblib")
+def test_a_pickled_estimator_runs_no_code_without_trust_pickle(
+    tmp_path, capsys, fitted, evil_pickle
+):
+    _, marker = evil_pickle
     _faces(tmp_path / "in")
     for command in (["predict", str(tmp_path / "in"), "--no-detect"],
                     ["summary", str(tmp_path / "in"), "--no-detect"]):  # fmt: skip

@@ -24,6 +24,7 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
+@pytest.mark.slow
 @parametrize_with_checks(
     [CHECKED, *TRANSFORMERS], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
 )

@@ -47,6 +47,7 @@ def png_bytes(array):
 
 
 # ------------------------------------------------------------ real FER2013
+@pytest.mark.slow
 def test_full_zip_has_the_documented_splits_and_counts(fer_zip, tmp_path):
     start = time.perf_counter()
     faces = load_fer2013(fer_zip, data_home=tmp_path)

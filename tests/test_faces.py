@@ -311,6 +311,7 @@ def test_lbp_cascade_merges_nested_boxes():
 
 
 # ------------------------------------------------------------ the shipped model
+@pytest.mark.slow
 def test_blazeface_runs_with_onednn_on():
     """TensorFlow's default, whatever the suite runs with (CI turns oneDNN off): its fused
     kernels crashed the process on BlazeFace's zero-padded shortcuts (SIGSEGV)."""
@@ -401,6 +402,7 @@ def faces_dev():
     return json.loads(labels.read_text())["images"]
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("faces-dev")
 def test_default_detector_on_real_photographs(faces_dev):
     """The default path of `predict` (every face, colour, EXIF-upright) on 87 photos.

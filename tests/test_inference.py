@@ -85,6 +85,7 @@ def test_leaves_what_it_cannot_fold(case):
     _same_function(model, copy, rng.random((2, 8, 8, 3), dtype=np.float32))
 
 
+@pytest.mark.slow
 def test_conv_stem_of_the_estimator_predicts_the_same(faces, make_clf):
     X, y = faces
     clf = make_clf(stem="conv", stem_filters=(4, 6), dropout=0.3).fit(X, y)

@@ -105,6 +105,7 @@ def _region_network(fitted, rows, cols):
     return fitted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["gradient", "integrated"])
 def test_gradients_live_in_the_region_the_network_reads(faces, make_clf, method):
     X, y = faces
@@ -126,3 +127,31 @@ def test_gradients_live_in_the_region_the_network_reads(faces, make_clf, method)
 def test_gradient_method_is_checked(fitted, faces):
     with pytest.raises(ValueError, match="method='smooth'"):
         gradient_saliency(fitted, faces[0][:2], method="smooth")
+
+
+class LooksAtEmotions(LooksAt):
+    """The same model with the shipped models' classes: emotion names, sorted."""
+
+    classes_ = np.array(
+        sorted(["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"])
+    )
+
+    def predict_proba(self, X):
+        p = super().predict_proba(X)[:, 1]
+        proba = np.tile(((1 - p) / 6)[:, None], (1, 7))
+        proba[:, 3] = p  # "happy"
+        return proba
+
+
+def test_fer2013_codes_explain_the_same_class_as_names(rng):
+    """Issue 47: the README's recipe gave `load_fer2013`'s codes and got 'unknown labels'."""
+    model = LooksAtEmotions(slice(10, 16), slice(2, 8))
+    X = rng.uniform(0.6, 1.0, size=(3, 16, 16))
+    by_name = occlusion_sensitivity(model, X, ["happy"] * 3, patch_size=4, stride=2, fill=0.0)
+    by_code = occlusion_sensitivity(model, X, [3] * 3, patch_size=4, stride=2, fill=0.0)
+    np.testing.assert_array_equal(by_code, by_name)  # 3 is FER2013's "happy"
+    assert by_name[:, 10:16, 2:8].min() > 0
+    rows = row_importance(model, X, np.array([3, 3, 3]), fill=0.0)
+    assert rows.baseline_accuracy == 1.0
+    with pytest.raises(ValueError, match="FER2013's codes 0-6"):
+        occlusion_sensitivity(model, X, [9] * 3)

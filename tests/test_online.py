@@ -30,6 +30,7 @@ def _columns(trainer, X, training):
     return keras.ops.convert_to_numpy(trainer(X, training=training))
 
 
+@pytest.mark.slow
 def test_teacher_columns_are_the_frozen_teachers_vote_on_the_view(faces, make_clf, teachers):
     X, y = faces
     vote = VotingClassifier(
@@ -76,6 +77,7 @@ def test_distillation_loss_mixes_by_the_share_column(rng):
     assert float(accuracy.result()) == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_the_student_learns_the_teachers_answers_not_the_labels(faces, make_clf, teachers, rng):
     X, y = faces
     noise = rng.permutation(y)  # labels that say nothing about the faces
@@ -93,6 +95,7 @@ def test_the_student_learns_the_teachers_answers_not_the_labels(faces, make_clf,
         np.testing.assert_array_equal(a, b)  # the teacher learnt nothing on the way
 
 
+@pytest.mark.slow
 def test_online_targets_differ_from_asking_once_under_shifts(faces, make_clf, teachers):
     X, y = faces
     params = dict(teacher=FrozenEstimator(teachers[0]), teacher_weight=1.0, shift=0.2)
@@ -101,6 +104,7 @@ def test_online_targets_differ_from_asking_once_under_shifts(faces, make_clf, te
     assert not np.allclose(online.history_["loss"], once.history_["loss"], rtol=1e-3)
 
 
+@pytest.mark.slow
 def test_online_validates_against_labels_and_keeps_training(faces, make_clf, teachers, tmp_path):
     X, y = faces
     clf = make_clf(

@@ -32,6 +32,7 @@ def real_faces(estimator):
     return np.rint(np.asarray(faces) * 255).astype(np.uint8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["conv-lite", "conv-xl-kd"])  # mirror; mirror and shifts
 def test_the_graph_predicts_as_the_estimator(name, tmp_path):
     clf = load_pretrained(name)
@@ -58,6 +59,7 @@ def test_the_graph_predicts_as_the_estimator(name, tmp_path):
     assert not any("Random" in op for op in ops)  # training-only layers left out
 
 
+@pytest.mark.slow
 def test_a_small_recurrent_model(make_clf, faces, tmp_path):
     X, y = faces
     clf = make_clf(patch_size=4, sweep_layers=1, sweep_hidden=4, flip=True,
@@ -80,6 +82,7 @@ def test_refuses_what_it_cannot_export(make_clf, tmp_path):
         export_onnx(dummy, tmp_path / "x.onnx")
 
 
+@pytest.mark.slow
 def test_the_export_command(tmp_path, capsys):
     out = tmp_path / "model.onnx"
     assert main(["export", str(out)]) == 0
@@ -92,6 +95,7 @@ def test_the_export_command(tmp_path, capsys):
     assert "ending in .onnx" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_graph_is_float32_whatever_predict_dtype_says(tmp_path):
     clf = load_pretrained().set_params(predict_dtype="bfloat16")
     path = export_onnx(clf, tmp_path / "x.onnx")  # checked against float32: no error
@@ -103,6 +107,7 @@ def test_the_graph_is_float32_whatever_predict_dtype_says(tmp_path):
     assert clf.predict_dtype == "bfloat16"  # the estimator given is left as it was
 
 
+@pytest.mark.slow
 def test_a_graph_off_the_model_is_refused(tmp_path, capsys, monkeypatch):
     """One tolerance serves export_onnx and the command: over it, an error and no file."""
     from bilstm_emotion.model import _onnx
@@ -116,6 +121,7 @@ def test_a_graph_off_the_model_is_refused(tmp_path, capsys, monkeypatch):
     assert not out.exists() and not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.slow
 def test_other_backends_are_told_to_use_tensorflow(tmp_path):
     """Keras' JAX and PyTorch exporters cannot keep a free batch size here: a clear error."""
     import os

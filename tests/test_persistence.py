@@ -15,20 +15,11 @@ from bilstm_emotion.model._persistence import UntrustedFileError, describe_file
 from bilstm_emotion.preprocessing import FaceNormalizer
 
 
-class _Sneaky:
-    """A pickle that runs code when loaded: it creates the file it names."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 class _Foreign(ClassifierMixin, BaseEstimator):
     """An estimator the package knows nothing about."""
 
 
+@pytest.mark.slow
 def test_skops_round_trip_predicts_identically_and_holds_nothing_foreign(fitted, faces, tmp_path):
     X, y = faces
     path = save_estimator(fitted, tmp_path / "clf.skops")
@@ -54,9 +45,8 @@ def test_state_carries_the_network_as_bytes_and_leaves_the_estimator_intact(fitt
     np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
 
 
-def test_a_pickle_is_not_loaded_unless_trusted(fitted, tmp_path):
-    marker = tmp_path / "code-ran"
-    joblib.dump(_Sneaky(marker), tmp_path / "evil.joblib")
+def test_a_pickle_is_not_loaded_unless_trusted(fitted, tmp_path, evil_pickle):
+    _, marker = evil_pickle
     with pytest.raises(UntrustedFileError, match=r"evil\.joblib.*pickle/joblib.*runs whatever"):
         load_estimator(tmp_path / "evil.joblib")
     assert not marker.exists()

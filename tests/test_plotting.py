@@ -46,6 +46,7 @@ def test_error_rates(report):
     assert heights == pytest.approx([report.error_rate[str(label)] for label in report.labels])
 
 
+@pytest.mark.slow
 def test_history_from_estimator_with_validation(faces, make_clf):
     X, y = faces
     clf = make_clf(early_stopping=True, epochs=3, validation_fraction=0.2).fit(X, y)

@@ -245,9 +245,12 @@ def test_no_face_policies(image):
 
 
 def test_select_all_returns_every_face():
-    photo = ImageLoader().transform([data.astronaut()])
-    n_faces = len(FaceDetector().detect(photo)[0])
-    assert len(FaceDetector(select="all").transform(photo)) == n_faces
+    astronaut = data.astronaut()  # a photo of two faces: the astronaut and her mirror image
+    photo = ImageLoader().transform([np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)])
+    faces = FaceDetector().detect(photo)[0]
+    assert sorted(face.box()["col"] < 512 for face in faces) == [False, True]  # one per half
+    assert len(FaceDetector(select="all").transform(photo)) == 2
+    assert len(FaceDetector().transform(photo)) == 1  # the default keeps the largest
 
 
 # ----------------------------------------------------------- FaceNormalizer
@@ -312,6 +315,7 @@ def face_files(tmp_path_factory):
     return [str(p) for p in paths], y
 
 
+@pytest.mark.slow
 def test_pipeline_from_file_paths(face_files, make_clf):
     paths, y = face_files
     pipe = Pipeline(
@@ -329,6 +333,7 @@ def test_pipeline_from_file_paths(face_files, make_clf):
     np.testing.assert_allclose(proba.sum(axis=1), 1)
 
 
+@pytest.mark.slow
 def test_pipeline_in_grid_search(face_files, make_clf):
     paths, y = face_files
     pipe = Pipeline(

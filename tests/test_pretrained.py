@@ -64,6 +64,7 @@ def test_reproduces_the_probabilities_recorded_at_export(shipped):
     np.testing.assert_allclose(clf.predict_proba(images), ref["proba"], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_architecture_matches_its_kind():
     convs = {
         name: [
@@ -147,6 +148,7 @@ def test_refuses_other_image_sizes(shipped):
         clf.predict(np.zeros((1, 64, 64), dtype=np.uint8))
 
 
+@pytest.mark.slow
 def test_the_smiling_astronaut_is_happy():
     from skimage import data
 
@@ -159,6 +161,7 @@ def test_the_smiling_astronaut_is_happy():
         assert load_pretrained(name).predict(faces).tolist() == ["happy"], name
 
 
+@pytest.mark.slow
 def test_recorded_accuracy_holds_on_the_real_test_split(shipped, fer_zip, tmp_path):
     """The score in the metadata is what the shipped weights give on FER2013 PublicTest."""
     name, clf = shipped
@@ -168,6 +171,7 @@ def test_recorded_accuracy_holds_on_the_real_test_split(shipped, fer_zip, tmp_pa
     assert accuracy == pytest.approx(pretrained_info(name)["accuracy"], abs=0.003)
 
 
+@pytest.mark.slow
 def test_shipped_models_ensemble_with_sklearn_voting():
     """The user guide's recipe: soft voting over the frozen shipped models."""
     from sklearn.ensemble import VotingClassifier

@@ -44,6 +44,7 @@ def dask_client():
 
 
 # One cluster for the three searches: keep them on one pytest-xdist worker.
+@pytest.mark.slow
 @pytest.mark.xdist_group("dask_cluster")
 @pytest.mark.parametrize("kind", SEARCHES)
 def test_searches_fit_in_the_workers_of_a_dask_cluster(kind, dask_client, faces, make_clf):
@@ -124,6 +125,7 @@ DATA_PARALLEL = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_data_parallel_training_over_two_devices_matches_one_device():
     env = {
         **os.environ,

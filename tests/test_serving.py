@@ -292,6 +292,7 @@ def _health(address):
         return json.loads(response.read())
 
 
+@pytest.mark.slow
 def test_a_client_that_never_reads_costs_only_itself(estimator, astronaut):
     """Issue 46, case 1: a raw socket with a tiny receive buffer sends frames and never
     reads; a normal camera beside it keeps getting results."""
@@ -547,6 +548,7 @@ def test_serve_beyond_this_computer_asks_a_token_and_says_so(estimator, capsys, 
     assert "Expected --token or --no-token, not both" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_camera_is_served_while_a_large_upload_is_processed(estimator, astronaut):
     """Issue 46, case 3: the photos of one request take turns with camera frames (the
     whole request held the model before)."""

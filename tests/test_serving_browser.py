@@ -129,6 +129,7 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+@pytest.mark.slow
 def test_the_camera_page_shows_the_face_charts_and_downloads_the_timeline(server, browser):
     browser.get(server + "/")
     wait = WebDriverWait(browser, 120)

@@ -127,6 +127,7 @@ def test_lazy_fer2013_lists_what_the_eager_loader_decodes(fer_sample, tmp_path):
 
 
 # ------------------------------------------------------------------ estimator
+@pytest.mark.slow
 def test_fit_from_disk_reads_batches_only(lazy, read_sizes, monkeypatch, make_clf):
     X, y = lazy
     monkeypatch.setattr(_streaming, "CHUNK", 32)
@@ -143,6 +144,7 @@ def test_fit_from_disk_reads_batches_only(lazy, read_sizes, monkeypatch, make_cl
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_fit_from_disk_matches_fit_in_memory(lazy, make_clf):
     X, y = lazy
     pixels = np.asarray(X)
@@ -160,6 +162,7 @@ def test_fit_from_disk_matches_fit_in_memory(lazy, make_clf):
     np.testing.assert_array_equal(streamed.predict_proba(X), again.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_memory_mapped_arrays_are_streamed(faces, tmp_path, monkeypatch, make_clf):
     X, y = faces
     np.save(tmp_path / "faces.npy", X)
@@ -184,6 +187,7 @@ def test_memory_mapped_arrays_are_streamed(faces, tmp_path, monkeypatch, make_cl
         make_clf().fit(flat, y)
 
 
+@pytest.mark.slow
 def test_streamed_early_stopping_partial_fit_and_warm_start(lazy, make_clf):
     X, y = lazy
     clf = make_clf(early_stopping=True, validation_fraction=0.25, epochs=3).fit(X, y)
@@ -193,6 +197,7 @@ def test_streamed_early_stopping_partial_fit_and_warm_start(lazy, make_clf):
     assert online.n_iter_ == 1 and online.predict(X[:5]).shape == (5,)
 
 
+@pytest.mark.slow
 def test_grid_search_splits_stay_on_disk(lazy, monkeypatch, make_clf):
     X, y = lazy
     monkeypatch.setattr(ImageFiles, "__array__", None)  # splits must not decode everything
@@ -201,6 +206,7 @@ def test_grid_search_splits_stay_on_disk(lazy, monkeypatch, make_clf):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
+@pytest.mark.slow
 def test_lazy_input_errors_name_the_culprit(lazy, faces, tmp_path, make_clf):
     X, y = lazy
     with pytest.raises(ValueError, match=r"60 labels.*59 labels"):

@@ -20,7 +20,7 @@ from sklearn.metrics import classification_report, confusion_matrix, f1_score
 from sklearn.utils.validation import check_is_fitted
 
 from .core._backend import backend_name
-from .core._labels import EMOTIONS
+from .core._labels import codes_as_names
 
 __all__ = ["EvaluationReport", "evaluate", "measure_speed"]
 
@@ -187,23 +187,6 @@ def measure_speed(estimator, X, *, batch_sizes=(32, 128, 256), n_latency=30, max
     }
 
 
-def _as_names(y, classes):
-    """Integer labels for a classifier of emotion names are FER2013's codes (what
-    :func:`~bilstm_emotion.datasets.load_fer2013` returns, ``target_names`` order):
-    turned into the names, so that they compare with the predictions."""
-    if y.dtype.kind not in "iu" or classes.dtype.kind not in "UO":
-        return y
-    if not set(classes.tolist()) <= set(EMOTIONS):
-        return y
-    if y.size and (y.min() < 0 or y.max() >= len(EMOTIONS)):
-        raise ValueError(
-            f"Expected integer labels to be FER2013's codes 0-{len(EMOTIONS) - 1} "
-            f"({', '.join(f'{i} {e}' for i, e in enumerate(EMOTIONS))}), as the classifier's "
-            f"classes are emotion names. Received: labels from {y.min()} to {y.max()}"
-        )
-    return np.asarray(EMOTIONS)[y]
-
-
 def evaluate(estimator, X, y, *, timing=True, batch_sizes=(32, 128, 256)):
     """Score a fitted classifier on labelled faces and time its predictions.
 
@@ -243,7 +226,7 @@ def evaluate(estimator, X, y, *, timing=True, batch_sizes=(32, 128, 256)):
     (['happy', 'sad'], 60, 60)
     """
     check_is_fitted(estimator)
-    y_true = _as_names(np.asarray(y), np.asarray(estimator.classes_))
+    y_true = codes_as_names(np.asarray(y), np.asarray(estimator.classes_))
     y_pred = np.asarray(estimator.predict(X))
     if y_true.shape[0] != y_pred.shape[0]:
         raise ValueError(

@@ -19,6 +19,8 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
+from .core._labels import codes_as_names
+
 __all__ = [
     "column_importance",
     "gradient_saliency",
@@ -48,7 +50,7 @@ def _targets(estimator, X, y):
     classes = np.asarray(estimator.classes_)
     if y is None:
         return proba, proba.argmax(axis=1)
-    y = np.asarray(y)
+    y = codes_as_names(np.asarray(y), classes)
     if y.shape[0] != X.shape[0]:
         raise ValueError(
             f"Expected one label per face ({X.shape[0]} faces). Received: y with "
@@ -86,7 +88,9 @@ def occlusion_sensitivity(estimator, X, y=None, *, patch_size=8, stride=4, fill=
     X : array-like of shape (n_samples, height, width)
         Faces, in the pixel format the estimator takes.
     y : array-like of shape (n_samples,), default=None
-        True labels; ``None`` explains the predicted class.
+        True labels (FER2013's codes too, as
+        :func:`~bilstm_emotion.evaluation.evaluate` takes them); ``None``
+        explains the predicted class.
     patch_size : int, default=8
         Side of the square gray patch, in pixels.
     stride : int, default=4
@@ -180,7 +184,9 @@ def row_importance(estimator, X, y=None, *, fill="mean"):
     X : array-like of shape (n_samples, height, width)
         Faces.
     y : array-like of shape (n_samples,), default=None
-        True labels; ``None`` explains the predicted classes.
+        True labels (FER2013's codes too, as
+        :func:`~bilstm_emotion.evaluation.evaluate` takes them); ``None``
+        explains the predicted classes.
     fill : "mean" or float, default="mean"
         Value the covered row is set to.
 
@@ -243,7 +249,9 @@ def gradient_saliency(estimator, X, y=None, *, method="gradient", steps=32, batc
     X : array-like of shape (n_samples, height, width)
         Faces, as the estimator takes them.
     y : array-like of shape (n_samples,), default=None
-        True labels; ``None`` explains the predicted classes.
+        True labels (FER2013's codes too, as
+        :func:`~bilstm_emotion.evaluation.evaluate` takes them); ``None``
+        explains the predicted classes.
     method : {"gradient", "integrated"}, default="gradient"
         ``"gradient"``: absolute gradient of the probability (saliency);
         ``"integrated"``: integrated gradients from a gray image of the same
