@@ -80,7 +80,6 @@ MARKS = {
     "env": ("python",),
 }
 SERVER_WAIT = 180  # seconds for a background server to answer
-READER_NAMES = ("X", "y", "X_new", "faces_X", "faces_y", "train_paths", "train_labels")
 
 
 @dataclass
@@ -256,10 +255,10 @@ def documents():
         yield page, rst_blocks(ROOT / page, page)
 
 
-def all_blocks():
-    """Every block of every document, checked: a known language on each."""
+def all_blocks(pages=None):
+    """Every block of ``pages`` (default: every document), checked: a known language on each."""
     found = []
-    for _, blocks in documents():
+    for _, blocks in pages or documents():
         for block in blocks:
             if block.lang not in COMMANDS + NOT_COMMANDS:
                 raise ValueError(
@@ -273,7 +272,7 @@ def all_blocks():
 # --- the work folder -------------------------------------------------------------------------
 
 FIXTURES = r"""
-import json, os, sys, zipfile
+import sys, zipfile
 from io import BytesIO
 from pathlib import Path
 
@@ -329,7 +328,7 @@ train_paths, train_labels = [], []
 for k, (img, label) in enumerate(zip(X[:28], y[:28])):
     path = work / "crops" / f"{k:02d}_{label}.png"
     Image.fromarray(img).save(path)
-    train_paths.append(str(path))
+    train_paths.append(path.relative_to(work).as_posix())  # each page has its own copy
     train_labels.append(str(label))
 
 # the reader's own data, for the names a page leaves to them
@@ -466,7 +465,7 @@ class Runner:
         timeout = timeout or self.timeout
         start = time.perf_counter()
         proc = subprocess.Popen(
-            ["bash", "-c", "set -eo pipefail\n" + code],
+            _bash(code),
             cwd=cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -478,10 +477,9 @@ class Runner:
         try:
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(proc)
             return "failed", timeout, f"still running after {timeout} s: stopped"
         finally:
-            _kill(proc)  # what the block left running in the background
+            _kill(proc)  # one past its timeout, and what a block left running in the background
         seconds = time.perf_counter() - start
         if expect:
             print(output, end="" if output.endswith("\n") else "\n", flush=True)
@@ -505,7 +503,7 @@ class Runner:
             self.log(block.label, f"{url} answers before the server starts", "failed")
             return False
         proc = subprocess.Popen(
-            ["bash", "-c", "set -eo pipefail\n" + block.code],
+            _bash(block.code),
             cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -570,6 +568,11 @@ class Runner:
         return not failed
 
 
+def _bash(code):
+    """The command line that runs a bash block: stop at the first failing command."""
+    return ["bash", "-c", "set -eo pipefail\n" + code]
+
+
 def _answers(url):
     try:
         with urllib.request.urlopen(url, timeout=5) as reply:
@@ -604,7 +607,7 @@ def main(argv=None):
         exec(compile(FIXTURES, "fixtures", "exec"), {"__name__": "__main__"})
         return 0
     pages = list(documents())
-    all_blocks()  # the languages, checked before any work
+    all_blocks(pages)  # the languages, checked before any work
     unknown = set(args.pages or ()) - {source for source, _ in pages}
     if unknown:
         parser.error(f"--pages: no such document: {', '.join(sorted(unknown))}")
