@@ -100,6 +100,52 @@ def test_imports_follow_the_map(path, module, package):
             assert theirs in ALLOWED[mine], f"{rel} ({mine}) imports {name} ({theirs})"
 
 
+def _import_graph():
+    """``{module: {module it imports}}`` over the package, imports inside functions too."""
+    names = {module for _, module, _ in MODULES}
+    graph = {}
+    for path, module, package in MODULES:
+        graph[module] = set()
+        for name, _ in _imports(path, package):
+            parts = name.split(".")
+            while parts and ".".join(parts) not in names:  # a name inside a module
+                parts.pop()
+            if parts and ".".join(parts) != module:
+                graph[module].add(".".join(parts))
+    return graph
+
+
+def test_no_module_reaches_itself_through_its_imports():
+    """No import cycle between any two modules (issue 48): an import inside a function
+    hides a cycle from Python, not from the reader."""
+    graph, done, path = _import_graph(), set(), []
+
+    def visit(module):
+        if module in path:
+            cycle = [*path[path.index(module) :], module]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if module in done:
+            return
+        path.append(module)
+        for other in sorted(graph[module]):
+            visit(other)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_the_cycle_check_sees_a_cycle_inside_a_function(monkeypatch):
+    graph = _import_graph()
+    assert "bilstm_emotion.model._config" in graph["bilstm_emotion.model._network"]
+    # what issue 48 found: the config read the estimator's defaults inside a method
+    looped = {**graph, "bilstm_emotion.model._config": {"bilstm_emotion.model._classifier"}}
+    monkeypatch.setattr(sys.modules[__name__], "_import_graph", lambda: looped)
+    with pytest.raises(pytest.fail.Exception, match=r"import cycle: .*_classifier"):
+        test_no_module_reaches_itself_through_its_imports()
+
+
 def test_every_module_is_on_the_map():
     # (no cap on a module's length: it made code be packed to fit, issue 48; one idea
     # per module is the measure, and docs/architecture.rst names each module's)

@@ -12,6 +12,8 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
+from bilstm_emotion import UnusedParameterWarning
+
 
 # ------------------------------------------------------------ partial_fit
 def test_partial_fit_needs_classes_first(faces, make_clf):
@@ -260,30 +262,9 @@ def test_test_time_flip_averages_the_mirror_image(faces, make_clf):
     np.testing.assert_allclose(clf.predict_proba(X[:, :, ::-1]), clf.predict_proba(X), atol=1e-6)
 
 
-def test_test_time_views_shift_by_whole_pixels_and_repeat_the_edge():
-    from bilstm_emotion.model._predicting import n_views, test_time_views
-
-    faces = np.arange(2 * 5 * 6, dtype=np.float32).reshape(2, 5, 6)
-    views = test_time_views(faces, flip=True, shift=2)
-    assert len(views) == n_views(flip=True, shift=2) == 10
-    assert all(v.shape == faces.shape for v in views)
-    original, down, up, right, left = views[:5]  # named by where the face moves
-    np.testing.assert_array_equal(original, faces)
-    # row r of "down" is row r-2 of the face; the top two rows repeat row 0
-    np.testing.assert_array_equal(down[:, 2:], faces[:, :-2])
-    np.testing.assert_array_equal(down[:, :2], faces[:, :1].repeat(2, axis=1))
-    np.testing.assert_array_equal(up[:, :-2], faces[:, 2:])
-    np.testing.assert_array_equal(up[:, -2:], faces[:, -1:].repeat(2, axis=1))
-    np.testing.assert_array_equal(right[:, :, 2:], faces[:, :, :-2])
-    np.testing.assert_array_equal(left[:, :, :-2], faces[:, :, 2:])
-    for view, mirror in zip(views[:5], views[5:], strict=True):
-        np.testing.assert_array_equal(mirror, view[:, :, ::-1])
-    assert len(test_time_views(faces, flip=False, shift=0)) == n_views(flip=False, shift=0) == 1
-
-
 @pytest.mark.parametrize("flip", [False, True])
 def test_test_time_shift_averages_the_shifted_faces(faces, fitted, flip):
-    from bilstm_emotion.model._predicting import test_time_views
+    from bilstm_emotion.model._test_time import test_time_views
 
     X, y = faces
     images = X.astype("float32") / 255
@@ -572,7 +553,8 @@ def test_teacher_views_make_no_more_views_than_epochs_and_none_without_augmentat
     make_clf(teacher=teacher, teacher_views=5, flip=True, epochs=2).fit(X, y)
     assert len(teacher.seen_) == 2
     teacher.seen_.clear()
-    clf = make_clf(teacher=teacher, teacher_views=5, epochs=2).fit(X, y)  # no augmentation
+    with pytest.warns(UnusedParameterWarning, match="`teacher_views=5` does nothing"):
+        clf = make_clf(teacher=teacher, teacher_views=5, epochs=2).fit(X, y)  # no augmentation
     assert len(teacher.seen_) == 1
     np.testing.assert_array_equal(teacher.seen_[0], X)  # the images as given, once
     plain = make_clf(teacher=teacher, epochs=2).fit(X, y)

@@ -8,9 +8,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import InvalidParameterError
 
-from bilstm_emotion.model import _predicting
 from bilstm_emotion.model._online import (
-    _shifted,
     distillation_loss,
     online_trainer,
     teacher_networks,
@@ -51,13 +49,6 @@ def test_teacher_columns_are_the_frozen_teachers_vote_on_the_view(faces, make_cl
                                atol=2e-5)  # fmt: skip
     assert len(trainer.trainable_weights) == len(student.model_.trainable_weights)
     assert teachers[0].model_.trainable  # the trainer froze a copy, not the user's network
-
-
-def test_online_shifts_are_the_test_time_views(rng):
-    x = rng.random((3, 9, 7, 1)).astype(np.float32)
-    expected = _predicting.test_time_views(x, flip=False, shift=2)[1:]
-    for (rows, cols), view in zip(_predicting.SHIFTS, expected, strict=True):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(_shifted(x, rows, cols, 2)), view)
 
 
 def test_distillation_loss_mixes_by_the_share_column(rng):

@@ -8,6 +8,7 @@ backend.
 
 import importlib
 
+from .core._errors import UnusedParameterWarning
 from .core._labels import EMOTIONS
 from .core._version import __version__
 
@@ -23,7 +24,7 @@ _LAZY = {
     "trusted_types": ".model._persistence",
 }
 
-__all__ = ["EMOTIONS", "__version__", *sorted(_LAZY)]
+__all__ = ["EMOTIONS", "UnusedParameterWarning", "__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name):

@@ -5,6 +5,7 @@ import time
 
 from ..core._backend import backend_name
 from ..core._registry import PRETRAINED
+from . import _predict
 
 DEMO_EPILOG = """examples:
   bilstm-emotion demo                          # = predict --demo: the astronaut photo
@@ -22,10 +23,10 @@ def _demo(args):
 def _demo_pretrained(args):
     """``predict --demo`` (or ``predict IMAGE``) with the model asked for: one demo, one
     output."""
-    from . import build_parser
-
+    parser = argparse.ArgumentParser(prog="bilstm-emotion")
+    _predict.add_parser(parser.add_subparsers())
     argv = ["predict", "--model", args.model, *([args.image] if args.image else ["--demo"])]
-    predict = build_parser().parse_args(argv)
+    predict = parser.parse_args(argv)
     return predict.func(predict)
 
 

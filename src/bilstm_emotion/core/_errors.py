@@ -7,6 +7,7 @@ __all__ = [
     "MultiFrameWarning",
     "PixelRangeWarning",
     "SkippedInputsWarning",
+    "UnusedParameterWarning",
     "warn_skipped",
 ]
 
@@ -43,3 +44,9 @@ class MultiFrameWarning(UserWarning):
 
 class PixelRangeWarning(UserWarning):
     """Float pixels that look like 8-bit values (up to 255) where [0, 1] is expected."""
+
+
+class UnusedParameterWarning(UserWarning):
+    """An estimator parameter set away from its default does nothing with the others
+    (``stem_filters`` with ``stem=None``, ``patience`` without early stopping); the
+    message names both."""

@@ -1,11 +1,12 @@
 """The model: the estimator, its network and layers, training, prediction, storage.
 
 The only subpackage (with :mod:`bilstm_emotion.faces`' BlazeFace network) that
-imports Keras. ``_classifier`` holds the estimator's public face (parameters,
-docstring, constraints), ``_config`` the frozen network configuration built
-from those parameters by name, ``_network`` / ``_layers`` the Keras graph,
-``_training`` / ``_batches`` / ``_predicting`` what fit and predict run,
-``_persistence`` safe files, ``_pretrained`` the shipped models.
+imports Keras. ``_parameters`` declares every parameter of the estimator once,
+``_classifier`` holds the estimator's public face (signature, docstring, tags),
+``_config`` the frozen network configuration built from those parameters by name,
+``_network`` / ``_layers`` the Keras graph, ``_training`` / ``_batches`` /
+``_predicting`` / ``_test_time`` what fit and predict run, ``_persistence`` safe
+files, ``_pretrained`` the shipped models; docs/architecture.rst names the rest.
 """
 
 from ..core._backend import load_keras

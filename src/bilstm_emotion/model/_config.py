@@ -1,16 +1,16 @@
 """The frozen configuration of one network, built from the estimator's parameters by name.
 
-Each architecture parameter is written once, where scikit-learn expects it:
-in :class:`~bilstm_emotion.BiLSTMFaceEmotionClassifier`'s signature (its
-default), its ``_parameter_constraints`` (what it accepts) and its docstring
-(what it means). :class:`NetworkConfig` only names which of those parameters
-fix the network; its checks are the estimator's constraints, and the builder,
-warm starts and the shipped models' records all read its fields.
+Each parameter is declared once, in :data:`~bilstm_emotion.model._parameters.PARAMETERS`
+(its default, what it accepts, what it means). :class:`NetworkConfig` only names which
+of them fix the network; its defaults and checks are the table's, and the builder, warm
+starts and the shipped models' records all read its fields.
 """
 
 from dataclasses import asdict, dataclass, fields
 
 from sklearn.utils._param_validation import make_constraint
+
+from ._parameters import AUGMENTATIONS, parameter_constraints, parameter_defaults
 
 __all__ = ["NetworkConfig"]
 
@@ -47,7 +47,7 @@ class NetworkConfig:
     @property
     def augments(self):
         """Whether the network holds random augmentation layers (active in training only)."""
-        return bool(self.flip or self.shift or self.rotation or self.zoom or self.erasing)
+        return any(getattr(self, name) for name in AUGMENTATIONS)
 
     @classmethod
     def names(cls):
@@ -61,10 +61,7 @@ class NetworkConfig:
         Names not given take the estimator's defaults; other names in ``params``
         are ignored, unknown ``overrides`` refused.
         """
-        from ._classifier import BiLSTMFaceEmotionClassifier
-
-        values = BiLSTMFaceEmotionClassifier().get_params(deep=False)
-        values.update(params or {})
+        values = {**parameter_defaults(), **(params or {})}
         unknown = set(overrides) - set(cls.names())
         if unknown:
             raise TypeError(
@@ -76,9 +73,7 @@ class NetworkConfig:
 
     def __post_init__(self):
         """Check every field against the estimator's constraints (Keras-style errors)."""
-        from ._classifier import BiLSTMFaceEmotionClassifier
-
-        constraints = BiLSTMFaceEmotionClassifier._parameter_constraints
+        constraints = parameter_constraints()
         for name, value in asdict(self).items():
             allowed = [make_constraint(c) for c in constraints[name]]
             if not any(c.is_satisfied_by(value) for c in allowed):

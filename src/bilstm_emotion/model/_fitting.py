@@ -16,9 +16,10 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ..core._backend import PREDICT_DTYPE_CHOICES
 from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
 from ._config import NetworkConfig
+from ._keras_archive import network_from_bytes, network_to_bytes
 from ._network import build_row_col_bilstm
 from ._online import distillation_loss, online_trainer, teacher_networks
-from ._persistence import network_from_bytes, network_to_bytes
+from ._parameters import warn_unused_parameters
 from ._predicting import inference_network, predict_in_batches, resolve_dtype
 from ._training import (
     fit_data,
@@ -88,6 +89,7 @@ class NetworkFitMixin:
             )
 
     def _fit(self, X, y, sample_weight):
+        warn_unused_parameters(self.get_params(deep=False))
         first = not (self.warm_start and hasattr(self, "model_"))
         if not first:
             self._check_same_architecture()
@@ -99,6 +101,7 @@ class NetworkFitMixin:
         )
 
     def _partial_fit(self, X, y, classes, sample_weight):
+        warn_unused_parameters(self.get_params(deep=False))
         first = not hasattr(self, "model_")
         if not first:
             self._check_same_architecture()

@@ -18,7 +18,8 @@ import numpy as np
 from keras import ops
 from sklearn.frozen import FrozenEstimator
 
-from ._predicting import SHIFTS, network_in_dtype, resolve_dtype
+from ._predicting import network_in_dtype, resolve_dtype
+from ._test_time import mean_over_views, test_time_views
 from ._training import teacher_columns
 from ._views import (
     augmentation_layers,
@@ -63,19 +64,6 @@ def teacher_networks(teacher, classes, image_shape):
     return [(teacher, 1.0)]
 
 
-def _shifted(x, rows, cols, shift):
-    """The view of ``x`` (batch, height, width, ...) at offset ``(rows, cols)`` (one of
-    ``SHIFTS``) times ``shift`` pixels, its edge repeated, as ``test_time_views`` makes it."""
-    for axis, step in ((1, -rows * shift), (2, -cols * shift)):
-        if step:
-            size = x.shape[axis]
-            keep = ops.take(x, np.arange(max(0, -step), size - max(0, step)), axis=axis)
-            edge = ops.take(x, [0 if step > 0 else size - 1], axis=axis)
-            fill = ops.repeat(edge, abs(step), axis=axis)
-            x = ops.concatenate([fill, keep] if step > 0 else [keep, fill], axis=axis)
-    return x
-
-
 class _FrozenTeacher(keras.layers.Layer):
     """A frozen copy of one teacher network: its probabilities of a view, in inference mode
     whatever mode the graph trains in, averaged over its test-time views, in the student's
@@ -92,15 +80,9 @@ class _FrozenTeacher(keras.layers.Layer):
         self.order = teacher_columns(member, classes)
 
     def call(self, view):  # no `training` argument: the graph's mode never reaches it
-        views = [view]
-        if self.shift:
-            views += [_shifted(view, r, c, self.shift) for r, c in SHIFTS]
-        if self.flip:
-            views += [ops.flip(v, axis=2) for v in views]
+        views = test_time_views(view, flip=self.flip, shift=self.shift)
         proba = self.network(ops.concatenate(views, axis=0), training=False)  # one batch
-        proba = ops.mean(
-            ops.reshape(ops.cast(proba, "float32"), (len(views), -1, proba.shape[-1])), axis=0
-        )
+        proba = mean_over_views(ops.cast(proba, "float32"), len(views))
         return ops.take(proba, self.order, axis=1)
 
     def compute_output_shape(self, input_shape):

@@ -18,7 +18,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from ._predicting import SHIFTS, n_views, network_in_dtype
+from ._predicting import network_in_dtype
+from ._test_time import mean_over_views, n_views, test_time_views
 
 #: What the exported graph calls its input and output.
 INPUT_NAME, OUTPUT_NAME = "faces", "probabilities"
@@ -152,10 +153,10 @@ def prediction_graph(estimator):
 
     faces = keras.Input(image_shape, dtype="uint8", name=INPUT_NAME)
     x = ops.cast(faces, "float32") / 255.0
-    views = _views(x, flip=estimator.test_time_flip, shift=estimator.test_time_shift)
-    proba = body(_Standardize(mean, std)(ops.concatenate(views, axis=0)))
-    n_classes = len(estimator.classes_)
-    proba = ops.sum(ops.reshape(proba, (len(views), -1, n_classes)), axis=0)
+    views = test_time_views(x, flip=estimator.test_time_flip, shift=estimator.test_time_shift)
+    proba = mean_over_views(
+        body(_Standardize(mean, std)(ops.concatenate(views, axis=0))), len(views)
+    )
     proba = proba / ops.sum(proba, axis=1, keepdims=True)
     return keras.Model(faces, proba, name="bilstm_emotion_prediction")
 
@@ -167,28 +168,6 @@ class _Standardize(keras.layers.Layer):
 
     def call(self, x):
         return (x - self._mean) / self._std
-
-
-def _views(x, *, flip, shift):
-    """What :func:`~bilstm_emotion.model._predicting.test_time_views` makes, as graph ops."""
-    views = [x]
-    if shift:
-        height, width = x.shape[1], x.shape[2]
-
-        def edge(t, axis, first):
-            piece = t[:, :1] if axis == 1 else t[:, :, :1]
-            if not first:
-                piece = t[:, -1:] if axis == 1 else t[:, :, -1:]
-            return ops.repeat(piece, shift, axis=axis)
-
-        padded = ops.concatenate([edge(x, 1, True), x, edge(x, 1, False)], axis=1)
-        padded = ops.concatenate([edge(padded, 2, True), padded, edge(padded, 2, False)], axis=2)
-        for rows, cols in SHIFTS:
-            top, left = shift + rows * shift, shift + cols * shift
-            views.append(padded[:, top : top + height, left : left + width])
-    if flip:
-        views += [ops.flip(view, axis=2) for view in views]
-    return views
 
 
 def _rename_io(model):

@@ -14,6 +14,11 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from sklearn.base import BaseEstimator
+
+from .. import preprocessing
+from ._classifier import BiLSTMFaceEmotionClassifier
+
 __all__ = [
     "UntrustedFileError",
     "describe_file",
@@ -63,11 +68,6 @@ def trusted_types():
     -------
     names : list of str
     """
-    from sklearn.base import BaseEstimator
-
-    from .. import preprocessing
-    from ._classifier import BiLSTMFaceEmotionClassifier
-
     ours = [BiLSTMFaceEmotionClassifier]
     ours += [getattr(preprocessing, name) for name in preprocessing.__all__]
     names = [
@@ -279,23 +279,3 @@ def _load_pickle(path):
             f"Cannot load estimator {path}: a damaged or foreign pickle "
             f"({type(exc).__name__}: {exc})"
         ) from None
-
-
-def network_to_bytes(model):
-    """A Keras model as the bytes of its ``.keras`` archive (optimizer state included)."""
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:
-        file = Path(folder) / "network.keras"
-        keras.saving.save_model(model, file)
-        return file.read_bytes()
-
-
-def network_from_bytes(data):
-    """The Keras model of a ``.keras`` archive's bytes, read with ``safe_mode=True``."""
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:
-        file = Path(folder) / "network.keras"
-        file.write_bytes(data)
-        return keras.saving.load_model(file, safe_mode=True)

@@ -7,8 +7,10 @@ import weakref
 from pathlib import Path
 
 import numpy as np
+from keras import ops
 
 from ._inference import inference_config, inference_weights
+from ._test_time import mean_over_views, n_views, test_time_views
 
 #: The arithmetics a network can predict in, and the Keras dtype policy of each; with
 #: ``"auto"`` (:func:`resolve_dtype`) they are what ``predict_dtype`` may be.
@@ -21,37 +23,9 @@ BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
 #: was), and gone with the network.
 _INFERENCE_COPIES = weakref.WeakKeyDictionary()
 
-#: Offsets (rows, columns) of the shifted views, in units of ``test_time_shift``.
-SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
-
-
-def n_views(*, flip, shift):
-    """How many views of each face :func:`test_time_views` makes."""
-    return (1 + (len(SHIFTS) if shift else 0)) * (2 if flip else 1)
-
-
-def test_time_views(chunk, *, flip, shift):
-    """The views of a batch ``(n, height, width)`` to average predictions over.
-
-    The faces as given; with ``shift`` > 0 also moved by that many pixels up,
-    down, left and right, the uncovered border filled by repeating the edge
-    (as the training shifts fill it); with ``flip`` the mirror image of each.
-    """
-    views = [chunk]
-    if shift:
-        height, width = chunk.shape[1:3]
-        edges = ((0, 0), (shift, shift), (shift, shift)) + ((0, 0),) * (chunk.ndim - 3)
-        padded = np.pad(chunk, edges, mode="edge")
-        for rows, cols in SHIFTS:
-            top, left = shift + rows * shift, shift + cols * shift
-            views.append(padded[:, top : top + height, left : left + width])
-    if flip:
-        views += [view[:, :, ::-1] for view in views]
-    return views
-
 
 def predict_in_batches(model, X, *, n_classes, batch_size, flip=False, shift=0):
-    """Summed probabilities of every view of every face, shape ``(n, n_classes)``.
+    """Mean probabilities over the views of every face, shape ``(n, n_classes)``.
 
     ``keras.Model.predict`` builds a data pipeline and a progress loop on
     every call (~30-50 ms); ``predict_on_batch`` reuses the compiled
@@ -66,14 +40,16 @@ def predict_in_batches(model, X, *, n_classes, batch_size, flip=False, shift=0):
         chunk = X[start : start + batch_size]
         size = chunk.shape[0]
         if views > 1:
-            chunk = np.concatenate(test_time_views(chunk, flip=flip, shift=shift))
+            chunk = ops.convert_to_numpy(
+                ops.concatenate(test_time_views(chunk, flip=flip, shift=shift), axis=0)
+            )
         rows = chunk.shape[0]
         padded = min(1 << (rows - 1).bit_length(), batch_size * views)
         if padded > rows:
             pad = np.zeros((padded - rows, *chunk.shape[1:]), dtype=chunk.dtype)
             chunk = np.concatenate([chunk, pad])
-        proba = np.asarray(model.predict_on_batch(chunk))[:rows]
-        out[start : start + size] = proba.reshape(views, size, n_classes).sum(axis=0)
+        proba = model.predict_on_batch(chunk)[:rows]
+        out[start : start + size] = ops.convert_to_numpy(mean_over_views(proba, views))
     return out
 
 

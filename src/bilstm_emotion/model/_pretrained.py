@@ -15,9 +15,14 @@ import numpy as np
 
 from ..core._registry import check_name, pretrained_params, weights_dir
 from ._classifier import BiLSTMFaceEmotionClassifier
+from ._parameters import parameter_defaults
 from ._predicting import network_in_dtype
 
-__all__ = ["export_pretrained", "load_exported", "load_pretrained"]
+__all__ = ["NOT_RECORDED", "export_pretrained", "load_exported", "load_pretrained"]
+
+NOT_RECORDED = ("callbacks", "teacher", "verbose", "warm_start")
+"""The parameters a model's record leaves out: how it was run, not what it is (the
+teacher of a distilled model mattered only through its probabilities, at fit)."""
 
 
 def load_pretrained(name="conv-xl-flip"):
@@ -80,7 +85,14 @@ def load_pretrained(name="conv-xl-flip"):
 
 def load_exported(directory, name):
     """Load a classifier written by :func:`export_pretrained` (``directory``: a path)."""
-    info = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+    record = directory / f"{name}.json"
+    info = json.loads(record.read_text(encoding="utf-8"))
+    missing = sorted(set(parameter_defaults()) - set(NOT_RECORDED) - set(info["params"]))
+    if missing:  # today's defaults may not be what the model was trained with
+        raise ValueError(
+            f"Expected every estimator parameter in the record {record}. Received: "
+            f"none for {missing}"
+        )
     with resources.as_file(directory / f"{name}.keras") as path:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     return BiLSTMFaceEmotionClassifier.from_network(
@@ -105,12 +117,7 @@ def export_pretrained(clf, directory, name, **metadata):
     # compiles like the original) would store the optimizer's slots too, three times the size.
     model = network_in_dtype(clf.model_, "float32", fresh=True)
     model.save(directory / f"{name}.keras")
-    # The teacher of a distilled model is not stored (only its probabilities mattered, at fit).
-    params = {
-        k: v
-        for k, v in clf.get_params(deep=False).items()
-        if k not in ("verbose", "warm_start", "teacher", "callbacks")
-    }
+    params = {k: v for k, v in clf.get_params(deep=False).items() if k not in NOT_RECORDED}
     info = {
         "params": params,
         "classes": np.asarray(clf.classes_).tolist(),

@@ -1,0 +1,53 @@
+"""Test-time views: each face as given, moved by a few pixels and mirrored, to average over.
+
+Written once, in ``keras.ops``, for the three places that ask for them: a NumPy batch
+in ``predict_proba`` (:mod:`._predicting`), a symbolic face in the exported ONNX graph
+(:mod:`._onnx`) and a training batch seen by an online teacher (:mod:`._online`).
+"""
+
+from keras import ops
+
+__all__ = ["SHIFTS", "mean_over_views", "n_views", "test_time_views"]
+
+#: Offsets (rows, columns) of the shifted views, in units of ``test_time_shift``.
+SHIFTS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
+
+def n_views(*, flip, shift):
+    """How many views of each face :func:`test_time_views` makes."""
+    return (1 + (len(SHIFTS) if shift else 0)) * (2 if flip else 1)
+
+
+def _repeat_edges(x, shift, axis):
+    """``x`` with its first and last slice along ``axis`` (1: rows, 2: columns) repeated
+    ``shift`` times before and after it."""
+    first, last = (x[:, :1], x[:, -1:]) if axis == 1 else (x[:, :, :1], x[:, :, -1:])
+    before, after = ops.repeat(first, shift, axis=axis), ops.repeat(last, shift, axis=axis)
+    return ops.concatenate([before, x, after], axis=axis)
+
+
+def test_time_views(x, *, flip, shift):
+    """The views of a batch ``x`` of shape ``(n, height, width[, channels])``, in order.
+
+    The faces as given; with ``shift`` > 0 also moved by that many pixels up,
+    down, left and right (:data:`SHIFTS`), the uncovered border filled by
+    repeating the edge (as the training shifts fill it); with ``flip`` the
+    mirror image of each of those. Takes and gives tensors of the backend, NumPy
+    arrays or symbolic Keras tensors alike.
+    """
+    views = [x]
+    if shift:
+        height, width = x.shape[1], x.shape[2]
+        padded = _repeat_edges(_repeat_edges(x, shift, axis=1), shift, axis=2)
+        for rows, cols in SHIFTS:
+            top, left = shift + rows * shift, shift + cols * shift
+            views.append(padded[:, top : top + height, left : left + width])
+    if flip:
+        views += [ops.flip(view, axis=2) for view in views]
+    return views
+
+
+def mean_over_views(proba, views):
+    """The mean of the probabilities ``proba`` of ``views`` views stacked as
+    :func:`test_time_views` orders them (``views * n`` rows) for each of the ``n`` faces."""
+    return ops.mean(ops.reshape(proba, (views, -1, proba.shape[-1])), axis=0)
