@@ -55,7 +55,8 @@ def main(argv=None):
     from _common import write_report
 
     from bilstm_emotion import PRETRAINED, load_pretrained
-    from bilstm_emotion.model._predicting import n_views, network_in_dtype
+    from bilstm_emotion.model._predicting import network_in_dtype
+    from bilstm_emotion.model._test_time import n_views
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(PRETRAINED))

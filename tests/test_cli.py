@@ -43,6 +43,13 @@ def test_demo_on_a_missing_photo_names_it(tmp_path, capsys):
     assert "nope.jpg" in capsys.readouterr().err
 
 
+def test_demo_on_a_file_that_is_no_photo_names_it(tmp_path, capsys):
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not an image")
+    assert main(["demo", "--image", str(notes)]) == 3  # done, but the input failed
+    assert "notes.jpg" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_synthetic_demo_trains_and_reports(capsys):
     code = main(

@@ -3,14 +3,14 @@ docstring and network config agree with it, and a parameter that does nothing wa
 
 import inspect
 import json
+import re
 import shutil
 import warnings
 
 import numpy as np
 import pytest
-from numpydoc.docscrape import NumpyDocString
 from sklearn.base import clone
-from sklearn.utils._param_validation import generate_valid_param, make_constraint
+from sklearn.utils._param_validation import StrOptions, generate_valid_param, make_constraint
 
 from bilstm_emotion import (
     PRETRAINED,
@@ -20,13 +20,8 @@ from bilstm_emotion import (
 )
 from bilstm_emotion.core._registry import pretrained_params, weights_dir
 from bilstm_emotion.model._config import NetworkConfig
-from bilstm_emotion.model._parameters import (
-    PARAMETERS,
-    parameter_defaults,
-    unused_parameters,
-    with_parameters,
-)
-from bilstm_emotion.model._pretrained import NOT_RECORDED, load_exported
+from bilstm_emotion.model._parameters import PARAMETERS, parameter_defaults, unused_parameters
+from bilstm_emotion.model._pretrained import NOT_RECORDED, load_exported, load_pretrained
 
 NAMES = [p.name for p in PARAMETERS]
 
@@ -39,27 +34,35 @@ def test_the_signature_is_the_table_name_for_name_and_default_for_default():
         assert signature.parameters[p.name].kind is inspect.Parameter.KEYWORD_ONLY
 
 
-def test_the_constraints_are_the_tables():
-    constraints = BiLSTMFaceEmotionClassifier._parameter_constraints
-    assert list(constraints) == NAMES
+def test_every_default_is_accepted_by_its_own_constraints():
+    assert list(BiLSTMFaceEmotionClassifier._parameter_constraints) == NAMES
     for p in PARAMETERS:
-        assert constraints[p.name] == list(p.constraints)
-        # every default is accepted by its own constraints
         assert any(make_constraint(c).is_satisfied_by(p.default) for c in p.constraints), p.name
 
 
-def test_the_docstring_documents_every_parameter_from_the_table():
-    doc = NumpyDocString(BiLSTMFaceEmotionClassifier.__doc__)
-    documented = doc["Parameters"]
-    assert [entry.name for entry in documented] == NAMES
-    for entry, p in zip(documented, PARAMETERS, strict=True):
-        assert entry.type == f"{p.type}, default={p.default_text}"
-        assert " ".join(entry.desc) == " ".join(p.doc.split("\n"))
-    # the option sets are written once: the type line is made from the constraint
-    optimizer = documented[NAMES.index("optimizer")]
-    assert optimizer.type.startswith('{"adam", "adamw"')
-    with pytest.raises(ValueError, match="one Parameters placeholder"):
-        with_parameters("no placeholder here")
+def _documented():
+    """``[(name, type, default)]`` of the docstring's Parameters section, in order."""
+    doc = BiLSTMFaceEmotionClassifier.__doc__
+    section = doc[doc.index("Parameters\n") : doc.index("Attributes\n")]
+    return re.findall(r"^\s*(\w+) : (.*), default=(.*)$", section, re.MULTILINE)
+
+
+def test_the_docstring_documents_every_parameter_with_the_tables_default():
+    documented = _documented()
+    assert [name for name, *_ in documented] == NAMES
+    for (name, kind, default), p in zip(documented, PARAMETERS, strict=True):
+        assert default == (f'"{p.default}"' if isinstance(p.default, str) else repr(p.default))
+        options = [c for c in p.constraints if isinstance(c, StrOptions)]
+        if options and len(p.constraints) <= 2 and name != "teacher_views":
+            # a choice among strings: the type line names exactly the accepted ones
+            assert set(re.findall(r'"(\w+)"', kind)) == options[0].options, name
+
+
+def test_the_docstring_check_sees_a_wrong_default(monkeypatch):
+    doc = BiLSTMFaceEmotionClassifier.__doc__.replace("default=64", "default=65", 1)
+    monkeypatch.setattr(BiLSTMFaceEmotionClassifier, "__doc__", doc)
+    with pytest.raises(AssertionError):
+        test_the_docstring_documents_every_parameter_with_the_tables_default()
 
 
 def test_the_network_config_takes_its_defaults_and_checks_from_the_table():
@@ -91,6 +94,7 @@ def _unused_config(p):
         "stem_stride": ({}, 2),
         "validation_fraction": ({}, 0.3),
         "patience": ({}, 2),
+        "early_stopping": ({"epochs": 1}, True),
         "teacher_weight": ({}, 0.9),
         "teacher_views": ({"teacher": object(), "flip": False}, 3),  # no augmentation
     }
@@ -122,15 +126,30 @@ def test_parameters_that_act_are_not_named():
         "teacher_views": "online",
     }
     assert unused_parameters(acting) == []
+    # what no comparison with its default can decide counts as set, without an error
+    assert unused_parameters({**parameter_defaults(), "stem_filters": np.array([8, 16])})[0][
+        0
+    ] == ("stem_filters")
 
 
-def test_fit_warns_at_the_callers_line(faces, make_clf):
+def test_fit_and_partial_fit_warn_at_the_callers_line(faces, make_clf):
     X, y = faces
     with pytest.warns(UnusedParameterWarning) as record:
-        make_clf(epochs=1, stem_filters=(4,)).fit(X, y)
+        clf = make_clf(epochs=1, stem_filters=(4,)).fit(X, y)
     (warning,) = [w for w in record if w.category is UnusedParameterWarning]
-    assert "`stem_filters=(4,)` does nothing with stem=None" in str(warning.message)
+    assert str(warning.message) == "`stem_filters=(4,)` does nothing with stem=None."
     assert warning.filename == __file__
+    # a warm start may change what does nothing: the network stays the same
+    clf.set_params(warm_start=True, stem_filters=(8,))
+    with pytest.warns(UnusedParameterWarning, match="stem_filters=\\(8,\\)"):
+        clf.fit(X, y)
+    # partial_fit trains one epoch: early stopping cannot act there
+    online = make_clf(early_stopping=True)
+    with pytest.warns(
+        UnusedParameterWarning, match="`early_stopping=True` does nothing"
+    ) as record:
+        online.partial_fit(X, y, classes=np.unique(y))
+    assert {w.filename for w in record} == {__file__}
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnusedParameterWarning)
         make_clf(epochs=1).partial_fit(X, y, classes=np.unique(y))  # nothing to say
@@ -144,6 +163,11 @@ def test_a_shipped_record_holds_every_parameter_and_none_idle(name):
     teacher = object() if info["training"].get("teacher") else None
     params = {**parameter_defaults(), **pretrained_params(info), "teacher": teacher}
     assert unused_parameters(params) == []
+    # loaded without it, the teacher's share goes back to its default: a refit of the
+    # shipped model (clone(load_pretrained()).fit, train --like) has nothing to warn about
+    loaded = load_pretrained(name).get_params()
+    assert unused_parameters(loaded) == []
+    assert loaded["teacher_weight"] == (0.5 if teacher else info["params"]["teacher_weight"])
 
 
 def test_a_record_without_a_parameter_is_refused(tmp_path):

@@ -184,7 +184,7 @@ def test_recorded_accuracy_holds_on_the_real_test_split(shipped, public_test):
     )
     accuracy = np.mean(network.predict(X) == labels)
     assert accuracy == pytest.approx(
-        pretrained_info(name)["scores"]["plain"]["accuracy"], abs=0.001
+        pretrained_info(name)["scores"]["plain"]["accuracy"], abs=0.003
     )
 
 

@@ -37,19 +37,25 @@ def test_views_shift_by_whole_pixels_and_repeat_the_edge():
     assert n_views(flip=True, shift=0) == 2 and n_views(flip=False, shift=1) == 5
 
 
-def test_a_graph_makes_the_same_views_as_an_eager_call():
-    """The ONNX export and the online teachers build the views into a graph."""
+def test_numpy_tensors_and_a_graph_get_the_same_views():
+    """predict_proba makes them of NumPy batches (NumPy views: no round trip through the
+    backend); the ONNX export and the online teachers build them into a graph."""
     faces = np.random.default_rng(0).integers(0, 256, size=(3, 7, 9, 1)).astype("uint8")
+    on_host = views_of(faces, flip=True, shift=1)
+    assert all(isinstance(view, np.ndarray) for view in on_host)
+    expected = np.concatenate(on_host)
+    assert expected.dtype == np.uint8 and expected.shape == (30, 7, 9, 1)
+    tensors = views_of(ops.convert_to_tensor(faces), flip=True, shift=1)
+    np.testing.assert_array_equal(np.concatenate(_numpy(tensors)), expected)
     x = keras.Input((7, 9, 1), dtype="uint8")
     graph = keras.Model(x, ops.concatenate(views_of(x, flip=True, shift=1), axis=0))
-    eager = np.concatenate(_numpy(views_of(faces, flip=True, shift=1)))
-    np.testing.assert_array_equal(ops.convert_to_numpy(graph(faces)), eager)
-    assert eager.dtype == np.uint8 and eager.shape == (30, 7, 9, 1)
+    np.testing.assert_array_equal(ops.convert_to_numpy(graph(faces)), expected)
 
 
 def test_the_mean_is_over_the_views_of_each_face():
     # 2 faces, 3 views, stacked view by view: rows 0-1 view 0, rows 2-3 view 1, ...
     proba = np.array([[1, 0], [0, 1], [0, 1], [0, 1], [1, 0], [0, 1]], dtype="float32")
-    np.testing.assert_allclose(
-        ops.convert_to_numpy(mean_over_views(proba, 3)), [[2 / 3, 1 / 3], [0, 1]], atol=1e-7
-    )
+    expected = [[2 / 3, 1 / 3], [0, 1]]
+    np.testing.assert_allclose(mean_over_views(proba, 3), expected, atol=1e-7)
+    tensor = mean_over_views(ops.convert_to_tensor(proba), 3)
+    np.testing.assert_allclose(ops.convert_to_numpy(tensor), expected, atol=1e-7)

@@ -24,7 +24,7 @@ def _demo_pretrained(args):
     """``predict --demo`` (or ``predict IMAGE``) with the model asked for: one demo, one
     output."""
     parser = argparse.ArgumentParser(prog="bilstm-emotion")
-    _predict.add_parser(parser.add_subparsers())
+    _predict.add_parser(parser.add_subparsers(dest="command"))
     argv = ["predict", "--model", args.model, *([args.image] if args.image else ["--demo"])]
     predict = parser.parse_args(argv)
     return predict.func(predict)

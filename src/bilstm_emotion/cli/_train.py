@@ -28,9 +28,10 @@ def make_estimator(args):
 
     params = {}
     if args.like:
-        from ..core._registry import pretrained_info, pretrained_params
+        from ..core._registry import pretrained_info
+        from ..model._pretrained import shipped_params
 
-        params = pretrained_params(pretrained_info(args.like))
+        params = shipped_params(pretrained_info(args.like))
     params.update(parse_assignments(args.set, "--set"))
     if args.epochs is not None:
         params["epochs"] = args.epochs

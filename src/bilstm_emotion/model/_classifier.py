@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from ..core._docs import DocLinkMixin
 from ._fitting import NetworkFitMixin
 from ._inputs import ImageInputMixin
-from ._parameters import parameter_constraints, with_parameters
+from ._parameters import parameter_constraints
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
 
@@ -25,7 +25,143 @@ class BiLSTMFaceEmotionClassifier(
 
     Parameters
     ----------
-    (filled in from model/_parameters.py)
+    row_hidden : int, default=64
+        Units per direction of the row-level Bi-LSTM(s).
+    col_hidden : int, default=64
+        Units per direction of the column-level Bi-LSTM(s).
+    row_layers : int, default=1
+        Number of stacked Bi-LSTMs at the row level.
+    col_layers : int, default=1
+        Number of stacked Bi-LSTMs at the column level.
+    patch_size : int, default=1
+        Side of the square patch of pixels the row level reads per time step.
+        ``1`` reads pixel by pixel, as in the original row/column model;
+        ``4`` reads a 48x48 face as 12 rows of 12 patches of 16 pixels, which
+        trains about four times faster.
+    sweep_layers : int, default=0
+        Number of ReNet layers before the row level. Each runs a Bi-LSTM
+        along every row and then along every column of the (patch) grid and
+        keeps a 2-D feature map, so that every position has seen the whole
+        face. Purely recurrent; no convolution.
+    sweep_hidden : int, default=32
+        Units per direction of the ReNet Bi-LSTMs; unused with ``sweep_layers=0``.
+    stem : {None, "conv", "separable"}, default=None
+        ``"conv"`` puts convolutional blocks before the recurrent levels
+        (two 3x3 convolutions, batch normalisation, ReLU, then 2x2 max
+        pooling); ``"separable"`` makes every convolution but the first
+        depthwise-separable (fewer weights and multiplications).
+    stem_filters : tuple of int, default=(32, 64)
+        Filters of each convolutional block of the stem; each block halves
+        the height and width of the map. Unused with ``stem=None``.
+    stem_stride : int, default=1
+        Stride of the stem's first convolution: ``2`` halves the face first,
+        a quarter of the stem's work (as the shipped ``"conv-lite"`` does).
+        Unused with ``stem=None``.
+    dropout : float, default=0.25
+        Dropout rate applied to the image encoding before the classifier.
+    l2 : float, default=0.0
+        L2 penalty on the LSTM and classifier weights.
+    flip : bool, default=False
+        Augment training images with random left-right mirroring.
+    shift : float, default=0.0
+        Augment training images with random shifts of up to this share of
+        their height and width (e.g. ``0.1``).
+    rotation : float, default=0.0
+        Augment training images with random rotations of up to this many degrees.
+    zoom : float, default=0.0
+        Augment training images with random zooms of up to this share.
+    erasing : float, default=0.0
+        Augment training images by blanking, with this probability, a random
+        rectangle covering 2 to 33 % of the face (random erasing).
+        Augmentation runs inside the network during :meth:`fit` only;
+        prediction sees the images unchanged.
+    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer used for training.
+    learning_rate : float, default=0.001
+        Learning rate of the optimizer (its starting value with a schedule).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` decays the learning rate to zero along a cosine over the
+        ``epochs`` of :meth:`fit` (over ``epochs`` calls of
+        :meth:`partial_fit`).
+    batch_size : int, default=64
+        Images per gradient step (and per prediction batch).
+    epochs : int, default=20
+        Passes over the training data made by :meth:`fit` (an upper bound
+        when ``early_stopping=True``). :meth:`partial_fit` always makes one.
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss, in ``[0, 1)``.
+    validation_fraction : float, default=0.1
+        Share of the training data set aside (stratified when possible) to
+        decide when to stop when ``early_stopping=True``; unused otherwise.
+        With ``0.0``, early stopping watches the training loss instead.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for ``patience``
+        epochs, and restore the weights of the best epoch. Acts in :meth:`fit`
+        with ``epochs`` > 1 only.
+    patience : int, default=5
+        Epochs without improvement tolerated by early stopping; unused without it.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Keras callbacks for every ``fit`` of the network (after early
+        stopping), e.g. ``keras.callbacks.CSVLogger``. Each call trains with
+        deep copies, kept in ``callbacks_`` (not saved with the estimator), so
+        :func:`~sklearn.base.clone` and ``GridSearchCV`` may reuse the given.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class label, multiplied into ``sample_weight``.
+        ``"balanced"`` weighs classes inversely to their frequency, which
+        helps the rare ``disgust`` class of FER2013.
+    teacher : fitted classifier or None, default=None
+        Knowledge distillation: a fitted classifier with ``predict_proba`` and
+        the same classes, e.g. a soft vote of pretrained models. :meth:`fit`
+        and :meth:`partial_fit` train the network towards ``(1 -
+        teacher_weight) * one_hot(y) + teacher_weight * teacher.predict_proba``
+        (of ``X``, or see ``teacher_views``). Wrap it in
+        :class:`~sklearn.frozen.FrozenEstimator` so that
+        :func:`~sklearn.base.clone` (and ``GridSearchCV``) keeps it fitted.
+        Early stopping still watches the true labels.
+    teacher_weight : float, default=0.5
+        Share of the teacher's probabilities in the training targets, in
+        ``[0, 1]``; unused with ``teacher=None``.
+    teacher_views : int or "online", default=0
+        Consistent distillation (function matching): the teacher scores the
+        augmented image the network trains on. ``"online"``: every batch, in
+        the training step (a teacher of this class, or a soft
+        ``VotingClassifier`` of them). ``n``: ``n`` augmented copies of each
+        face, scored before training; epoch ``e`` trains on copy ``e % n``
+        (``X`` in memory, ``n`` times over). ``0``: the faces as given.
+        Unused without a teacher, and without augmentation (the copies would
+        be the faces themselves: the teacher is asked once).
+    test_time_flip : bool, default=False
+        Average the predictions for each face and its mirror image. Costs
+        twice the prediction time; usually worth a point of accuracy for
+        models trained with ``flip=True``.
+    test_time_shift : int, default=0
+        Also average the predictions for each face moved by this many pixels
+        up, down, left and right (edges repeated): five times the prediction
+        time (ten with ``test_time_flip``). Suits models trained with
+        ``shift``: 2 pixels added 0.5 to 1.2 points to most conv models.
+    predict_dtype : {"float32", "bfloat16", "auto"}, default="float32"
+        Arithmetic of :meth:`predict_proba` (training is float32).
+        ``"bfloat16"`` predicts with a copy of the network under Keras'
+        ``mixed_bfloat16`` policy: up to 2.2x the throughput on processors
+        with bfloat16 units (Intel AMX), slower elsewhere (*Benchmarks*).
+        ``"auto"``: bfloat16 with TensorFlow on such a processor, else float32.
+    image_shape : tuple of (int, int) or None, default=None
+        How to fold flat rows of ``n_features`` pixels into images. ``None``
+        folds a perfect square (2304 pixels to 48x48, as in the FER2013 CSV)
+        and reads any other width as one row of ``n_features`` pixels, with a
+        warning. 3-D and 4-D image arrays must agree with it, when given.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, dropout, augmentation and the
+        validation split (:func:`keras.utils.set_random_seed` and explicit
+        layer seeds): an int gives identical predictions on the same backend
+        and device, even while other threads draw from :mod:`random`.
+    verbose : int, default=0
+        Keras progress output during fit: 0 silent, 1 progress bar, 2 one
+        line per epoch.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next call to :meth:`fit`
+        instead of starting again. The architecture parameters, the image
+        shape and the classes may not change between such calls.
 
     Attributes
     ----------
@@ -253,6 +389,3 @@ class BiLSTMFaceEmotionClassifier(
         # Tiny networks trained a few epochs miss the common checks' scores on toy data.
         tags.classifier_tags.poor_score = True
         return tags
-
-
-BiLSTMFaceEmotionClassifier.__doc__ = with_parameters(BiLSTMFaceEmotionClassifier.__doc__)

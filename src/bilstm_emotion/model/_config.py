@@ -1,16 +1,17 @@
 """The frozen configuration of one network, built from the estimator's parameters by name.
 
 Each parameter is declared once, in :data:`~bilstm_emotion.model._parameters.PARAMETERS`
-(its default, what it accepts, what it means). :class:`NetworkConfig` only names which
-of them fix the network; its defaults and checks are the table's, and the builder, warm
-starts and the shipped models' records all read its fields.
+(its default and what it accepts; the estimator's docstring says what it means).
+:class:`NetworkConfig` only names which of them fix the network; its defaults and checks
+are the table's, and the builder, warm starts and the shipped models' records all read
+its fields.
 """
 
 from dataclasses import asdict, dataclass, fields
 
 from sklearn.utils._param_validation import make_constraint
 
-from ._parameters import AUGMENTATIONS, parameter_constraints, parameter_defaults
+from ._parameters import AUGMENTATIONS, idle, parameter_constraints, parameter_defaults
 
 __all__ = ["NetworkConfig"]
 
@@ -90,9 +91,11 @@ class NetworkConfig:
             )
 
     def changes(self, other):
-        """``(name, mine, theirs)`` for every field in which ``other`` differs."""
+        """``(name, mine, theirs)`` for every field in which ``other`` differs, but those
+        that do nothing in either network (``stem_filters`` when both have no stem)."""
+        mine, theirs = asdict(self), asdict(other)
         return [
-            (name, getattr(self, name), getattr(other, name))
+            (name, mine[name], theirs[name])
             for name in self.names()
-            if getattr(self, name) != getattr(other, name)
+            if mine[name] != theirs[name] and not (idle(name, mine) and idle(name, theirs))
         ]

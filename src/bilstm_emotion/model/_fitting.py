@@ -101,7 +101,7 @@ class NetworkFitMixin:
         )
 
     def _partial_fit(self, X, y, classes, sample_weight):
-        warn_unused_parameters(self.get_params(deep=False))
+        warn_unused_parameters({**self.get_params(deep=False), "epochs": 1})
         first = not hasattr(self, "model_")
         if not first:
             self._check_same_architecture()

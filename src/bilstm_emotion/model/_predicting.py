@@ -7,7 +7,6 @@ import weakref
 from pathlib import Path
 
 import numpy as np
-from keras import ops
 
 from ._inference import inference_config, inference_weights
 from ._test_time import mean_over_views, n_views, test_time_views
@@ -40,16 +39,14 @@ def predict_in_batches(model, X, *, n_classes, batch_size, flip=False, shift=0):
         chunk = X[start : start + batch_size]
         size = chunk.shape[0]
         if views > 1:
-            chunk = ops.convert_to_numpy(
-                ops.concatenate(test_time_views(chunk, flip=flip, shift=shift), axis=0)
-            )
+            chunk = np.concatenate(test_time_views(np.asarray(chunk), flip=flip, shift=shift))
         rows = chunk.shape[0]
         padded = min(1 << (rows - 1).bit_length(), batch_size * views)
         if padded > rows:
             pad = np.zeros((padded - rows, *chunk.shape[1:]), dtype=chunk.dtype)
             chunk = np.concatenate([chunk, pad])
-        proba = model.predict_on_batch(chunk)[:rows]
-        out[start : start + size] = ops.convert_to_numpy(mean_over_views(proba, views))
+        proba = np.asarray(model.predict_on_batch(chunk))[:rows]
+        out[start : start + size] = mean_over_views(proba, views) if views > 1 else proba
     return out
 
 

@@ -15,10 +15,16 @@ import numpy as np
 
 from ..core._registry import check_name, pretrained_params, weights_dir
 from ._classifier import BiLSTMFaceEmotionClassifier
-from ._parameters import parameter_defaults
+from ._parameters import parameter_defaults, without_unused
 from ._predicting import network_in_dtype
 
-__all__ = ["NOT_RECORDED", "export_pretrained", "load_exported", "load_pretrained"]
+__all__ = [
+    "NOT_RECORDED",
+    "export_pretrained",
+    "load_exported",
+    "load_pretrained",
+    "shipped_params",
+]
 
 NOT_RECORDED = ("callbacks", "teacher", "verbose", "warm_start")
 """The parameters a model's record leaves out: how it was run, not what it is (the
@@ -100,8 +106,16 @@ def load_exported(directory, name):
         classes=info["classes"],
         image_shape=info["image_shape"],
         history=info.get("history", {}),
-        params=pretrained_params(info),
+        params=shipped_params(info),
     )
+
+
+def shipped_params(info):
+    """The parameters a shipped model is loaded with (``--like`` starts from them too):
+    its record's, less those that only its training's teacher gave a meaning to."""
+    recorded = pretrained_params(info)
+    active = without_unused({**parameter_defaults(), **recorded})
+    return {name: active[name] for name in recorded}
 
 
 def export_pretrained(clf, directory, name, **metadata):
