@@ -47,7 +47,8 @@ def test_demo_on_a_file_that_is_no_photo_names_it(tmp_path, capsys):
     notes = tmp_path / "notes.jpg"
     notes.write_text("not an image")
     assert main(["demo", "--image", str(notes)]) == 3  # done, but the input failed
-    assert "notes.jpg" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "notes.jpg" in err and "bilstm-emotion demo:" in err  # the command typed
 
 
 @pytest.mark.slow

@@ -56,6 +56,8 @@ def test_the_mean_is_over_the_views_of_each_face():
     # 2 faces, 3 views, stacked view by view: rows 0-1 view 0, rows 2-3 view 1, ...
     proba = np.array([[1, 0], [0, 1], [0, 1], [0, 1], [1, 0], [0, 1]], dtype="float32")
     expected = [[2 / 3, 1 / 3], [0, 1]]
-    np.testing.assert_allclose(mean_over_views(proba, 3), expected, atol=1e-7)
+    on_host = mean_over_views(proba, 3)
+    assert isinstance(on_host, np.ndarray) and on_host.dtype == np.float32
+    np.testing.assert_allclose(on_host, expected, atol=1e-7)
     tensor = mean_over_views(ops.convert_to_tensor(proba), 3)
     np.testing.assert_allclose(ops.convert_to_numpy(tensor), expected, atol=1e-7)

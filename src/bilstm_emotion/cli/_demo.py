@@ -27,6 +27,7 @@ def _demo_pretrained(args):
     _predict.add_parser(parser.add_subparsers(dest="command"))
     argv = ["predict", "--model", args.model, *([args.image] if args.image else ["--demo"])]
     predict = parser.parse_args(argv)
+    predict.command = args.command  # messages name the command the user typed
     return predict.func(predict)
 
 

@@ -117,10 +117,19 @@ def add_data(p):
 
 
 def add_estimator_options(p):
-    p.add_argument("--like", choices=PRETRAINED, default=None,
-                   help="start from a shipped model's hyperparameters")  # fmt: skip
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="any estimator parameter, e.g. --set row_hidden=64")  # fmt: skip
+    p.add_argument(
+        "--like",
+        choices=PRETRAINED,
+        default=None,
+        help="start from a shipped model's hyperparameters (not its teacher)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any estimator parameter, e.g. --set row_hidden=64",
+    )
     p.add_argument(
         "--epochs",
         type=int,

@@ -92,14 +92,16 @@ class BiLSTMFaceEmotionClassifier(
         Label smoothing of the cross-entropy loss, in ``[0, 1)``.
     validation_fraction : float, default=0.1
         Share of the training data set aside (stratified when possible) to
-        decide when to stop when ``early_stopping=True``; unused otherwise.
+        decide when to stop when ``early_stopping=True``; unused otherwise
+        (and with ``epochs=1``, as in :meth:`partial_fit`).
         With ``0.0``, early stopping watches the training loss instead.
     early_stopping : bool, default=False
         Stop when the validation loss has not improved for ``patience``
         epochs, and restore the weights of the best epoch. Acts in :meth:`fit`
         with ``epochs`` > 1 only.
     patience : int, default=5
-        Epochs without improvement tolerated by early stopping; unused without it.
+        Epochs without improvement tolerated by early stopping; unused without it
+        (and with ``epochs=1``, as in :meth:`partial_fit`).
     callbacks : list of keras.callbacks.Callback or None, default=None
         Keras callbacks for every ``fit`` of the network (after early
         stopping), e.g. ``keras.callbacks.CSVLogger``. Each call trains with

@@ -92,7 +92,7 @@ class NetworkConfig:
 
     def changes(self, other):
         """``(name, mine, theirs)`` for every field in which ``other`` differs, but those
-        that do nothing in either network (``stem_filters`` when both have no stem)."""
+        that do nothing in both networks (``stem_filters`` when neither has a stem)."""
         mine, theirs = asdict(self), asdict(other)
         return [
             (name, mine[name], theirs[name])

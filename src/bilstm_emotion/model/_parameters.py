@@ -156,8 +156,9 @@ def parameter_defaults():
 
 
 def idle(name, params):
-    """Whether parameter ``name`` does nothing with the others in ``params`` (a mapping
-    holding at least the names its condition reads)."""
+    """Whether parameter ``name`` does nothing with the others in ``params``: a mapping of
+    every parameter (a network field's condition reads network fields only, so that
+    :class:`~bilstm_emotion.model._config.NetworkConfig`'s fields are enough there)."""
     unused = _BY_NAME[name].unused
     return unused is not None and bool(unused(params))
 
@@ -171,7 +172,7 @@ def _differs(value, default):
 
 def unused_parameters(params):
     """``(name, value, why)`` of each parameter set away from its default that does
-    nothing with the other ``params`` (a mapping such as ``get_params()``)."""
+    nothing with the other ``params`` (a mapping of every parameter: ``get_params()``)."""
     return [
         (p.name, params[p.name], p.why)
         for p in PARAMETERS
@@ -195,5 +196,5 @@ def warn_unused_parameters(params):
         warnings.warn(
             f"`{name}={value!r}` does nothing with {why}.",
             UnusedParameterWarning,
-            stacklevel=5,  # the caller of fit: here, _fit, fit, scikit-learn's _fit_context
+            stacklevel=5,  # the caller: here, _fit, fit (or the partial_ ones), _fit_context
         )
