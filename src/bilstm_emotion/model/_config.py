@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 
 from sklearn.utils._param_validation import make_constraint
 
-from ._parameters import AUGMENTATIONS, idle, parameter_constraints, parameter_defaults
+from ._parameters import idle, parameter_constraints, parameter_defaults
 
 __all__ = ["NetworkConfig"]
 
@@ -44,11 +44,6 @@ class NetworkConfig:
     rotation: float
     zoom: float
     erasing: float
-
-    @property
-    def augments(self):
-        """Whether the network holds random augmentation layers (active in training only)."""
-        return any(getattr(self, name) for name in AUGMENTATIONS)
 
     @classmethod
     def names(cls):

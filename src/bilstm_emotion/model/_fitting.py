@@ -19,7 +19,7 @@ from ._config import NetworkConfig
 from ._keras_archive import network_from_bytes, network_to_bytes
 from ._network import build_row_col_bilstm
 from ._online import distillation_loss, online_trainer, teacher_networks
-from ._parameters import warn_unused_parameters
+from ._parameters import idle, warn_unused_parameters
 from ._predicting import inference_network, predict_in_batches, resolve_dtype
 from ._training import (
     fit_data,
@@ -127,7 +127,9 @@ class NetworkFitMixin:
     def _train(self, X, y, sample_weight, classes, *, epochs, first, X_raw, compile_=True):
         y_idx = label_indices(y, classes)
         config = self._network_config()
-        teach = self.teacher is not None and config.augments  # unaugmented: asked once
+        # the teacher scores augmented views unless the table's rule says teacher_views
+        # does nothing here (no teacher, or no augmentation: the teacher is asked once)
+        teach = not idle("teacher_views", self.get_params(deep=False))
         online = teach and self.teacher_views == "online"
         n_views = min(self.teacher_views, epochs) if teach and not online else 0
         if n_views and is_lazy(X):
