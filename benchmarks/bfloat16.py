@@ -39,8 +39,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="FER2013 zip, folder or CSV")
     parser.add_argument("--models", nargs="*", default=list(PRETRAINED))
-    parser.add_argument("--extra", action="append", default=[], metavar="DIR/NAME",
-                        help="a model exported by train_fer2013.py --export")  # fmt: skip
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="DIR/NAME",
+        help="a model exported by train_fer2013.py --export",
+    )
     parser.add_argument("--out", default="benchmarks/results/bfloat16.json")
     args = parser.parse_args(argv)
     _, _, X, y = fer2013_train_test(args.path)
@@ -55,14 +60,21 @@ def main(argv=None):
                 clf.set_params(test_time_flip=False, test_time_shift=0)
             p32, y32, s32 = score(clf, X, y)
             p16, y16, s16 = score(clf.set_params(predict_dtype="bfloat16"), X, y)
-            rows.append({
-                "model": name, "setting": setting, "float32": s32, "bfloat16": s16,
-                "labels_agree": float(np.mean(y32 == y16)),
-                "max_abs_diff": float(np.abs(p32 - p16).max()),
-            })  # fmt: skip
-            print(f"{name:12s} {setting:9s} float32 {s32['accuracy']:.4f}  "
-                  f"bfloat16 {s16['accuracy']:.4f}  agree {rows[-1]['labels_agree']:.4f}  "
-                  f"max diff {rows[-1]['max_abs_diff']:.4f}")  # fmt: skip
+            rows.append(
+                {
+                    "model": name,
+                    "setting": setting,
+                    "float32": s32,
+                    "bfloat16": s16,
+                    "labels_agree": float(np.mean(y32 == y16)),
+                    "max_abs_diff": float(np.abs(p32 - p16).max()),
+                }
+            )
+            print(
+                f"{name:12s} {setting:9s} float32 {s32['accuracy']:.4f}  "
+                f"bfloat16 {s16['accuracy']:.4f}  agree {rows[-1]['labels_agree']:.4f}  "
+                f"max diff {rows[-1]['max_abs_diff']:.4f}"
+            )
     import keras
 
     report = {"benchmark": "bfloat16", "backend": keras.backend.backend(), "n_test": len(X)}

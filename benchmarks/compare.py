@@ -100,11 +100,16 @@ def main(argv=None):
         ),
         f"study: row 32 / col 64, SGD 0.001, {args.study_epochs} of 32 epochs": (
             BiLSTMFaceEmotionClassifier(
-                row_hidden=32, col_hidden=64, optimizer="sgd", learning_rate=0.001,
-                batch_size=64, epochs=args.study_epochs, random_state=args.random_state,
+                row_hidden=32,
+                col_hidden=64,
+                optimizer="sgd",
+                learning_rate=0.001,
+                batch_size=64,
+                epochs=args.study_epochs,
+                random_state=args.random_state,
             )
         ),
-    }  # fmt: skip
+    }
     for name in PRETRAINED:
         candidates[f"bilstm-emotion {name} (shipped)"] = load_pretrained(name)
     if importlib.util.find_spec("fer") is not None:
@@ -128,8 +133,11 @@ def main(argv=None):
             "fit_s": fit_s,
             "per_class": report.per_class,
         }
-        print(f"{name}: accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}, "
-              f"{report.timing['best_throughput']:.0f} faces/s", flush=True)  # fmt: skip
+        print(
+            f"{name}: accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}, "
+            f"{report.timing['best_throughput']:.0f} faces/s",
+            flush=True,
+        )
 
     table = [
         "| model | accuracy | macro-F1 | parameters | faces/s (batch 256) | 1 face (ms) |",
@@ -144,10 +152,15 @@ def main(argv=None):
     print(markdown)
     Path(args.out).with_suffix(".md").write_text(markdown)
     write_report(
-        {"benchmark": "compare", "backend": keras.backend.backend(), "n_test": len(X_test),
-         "models": rows, "markdown": markdown},
+        {
+            "benchmark": "compare",
+            "backend": keras.backend.backend(),
+            "n_test": len(X_test),
+            "models": rows,
+            "markdown": markdown,
+        },
         args.out,
-    )  # fmt: skip
+    )
 
 
 if __name__ == "__main__":

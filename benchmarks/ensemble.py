@@ -36,8 +36,13 @@ def _throughput(clf, X, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="FER2013 CSV, folder or zip")
-    parser.add_argument("--extra", action="append", default=[], metavar="DIR/NAME",
-                        help="a model written by train_fer2013.py --export DIR")  # fmt: skip
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="DIR/NAME",
+        help="a model written by train_fer2013.py --export DIR",
+    )
     parser.add_argument("--shift", type=int, default=2, help="test_time_shift to score (2)")
     parser.add_argument("--speed-faces", type=int, default=2048)
     parser.add_argument("--repeats", type=int, default=5)
@@ -70,16 +75,22 @@ def main(argv=None):
         }
 
     combos = [
-        {"members": list(members), "shipped": all(m in PRETRAINED for m in members),
-         **score(members, 0), "shifted": score(members, args.shift),
-         "shipped_views": score(members, "shipped")}
+        {
+            "members": list(members),
+            "shipped": all(m in PRETRAINED for m in members),
+            **score(members, 0),
+            "shifted": score(members, args.shift),
+            "shipped_views": score(members, "shipped"),
+        }
         for k in range(1, len(models) + 1)
         for members in itertools.combinations(models, k)
-    ]  # fmt: skip
+    ]
     combos.sort(key=lambda c: -c["accuracy"])
     for c in combos:
-        print(f"{c['accuracy']:.4f} {c['macro_f1']:.4f}  shifted {c['shifted']['accuracy']:.4f} "
-              f"{c['shifted']['macro_f1']:.4f}  {' + '.join(c['members'])}")  # fmt: skip
+        print(
+            f"{c['accuracy']:.4f} {c['macro_f1']:.4f}  shifted {c['shifted']['accuracy']:.4f} "
+            f"{c['shifted']['macro_f1']:.4f}  {' + '.join(c['members'])}"
+        )
 
     # Speed: the default model alone vs the vote of all shipped models, interleaved rounds.
     vote = VotingClassifier(

@@ -56,8 +56,9 @@ class Host:
 
     def canvas(self, face, rng, size=(480, 640)):
         """A 640x480 photo holding ``face`` (48x48 uint8); and the face's ``(top, left, side)``."""
-        big = np.asarray(Image.fromarray(face).resize((self.side, self.side),
-                                                      Image.Resampling.BICUBIC))  # fmt: skip
+        big = np.asarray(
+            Image.fromarray(face).resize((self.side, self.side), Image.Resampling.BICUBIC)
+        )
         grown = np.pad(big.astype(np.float32), self.band, mode="edge")
         photo = self.photo.copy()
         n = self.side + 2 * self.band
@@ -103,9 +104,13 @@ def _overlap(face, top, left, side):
 def accuracy_of(clf, canvases, found, y, *, margin, align, square, max_tilt=0.0):
     normalizer = FaceNormalizer()
     hit = [f is not None for f in found]
-    crops = [crop_face(c / np.float32(255), f, margin=margin, align=align, square=square,
-                       max_tilt=max_tilt)
-             for c, f in zip(canvases, found, strict=True) if f is not None]  # fmt: skip
+    crops = [
+        crop_face(
+            c / np.float32(255), f, margin=margin, align=align, square=square, max_tilt=max_tilt
+        )
+        for c, f in zip(canvases, found, strict=True)
+        if f is not None
+    ]
     pred = np.full(len(y), "", dtype=object)
     pred[np.flatnonzero(hit)] = clf.predict(normalizer.transform(crops))
     return float(np.mean(pred == y)), float(np.mean(pred[hit] == y[hit]))
@@ -164,8 +169,15 @@ def main(argv=None):
                 acc, acc_found = accuracy_of(
                     clf, canvases, found, y_val, margin=margin, align=align, square=square
                 )
-                grid.append({"margin": margin, "align": align, "square": square,
-                             "accuracy": acc, "accuracy_found": acc_found})  # fmt: skip
+                grid.append(
+                    {
+                        "margin": margin,
+                        "align": align,
+                        "square": square,
+                        "accuracy": acc,
+                        "accuracy_found": acc_found,
+                    }
+                )
                 print(
                     f"val square={square} align={align} margin={margin:.2f}: "
                     f"{acc:.4f} ({acc_found:.4f} of found) vs direct {direct:.4f} "
@@ -175,31 +187,55 @@ def main(argv=None):
     # Tilted heads: FER2013's faces are not aligned, so rotating upright ones costs a little,
     # while strongly tilted ones need it; max_tilt leaves small tilts as they are.
     turned, found_turned = tilted(canvases, placed, detector, seed=3)
-    tilt = {"found": int(sum(f is not None for f in found_turned)), "max_angle": 35.0,
-            "by_max_tilt": []}  # fmt: skip
+    tilt = {
+        "found": int(sum(f is not None for f in found_turned)),
+        "max_angle": 35.0,
+        "by_max_tilt": [],
+    }
     for max_tilt in (None, 0.0, 10.0, 15.0, 20.0, 25.0):
-        setting = {"margin": best["margin"], "square": True, "align": max_tilt is not None,
-                   "max_tilt": max_tilt or 0.0}  # fmt: skip
+        setting = {
+            "margin": best["margin"],
+            "square": True,
+            "align": max_tilt is not None,
+            "max_tilt": max_tilt or 0.0,
+        }
         upright = accuracy_of(clf, canvases, found, y_val, **setting)[1]
         leaning = accuracy_of(clf, turned, found_turned, y_val, **setting)[1]
-        tilt["by_max_tilt"].append({"max_tilt": max_tilt, "upright_found": upright,
-                                    "tilted_found": leaning})  # fmt: skip
+        tilt["by_max_tilt"].append(
+            {"max_tilt": max_tilt, "upright_found": upright, "tilted_found": leaning}
+        )
         print(f"val max_tilt={max_tilt}: upright {upright:.4f}, tilted +-35 deg {leaning:.4f}")
     report["validation"] = {
-        "faces": len(val), "found": int(sum(f is not None for f in found)),
-        "direct": direct, "direct_found": direct_found, "grid": grid, "chosen": best,
-        "tilted": tilt, "seconds": time.perf_counter() - start,
-    }  # fmt: skip
+        "faces": len(val),
+        "found": int(sum(f is not None for f in found)),
+        "direct": direct,
+        "direct_found": direct_found,
+        "grid": grid,
+        "chosen": best,
+        "tilted": tilt,
+        "seconds": time.perf_counter() - start,
+    }
 
     canvases, found, _ = detect_all(X_test, 2, detector)
     direct, direct_found = direct_accuracy(clf, X_test, y_test, found)
-    test = {"faces": len(X_test), "found": int(sum(f is not None for f in found)),
-            "direct": direct, "direct_found": direct_found}  # fmt: skip
+    test = {
+        "faces": len(X_test),
+        "found": int(sum(f is not None for f in found)),
+        "direct": direct,
+        "direct_found": direct_found,
+    }
     for name, setting in (
         ("chosen_upright", {k: best[k] for k in ("margin", "align", "square")}),
-        ("shipped_default", {"margin": shipped.margin, "align": shipped.align, "square": True,
-                             "max_tilt": shipped.max_tilt}),
-    ):  # fmt: skip
+        (
+            "shipped_default",
+            {
+                "margin": shipped.margin,
+                "align": shipped.align,
+                "square": True,
+                "max_tilt": shipped.max_tilt,
+            },
+        ),
+    ):
         acc, acc_found = accuracy_of(clf, canvases, found, y_test, **setting)
         test[name] = {
             **setting,

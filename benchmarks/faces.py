@@ -53,8 +53,10 @@ def ms_per_640x480(detectors, images, repeat=1):
     The detectors take turns photo by photo, so a machine that slows down or speeds
     up during the run moves them all alike and their ratios hold.
     """
-    small = [np.asarray(Image.fromarray((im * 255).astype(np.uint8)).resize((640, 480)))
-             for im in images]  # fmt: skip
+    small = [
+        np.asarray(Image.fromarray((im * 255).astype(np.uint8)).resize((640, 480)))
+        for im in images
+    ]
     for detector in detectors.values():
         detector.detect(small[:2])  # warm-up (loads the networks)
     times = {name: [] for name in detectors}
@@ -84,14 +86,18 @@ def figure(path):
     photos = [("astronaut", astronaut), ("two smaller copies, one tilted 25°", group)]
     fig, axes = plt.subplots(2, 2, figsize=(11, 9))
     for col, (what, photo) in enumerate(photos):
-        for row, (name, params) in enumerate((("LBP cascade (before)", DETECTORS["lbp"]),
-                                              ("BlazeFace (now)", {}))):  # fmt: skip
+        for row, (name, params) in enumerate(
+            (("LBP cascade (before)", DETECTORS["lbp"]), ("BlazeFace (now)", {}))
+        ):
             ax = axes[row, col]
             ax.imshow(photo)
             faces = FaceDetector(select="all", **params).detect([photo])[0]
             for f in faces:
-                ax.add_patch(plt.Rectangle((f.col, f.row), f.width, f.height, fill=False,
-                                           color="yellow", linewidth=2))  # fmt: skip
+                ax.add_patch(
+                    plt.Rectangle(
+                        (f.col, f.row), f.width, f.height, fill=False, color="yellow", linewidth=2
+                    )
+                )
                 for x, y in f.landmarks.values():
                     ax.plot(x, y, "c.", markersize=6)
             ax.set_title(f"{name}: {len(faces)} face(s) — {what}", fontsize=10)
@@ -121,10 +127,12 @@ def main(argv=None):
     for name, ms in ms_per_640x480(detectors, images, args.repeat).items():
         scores = report[name]
         scores["ms_per_640x480"] = ms
-        print(f"{name}: recall {scores['recall']:.3f}, false positives per image "
-              f"{scores['false_positives_per_image']:.3f}, duplicates {scores['duplicates']}, "
-              f"exact {scores['exact_images']}/{len(labels)}, "
-              f"{scores['ms_per_640x480']:.1f} ms per 640x480")  # fmt: skip
+        print(
+            f"{name}: recall {scores['recall']:.3f}, false positives per image "
+            f"{scores['false_positives_per_image']:.3f}, duplicates {scores['duplicates']}, "
+            f"exact {scores['exact_images']}/{len(labels)}, "
+            f"{scores['ms_per_640x480']:.1f} ms per 640x480"
+        )
     base = report["lbp"]["ms_per_640x480"]
     for name in DETECTORS:
         report[name]["time_vs_lbp"] = report[name]["ms_per_640x480"] / base

@@ -35,9 +35,13 @@ def table(search):
     res = search.cv_results_
     rows = []
     for i, params in enumerate(res["params"]):
-        row = {"params": params, "mean": float(res["mean_test_score"][i]),
-               "std": float(res["std_test_score"][i]), "rank": int(res["rank_test_score"][i]),
-               "mean_fit_time": float(res["mean_fit_time"][i])}  # fmt: skip
+        row = {
+            "params": params,
+            "mean": float(res["mean_test_score"][i]),
+            "std": float(res["std_test_score"][i]),
+            "rank": int(res["rank_test_score"][i]),
+            "mean_fit_time": float(res["mean_fit_time"][i]),
+        }
         if "n_resources" in res:
             row["iteration"], row["n_resources"] = int(res["iter"][i]), int(res["n_resources"][i])
         rows.append(row)
@@ -82,10 +86,14 @@ def main(argv=None):
     searches = {
         "GridSearchCV": GridSearchCV(estimator, PARAM_GRID, cv=cv, n_jobs=args.n_jobs),
         "HalvingGridSearchCV": HalvingGridSearchCV(
-            estimator, PARAM_GRID, cv=cv, factor=args.factor, n_jobs=args.n_jobs,
+            estimator,
+            PARAM_GRID,
+            cv=cv,
+            factor=args.factor,
+            n_jobs=args.n_jobs,
             random_state=args.random_state,
         ),
-    }  # fmt: skip
+    }
     for name, search in searches.items():
         start = time.perf_counter()
         search.fit(X, y)

@@ -88,8 +88,10 @@ def main(argv=None):
                 start = time.perf_counter()
                 done = subprocess.run(
                     [sys.executable, "-c", MEASURE, mode, file],
-                    check=True, capture_output=True, text=True,
-                )  # fmt: skip
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 row = {"mode": mode, "file": Path(file).name, **json.loads(done.stdout)}
                 row["process_seconds"] = round(time.perf_counter() - start, 1)
                 results["runs"].append(row)

@@ -77,13 +77,18 @@ def main(argv=None):
         quantized = [x.name for x in copy.layers if getattr(x, "quantization_mode", None)]
         q_macs = sum(r["macs"] for r in rows if r["layer"] in quantized)
         views = n_views(flip=clf.test_time_flip, shift=clf.test_time_shift)
-        models.append({
-            "model": name, "macs_per_view": total, "views_per_face": views,
-            "macs_per_face": total * views,
-            "share_by_kind": {k: v / total for k, v in by_kind.items()},
-            "int8_quantized_layers": quantized, "int8_share_of_macs": q_macs / total,
-            "layers": rows,
-        })  # fmt: skip
+        models.append(
+            {
+                "model": name,
+                "macs_per_view": total,
+                "views_per_face": views,
+                "macs_per_face": total * views,
+                "share_by_kind": {k: v / total for k, v in by_kind.items()},
+                "int8_quantized_layers": quantized,
+                "int8_share_of_macs": q_macs / total,
+                "layers": rows,
+            }
+        )
         shares = "  ".join(f"{k} {100 * v / total:.1f} %" for k, v in by_kind.items())
         print(
             f"{name:12s} {total / 1e6:6.1f} M multiply-adds per view x {views} views  "

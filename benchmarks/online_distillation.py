@@ -63,10 +63,16 @@ def main(argv=None):
     start = time.perf_counter()
     vote.predict_proba(X)
     scoring_s = time.perf_counter() - start
-    report = {"benchmark": "online_distillation", "backend": keras.backend.backend(),
-              "preset": args.preset, "teachers": args.teachers,
-              "teacher_dtype": args.teacher_dtype, "faces": args.faces,
-              "teacher_scoring_s": scoring_s, "epoch_s": {}}  # fmt: skip
+    report = {
+        "benchmark": "online_distillation",
+        "backend": keras.backend.backend(),
+        "preset": args.preset,
+        "teachers": args.teachers,
+        "teacher_dtype": args.teacher_dtype,
+        "faces": args.faces,
+        "teacher_scoring_s": scoring_s,
+        "epoch_s": {},
+    }
     for label, extra in (
         ("no teacher", {}),
         ("asked once", {"teacher": vote, "teacher_weight": 0.7}),
@@ -82,8 +88,10 @@ def main(argv=None):
     report["teacher_scoring_over_extra"] = scoring_s / max(
         report["online_extra_s_per_epoch"], 1e-9
     )
-    print(f"online / asked once: {report['online_over_asked_once']:.2f}x per epoch; "
-          f"scoring the faces once took {scoring_s:.1f} s")  # fmt: skip
+    print(
+        f"online / asked once: {report['online_over_asked_once']:.2f}x per epoch; "
+        f"scoring the faces once took {scoring_s:.1f} s"
+    )
     write_report(report, args.out)
 
 

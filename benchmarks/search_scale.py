@@ -24,8 +24,15 @@ from bilstm_emotion import BiLSTMFaceEmotionClassifier
 # Small networks that learn in a few epochs (4x4 patches, a ReNet sweep); the learning rates
 # differ enough that a search must tell them apart.
 GRID = {"learning_rate": [1e-4, 3e-3], "row_hidden": [16, 32]}
-BASE = dict(patch_size=4, sweep_layers=1, sweep_hidden=16, col_hidden=16, epochs=4,
-            batch_size=64, random_state=0)  # fmt: skip
+BASE = dict(
+    patch_size=4,
+    sweep_layers=1,
+    sweep_hidden=16,
+    col_hidden=16,
+    epochs=4,
+    batch_size=64,
+    random_state=0,
+)
 
 
 def search(n_jobs):
@@ -44,8 +51,10 @@ def timed(label, X, y, n_jobs, backend):
         result = search(n_jobs).fit(X, y)
     seconds = time.perf_counter() - start
     scores = result.cv_results_["mean_test_score"].tolist()
-    print(f"{label:28s} {seconds:7.1f} s  best {result.best_params_}  scores "
-          f"{[round(v, 3) for v in scores]}")  # fmt: skip
+    print(
+        f"{label:28s} {seconds:7.1f} s  best {result.best_params_}  scores "
+        f"{[round(v, 3) for v in scores]}"
+    )
     return {
         "how": label,
         "wall_s": seconds,

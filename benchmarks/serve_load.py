@@ -87,13 +87,18 @@ async def cameras(url, n, jpeg, fps, seconds):
     lat = np.array([x for r in out for x in r["latencies"]]) * 1000
     sent = sum(r["sent"] for r in out)
     return {
-        "clients": n, "fps_per_client": fps, "seconds": seconds, "frames_sent": sent,
-        "frames_analysed": int(lat.size), "frames_dropped": sum(r["dropped"] for r in out),
-        "errors": sum(r["errors"] for r in out) + len(failures), "failures": failures,
+        "clients": n,
+        "fps_per_client": fps,
+        "seconds": seconds,
+        "frames_sent": sent,
+        "frames_analysed": int(lat.size),
+        "frames_dropped": sum(r["dropped"] for r in out),
+        "errors": sum(r["errors"] for r in out) + len(failures),
+        "failures": failures,
         "latency_ms_p50": float(np.percentile(lat, 50)) if lat.size else None,
         "latency_ms_p99": float(np.percentile(lat, 99)) if lat.size else None,
         "analysed_per_s": lat.size / seconds,
-    }  # fmt: skip
+    }
 
 
 async def uploads(base, n, jpeg, seconds):
@@ -117,8 +122,12 @@ async def uploads(base, n, jpeg, seconds):
     start = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(n)))
     elapsed = time.perf_counter() - start
-    return {"clients": n, "seconds": round(elapsed, 1), **counts,
-            "requests_per_s": counts["ok"] / elapsed}  # fmt: skip
+    return {
+        "clients": n,
+        "seconds": round(elapsed, 1),
+        **counts,
+        "requests_per_s": counts["ok"] / elapsed,
+    }
 
 
 async def camera_beside_uploads(url, base, n, jpeg, fps, seconds):
@@ -155,8 +164,9 @@ def main(argv=None):
         memory = {"start": rss_mb(server.pid)}
         phases = []
         for n in args.clients:
-            row = asyncio.run(cameras(f"ws://127.0.0.1:{port}/ws/stream", n, jpeg, args.fps,
-                                      args.seconds))  # fmt: skip
+            row = asyncio.run(
+                cameras(f"ws://127.0.0.1:{port}/ws/stream", n, jpeg, args.fps, args.seconds)
+            )
             row["rss_mb_after"] = rss_mb(server.pid)
             phases.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "failures"}), flush=True)
@@ -179,8 +189,11 @@ def main(argv=None):
         )
         memory["after_uploads"] = rss_mb(server.pid)
         # the same again: memory that keeps growing would be a leak, not warm-up
-        again = asyncio.run(cameras(f"ws://127.0.0.1:{port}/ws/stream", max(args.clients),
-                                    jpeg, args.fps, args.seconds))  # fmt: skip
+        again = asyncio.run(
+            cameras(
+                f"ws://127.0.0.1:{port}/ws/stream", max(args.clients), jpeg, args.fps, args.seconds
+            )
+        )
         upload_again = asyncio.run(uploads(base, args.uploads, jpeg, args.seconds))
         memory["after_second_round"] = rss_mb(server.pid)
         print(json.dumps(memory), flush=True)
@@ -188,10 +201,17 @@ def main(argv=None):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    write_report({"cameras": phases, "uploads": upload, "camera_beside_uploads": beside,
-                  "rss_mb": memory,
-                  "second_round": {"cameras": again, "uploads": upload_again},
-                  "server_counters": health["frames"]}, args.out)  # fmt: skip
+    write_report(
+        {
+            "cameras": phases,
+            "uploads": upload,
+            "camera_beside_uploads": beside,
+            "rss_mb": memory,
+            "second_round": {"cameras": again, "uploads": upload_again},
+            "server_counters": health["frames"],
+        },
+        args.out,
+    )
 
 
 if __name__ == "__main__":

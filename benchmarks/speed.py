@@ -74,9 +74,15 @@ def overhead(n, epochs, repeat):
         start = time.perf_counter()
         model.predict(Xf, batch_size=64, verbose=0)
         p_plain.append(time.perf_counter() - start)
-    med = {k: float(np.median(v)) for k, v in
-           {"fit_wrapper_s": wrapper, "fit_keras_s": plain, "predict_wrapper_s": p_wrapper,
-            "predict_keras_s": p_plain}.items()}  # fmt: skip
+    med = {
+        k: float(np.median(v))
+        for k, v in {
+            "fit_wrapper_s": wrapper,
+            "fit_keras_s": plain,
+            "predict_wrapper_s": p_wrapper,
+            "predict_keras_s": p_plain,
+        }.items()
+    }
     med["fit_ratio"] = med["fit_wrapper_s"] / med["fit_keras_s"]
     med["predict_ratio"] = med["predict_wrapper_s"] / med["predict_keras_s"]
     med.update(n_images=n, epochs=epochs, repeat=repeat)
@@ -113,9 +119,13 @@ def throughput(n, batch=256, repeat=5, models=None):
         network = network_in_dtype(default.model_, dtype)
         key = f"{PRETRAINED[0]}_tta{'_bf16' if dtype == 'bfloat16' else ''}_unfolded"
         calls[key] = lambda network=network: predict_in_batches(
-            network, Xf, n_classes=len(default.classes_), batch_size=batch,
-            flip=default.test_time_flip, shift=default.test_time_shift,
-        )  # fmt: skip
+            network,
+            Xf,
+            n_classes=len(default.classes_),
+            batch_size=batch,
+            flip=default.test_time_flip,
+            shift=default.test_time_shift,
+        )
     if importlib.util.find_spec("fer") is not None:
         from skimage.transform import resize
 
@@ -197,10 +207,17 @@ def growth(n, batches, data=None):
         clf.predict_proba(Xf)
         seconds = time.perf_counter() - start
         predict.append({"batch_size": batch, "seconds": seconds, "faces_per_s": len(Xf) / seconds})
-    return {"fit": fit, "fit_line": {"seconds_per_1000": 1000 * float(slope),
-                                     "fixed_s": float(intercept), "r2": r2},
-            "data": "FER2013 train" if data else "generated faces",
-            "predict": predict, "predict_n_images": len(Xf)}  # fmt: skip
+    return {
+        "fit": fit,
+        "fit_line": {
+            "seconds_per_1000": 1000 * float(slope),
+            "fixed_s": float(intercept),
+            "r2": r2,
+        },
+        "data": "FER2013 train" if data else "generated faces",
+        "predict": predict,
+        "predict_n_images": len(Xf),
+    }
 
 
 TRAIN_WORKER = r"""
@@ -249,8 +266,10 @@ def training(n, backends):
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
         proc = subprocess.run(
             [sys.executable, "-c", TRAIN_WORKER, json.dumps({"n": n, "variants": VARIANTS})],
-            env=env, capture_output=True, text=True,
-        )  # fmt: skip
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode:
             results.append({"backend": backend, "error": proc.stderr[-1500:]})
             continue
@@ -261,8 +280,9 @@ def training(n, backends):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", default=["overhead", "throughput", "growth",
-                                                       "training"])  # fmt: skip
+    parser.add_argument(
+        "--only", nargs="+", default=["overhead", "throughput", "growth", "training"]
+    )
     parser.add_argument("--overhead-size", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--growth-size", type=int, default=4096)
@@ -290,8 +310,7 @@ def main(argv=None):
     if "throughput" in args.only:
         record("throughput", throughput(2048, repeat=max(args.repeat, 5), models=args.models))
     if "growth" in args.only:
-        record("growth", growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512],
-                                args.growth_data))  # fmt: skip
+        record("growth", growth(args.growth_size, [1, 8, 32, 64, 128, 256, 512], args.growth_data))
     if "training" in args.only:
         record("training", training(args.train_size, args.backends), show=False)  # printed
     write_report(report, args.out)

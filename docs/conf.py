@@ -10,10 +10,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # it sits in shared/data/ beside the project. Without it the examples use generated faces.
 _here = Path(__file__).resolve()
 _zip = next(
-    (p / "shared" / "data" / "fer2013-dev.zip" for p in _here.parents
-     if (p / "shared" / "data" / "fer2013-dev.zip").is_file()),
+    (
+        p / "shared" / "data" / "fer2013-dev.zip"
+        for p in _here.parents
+        if (p / "shared" / "data" / "fer2013-dev.zip").is_file()
+    ),
     None,
-)  # fmt: skip
+)
 if _zip is not None:
     os.environ.setdefault("BILSTM_EMOTION_FER_ZIP", str(_zip))
 

@@ -35,8 +35,10 @@ clf = load_pretrained()
 
 frames = list(analyze_video(video, clf, color=True))
 records = [r for f in frames for r in f.records]
-print(f"{len(frames)} frames, {len(records)} face records, "
-      f"face ids: {sorted({r['face'] for r in records})}")  # fmt: skip
+print(
+    f"{len(frames)} frames, {len(records)} face records, "
+    f"face ids: {sorted({r['face'] for r in records})}"
+)
 
 # %%
 # The timeline: the mean probability of each emotion over time.
@@ -74,6 +76,7 @@ for r in records:
 classes = [str(c) for c in clf.classes_]
 table = summarize(records, classes, by=lambda r: Path(r["source"]).parent.name)
 for row in table:
-    print(row["group"], row["images"], "images,", row["faces"], "faces, dominant:",
-          row["dominant"])  # fmt: skip
+    print(
+        row["group"], row["images"], "images,", row["faces"], "faces, dominant:", row["dominant"]
+    )
 fig = plot_emotion_shares(table, classes)

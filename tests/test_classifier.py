@@ -101,8 +101,9 @@ def test_file_names_get_told_how_to_read_them(fitted, faces, files):
 @pytest.mark.slow
 def test_non_square_rows_are_read_as_one_row_with_a_warning(make_clf, rng):
     X, y = rng.random((20, 6)), np.arange(20) % 2
-    with pytest.warns(UserWarning, match=r"not square.*image_shape=\(1, 6\)"):
+    with pytest.warns(UserWarning, match=r"not square.*image_shape=\(1, 6\)") as record:
         clf = make_clf().fit(X, y)
+    assert {w.filename for w in record if "not square" in str(w.message)} == {__file__}
     assert clf.image_shape_ == (1, 6)
     assert clf.predict(X).shape == (20,)
 

@@ -165,9 +165,16 @@ def test_evaluate_a_saved_estimator_with_history(tmp_path, faces, make_clf, caps
         (tmp_path / "faces" / label).mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(tmp_path / "faces" / label / f"{i}.png")
     code = main(
-        ["evaluate", str(tmp_path / "faces"), "--estimator", str(tmp_path / "clf.skops"),
-         "--out", str(tmp_path / "r"), "--no-timing"]
-    )  # fmt: skip
+        [
+            "evaluate",
+            str(tmp_path / "faces"),
+            "--estimator",
+            str(tmp_path / "clf.skops"),
+            "--out",
+            str(tmp_path / "r"),
+            "--no-timing",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "r" / "history.png").is_file()
 
@@ -190,15 +197,35 @@ def _csv(path):
 
 def test_predict_writes_csv_json_and_annotations(photo_folder, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["predict", str(photo_folder), "--csv", str(out / "faces.csv"),
-                 "--json", str(out / "faces.json"), "--annotate", str(out / "ann")])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            str(photo_folder),
+            "--csv",
+            str(out / "faces.csv"),
+            "--json",
+            str(out / "faces.json"),
+            "--annotate",
+            str(out / "ann"),
+        ]
+    )
     captured = capsys.readouterr()
     # one input is broken: the job finishes, says which, and exits 3
     assert code == 3
     assert "broken.jpg" in captured.err and captured.err.count("broken.jpg") == 2
     rows = _csv(out / "faces.csv")
-    assert list(rows[0]) == ["source", "face", "row", "col", "height", "width", "label",
-                             "score", *CLASSES, "status"]  # fmt: skip
+    assert list(rows[0]) == [
+        "source",
+        "face",
+        "row",
+        "col",
+        "height",
+        "width",
+        "label",
+        "score",
+        *CLASSES,
+        "status",
+    ]
     status = {r["source"].rsplit("/", 1)[-1]: r["status"] for r in rows}
     assert status["wall.png"] == "no face" and status["broken.jpg"].startswith("error:")
     happy = [r for r in rows if r["label"] == "happy"]
@@ -279,8 +306,16 @@ def _predict_three_faces(tmp_path, X, capsys, *options):
 
     for i in range(3):
         Image.fromarray(X[i]).save(tmp_path / f"{i}.png")
-    code = main(["predict", str(tmp_path / "*.png"), "--no-detect", *options,
-                 "--csv", str(tmp_path / "o.csv")])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            str(tmp_path / "*.png"),
+            "--no-detect",
+            *options,
+            "--csv",
+            str(tmp_path / "o.csv"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     return _csv(tmp_path / "o.csv")
 
@@ -310,11 +345,24 @@ def test_predict_with_a_saved_ensemble_of_shipped_models(tmp_path, rng, capsys):
     rows = _predict_three_faces(tmp_path, X, capsys, "--estimator", str(tmp_path / "vote.skops"))
     proba = vote.predict_proba(X[:3])
     assert [r["label"] for r in rows] == list(vote.predict(X[:3]))
-    np.testing.assert_allclose([[float(r[c]) for c in sorted(CLASSES)] for r in rows], proba,
-                               atol=1e-3)  # fmt: skip
+    np.testing.assert_allclose(
+        [[float(r[c]) for c in sorted(CLASSES)] for r in rows], proba, atol=1e-3
+    )
     # test-time shifts are a parameter of our estimator, not of the vote: said so
-    assert main(["predict", str(tmp_path / "0.png"), "--no-detect", "--test-time-shift", "2",
-                 "--estimator", str(tmp_path / "vote.skops")]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "predict",
+                str(tmp_path / "0.png"),
+                "--no-detect",
+                "--test-time-shift",
+                "2",
+                "--estimator",
+                str(tmp_path / "vote.skops"),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "--test-time-shift" in err and "VotingClassifier" in err and "vote.skops" in err
 
@@ -323,8 +371,9 @@ def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
     from bilstm_emotion import load_pretrained
 
     X = rng.integers(0, 256, size=(3, 48, 48), dtype=np.uint8)
-    rows = _predict_three_faces(tmp_path, X, capsys, "--model", "conv-lite",
-                                "--test-time-shift", "2")  # fmt: skip
+    rows = _predict_three_faces(
+        tmp_path, X, capsys, "--model", "conv-lite", "--test-time-shift", "2"
+    )
     shifted = load_pretrained("conv-lite").set_params(test_time_shift=2).predict_proba(X)
     plain = load_pretrained("conv-lite").predict_proba(X)
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
@@ -340,14 +389,16 @@ def test_predict_in_bfloat16(tmp_path, rng, capsys):
     from bilstm_emotion import load_pretrained
 
     X = rng.integers(0, 256, size=(3, 48, 48), dtype=np.uint8)
-    rows = _predict_three_faces(tmp_path, X, capsys, "--model", "conv-lite",
-                                "--predict-dtype", "bfloat16")  # fmt: skip
+    rows = _predict_three_faces(
+        tmp_path, X, capsys, "--model", "conv-lite", "--predict-dtype", "bfloat16"
+    )
     low = load_pretrained("conv-lite").set_params(predict_dtype="bfloat16").predict_proba(X)
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
     np.testing.assert_allclose(got, low, atol=1e-3)
     assert not np.array_equal(low, load_pretrained("conv-lite").predict_proba(X))
-    rows = _predict_three_faces(tmp_path, X, capsys, "--model", "conv-lite",
-                                "--predict-dtype", "auto", "--overwrite")  # fmt: skip
+    rows = _predict_three_faces(
+        tmp_path, X, capsys, "--model", "conv-lite", "--predict-dtype", "auto", "--overwrite"
+    )
     auto = load_pretrained("conv-lite").set_params(predict_dtype="auto").predict_proba(X)
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
     np.testing.assert_allclose(got, auto, atol=1e-3)
@@ -359,8 +410,16 @@ def test_predict_in_bfloat16(tmp_path, rng, capsys):
 
 # ------------------------------------------------------------------ summary
 def test_summary_per_folder_with_csv_and_plot(photo_folder, tmp_path, capsys):
-    code = main(["summary", str(photo_folder), "--csv", str(tmp_path / "s.csv"),
-                 "--plot", str(tmp_path / "s.png")])  # fmt: skip
+    code = main(
+        [
+            "summary",
+            str(photo_folder),
+            "--csv",
+            str(tmp_path / "s.csv"),
+            "--plot",
+            str(tmp_path / "s.png"),
+        ]
+    )
     assert code == 3  # broken.jpg
     rows = {r["group"]: r for r in _csv(tmp_path / "s.csv")}
     assert set(rows) == {"a", "b"}
@@ -460,19 +519,46 @@ def test_video_without_faces_says_so(tmp_path, capsys):
 def test_train_then_predict_with_the_saved_model(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer", n_per_class=4)
     model = tmp_path / "m.skops"
-    code = main(["train", str(tmp_path / "fer"), "--out", str(model), "--epochs", "1",
-                 "--set", "row_hidden=4", "--set", "col_hidden=4", "-q"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            str(tmp_path / "fer"),
+            "--out",
+            str(model),
+            "--epochs",
+            "1",
+            "--set",
+            "row_hidden=4",
+            "--set",
+            "col_hidden=4",
+            "-q",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     from bilstm_emotion import load_estimator
 
     clf = load_estimator(model)
-    assert clf.row_hidden == 4 and clf.n_iter_ == 1 and list(clf.classes_) == [
-        "angry", "happy", "sad"]  # fmt: skip
+    assert (
+        clf.row_hidden == 4
+        and clf.n_iter_ == 1
+        and list(clf.classes_) == ["angry", "happy", "sad"]
+    )
     assert main(["train", str(tmp_path / "fer"), "--out", str(model), "--set", "rowhidden=4"]) == 1
     err = capsys.readouterr().err
     assert "already exists" in err
-    assert main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "n.skops"),
-                 "--set", "rowhidden=4"]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "fer"),
+                "--out",
+                str(tmp_path / "n.skops"),
+                "--set",
+                "rowhidden=4",
+            ]
+        )
+        == 1
+    )
     assert "'rowhidden'" in capsys.readouterr().err
     # a pickle is refused as an output: whoever is handed it would run its code
     assert main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "n.joblib")]) == 1
@@ -522,9 +608,22 @@ def test_train_and_grid_search_show_progress_with_an_estimate(tmp_path, capsys, 
 @pytest.mark.slow
 def test_grid_search_prints_the_study_table(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer", n_per_class=4)
-    code = main(["grid-search", str(tmp_path / "fer"), "--param", "row_hidden=2,3",
-                 "--set", "col_hidden=2", "--epochs", "1", "--cv", "2",
-                 "--out", str(tmp_path / "g.json")])  # fmt: skip
+    code = main(
+        [
+            "grid-search",
+            str(tmp_path / "fer"),
+            "--param",
+            "row_hidden=2,3",
+            "--set",
+            "col_hidden=2",
+            "--epochs",
+            "1",
+            "--cv",
+            "2",
+            "--out",
+            str(tmp_path / "g.json"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "Fitting 2 folds for each of 2 candidates" in out  # progress, unless --quiet
@@ -549,17 +648,46 @@ def test_train_streamed_and_grid_search_on_a_dask_scheduler(tmp_path, capsys, mo
         return original_fit(self, X, y, **kwargs)
 
     monkeypatch.setattr(BiLSTMFaceEmotionClassifier, "fit", spy)
-    code = main(["train", str(tmp_path / "fer"), "--out", str(tmp_path / "m.skops"),
-                 "--epochs", "1", "--set", "row_hidden=2", "--set", "col_hidden=2",
-                 "--stream", "-q"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            str(tmp_path / "fer"),
+            "--out",
+            str(tmp_path / "m.skops"),
+            "--epochs",
+            "1",
+            "--set",
+            "row_hidden=2",
+            "--set",
+            "col_hidden=2",
+            "--stream",
+            "-q",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert seen == [ImageFiles]  # trained from the files, batch by batch
     # A scheduler in this process (threads), so the spy sees the fits of the search too.
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
-        code = main(["grid-search", str(tmp_path / "fer"), "--param", "row_hidden=2,3",
-                     "--set", "col_hidden=2", "--epochs", "1", "--cv", "2", "--stream",
-                     "--scheduler", cluster.scheduler_address, "-q",
-                     "--out", str(tmp_path / "g.json")])  # fmt: skip
+        code = main(
+            [
+                "grid-search",
+                str(tmp_path / "fer"),
+                "--param",
+                "row_hidden=2,3",
+                "--set",
+                "col_hidden=2",
+                "--epochs",
+                "1",
+                "--cv",
+                "2",
+                "--stream",
+                "--scheduler",
+                cluster.scheduler_address,
+                "-q",
+                "--out",
+                str(tmp_path / "g.json"),
+            ]
+        )
     assert code == 0, capsys.readouterr().err
     assert seen[1:] == [ImageFiles] * 5  # 2 candidates x 2 folds + the refit, all on disk
     assert len(json.loads((tmp_path / "g.json").read_text())["results"]) == 2
@@ -567,8 +695,17 @@ def test_train_streamed_and_grid_search_on_a_dask_scheduler(tmp_path, capsys, mo
 
 def test_every_subcommand_help_has_examples():
     choices = build_parser()._subparsers._group_actions[0].choices
-    assert set(choices) == {"predict", "video", "summary", "serve", "export", "train",
-                            "evaluate", "grid-search", "demo"}  # fmt: skip
+    assert set(choices) == {
+        "predict",
+        "video",
+        "summary",
+        "serve",
+        "export",
+        "train",
+        "evaluate",
+        "grid-search",
+        "demo",
+    }
     for name, sub in choices.items():
         assert f"bilstm-emotion {name}" in sub.format_help(), name
         for action in sub._actions:  # every option says what it does, in words
@@ -580,10 +717,16 @@ def test_console_script_exit_codes(photo_folder, tmp_path):
     import shutil
 
     exe = shutil.which("bilstm-emotion") or pytest.fail("bilstm-emotion is not installed")
-    ok = subprocess.run([exe, "predict", str(photo_folder / "a"), "-q"], capture_output=True,
-                        text=True, timeout=300)  # fmt: skip
+    ok = subprocess.run(
+        [exe, "predict", str(photo_folder / "a"), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run([exe, "video", str(tmp_path / "x.mp4")], capture_output=True,
-                         text=True, timeout=300)  # fmt: skip
-    assert bad.returncode == 1 and bad.stderr.strip().endswith("No such video file: " + str(
-        tmp_path / "x.mp4"))  # fmt: skip
+    bad = subprocess.run(
+        [exe, "video", str(tmp_path / "x.mp4")], capture_output=True, text=True, timeout=300
+    )
+    assert bad.returncode == 1 and bad.stderr.strip().endswith(
+        "No such video file: " + str(tmp_path / "x.mp4")
+    )

@@ -34,8 +34,10 @@ def test_a_pickled_estimator_runs_no_code_without_trust_pickle(
 ):
     _, marker = evil_pickle
     _faces(tmp_path / "in")
-    for command in (["predict", str(tmp_path / "in"), "--no-detect"],
-                    ["summary", str(tmp_path / "in"), "--no-detect"]):  # fmt: skip
+    for command in (
+        ["predict", str(tmp_path / "in"), "--no-detect"],
+        ["summary", str(tmp_path / "in"), "--no-detect"],
+    ):
         assert main([*command, "--estimator", str(tmp_path / "evil.joblib")]) == 1
         err = capsys.readouterr().err
         assert "evil.joblib" in err and "--trust-pickle" in err and len(err.splitlines()) == 1
@@ -43,8 +45,17 @@ def test_a_pickled_estimator_runs_no_code_without_trust_pickle(
     # a pickle you made yourself loads when you say so
     joblib.dump(fitted, tmp_path / "mine.joblib")
     _faces(tmp_path / "small", 1)
-    code = main(["predict", str(tmp_path / "small"), "--no-detect", "--trust-pickle", "-q",
-                 "--estimator", str(tmp_path / "mine.joblib")])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            str(tmp_path / "small"),
+            "--no-detect",
+            "--trust-pickle",
+            "-q",
+            "--estimator",
+            str(tmp_path / "mine.joblib"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
 
 
@@ -178,8 +189,18 @@ def test_an_interrupted_run_leaves_a_partial_csv(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(monitoring.FacePredictor, "records", interrupt)
     out = tmp_path / "o.csv"
-    code = main(["predict", str(posts), "--no-detect", "-q", "--csv", str(out),
-                 "--json", str(tmp_path / "o.json")])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            str(posts),
+            "--no-detect",
+            "-q",
+            "--csv",
+            str(out),
+            "--json",
+            str(tmp_path / "o.json"),
+        ]
+    )
     assert code == 130
     assert "o.csv.partial" in capsys.readouterr().err  # said, and in --help
     from bilstm_emotion.cli._predict import PREDICT_EPILOG
@@ -193,6 +214,7 @@ def test_an_interrupted_run_leaves_a_partial_csv(tmp_path, capsys, monkeypatch):
     assert main(["predict", str(posts), "--no-detect", "-q", "--csv", str(out)]) == 1
     assert "an interrupted run left it" in capsys.readouterr().err
     monkeypatch.setattr(monitoring.FacePredictor, "records", original)
-    assert main(["predict", str(posts), "--no-detect", "-q", "--csv", str(out),
-                 "--overwrite"]) == 0  # fmt: skip
+    assert (
+        main(["predict", str(posts), "--no-detect", "-q", "--csv", str(out), "--overwrite"]) == 0
+    )
     assert len(_rows(out)) == 3 and not (tmp_path / "o.csv.partial").exists()

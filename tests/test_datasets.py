@@ -274,8 +274,9 @@ def test_a_zip_entry_far_larger_than_a_face_is_not_read(tmp_path, monkeypatch):
     assert path.stat().st_size < 20_000
     read = []
     original = zipfile.ZipFile.read
-    monkeypatch.setattr(zipfile.ZipFile, "read", lambda self, n, *a: read.append(n)
-                        or original(self, n, *a))  # fmt: skip
+    monkeypatch.setattr(
+        zipfile.ZipFile, "read", lambda self, n, *a: read.append(n) or original(self, n, *a)
+    )
     with pytest.raises(ImageReadError, match=r"fer.zip!train/sad/bomb.png: 3,1\d\d,\d+ bytes"):
         load_fer2013(path, cache=False)
     assert "train/sad/bomb.png" not in read

@@ -157,8 +157,10 @@ def test_alignment_undoes_a_known_rotation(angle):
 
     def turn(x, y):
         dx, dy = x - centre, y - centre
-        return (centre + dx * math.cos(theta) + dy * math.sin(theta),
-                centre - dx * math.sin(theta) + dy * math.cos(theta))  # fmt: skip
+        return (
+            centre + dx * math.cos(theta) + dy * math.sin(theta),
+            centre - dx * math.sin(theta) + dy * math.cos(theta),
+        )
 
     eyes = {"right_eye": turn(40.0, 45.0), "left_eye": turn(80.0, 45.0)}
     face = Face(30.5, 30.5, 60, 60, landmarks=eyes)
@@ -240,8 +242,7 @@ def test_blazeface_tiles_find_smaller_faces(face_px, finds):
         assert len(found) == (len(spots) if tiles in finds else 0), (tiles, found)
         if tiles in finds:
             for top, left in spots:
-                assert any(top < f.row < top + side and left < f.col < left + side
-                           for f in found)  # fmt: skip
+                assert any(top < f.row < top + side and left < f.col < left + side for f in found)
 
 
 def test_blazeface_finds_a_moved_face_near_where_it_was():
@@ -331,8 +332,9 @@ def test_blazeface_runs_with_onednn_on():
     assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
     (face,) = BlazeFaceDetector().detect(data.astronaut())
     row, col, height, width = map(float, done.stdout.split()[-4:])
-    assert np.allclose([row, col, height, width], [face.row, face.col, face.height, face.width],
-                       atol=0.5)  # fmt: skip
+    assert np.allclose(
+        [row, col, height, width], [face.row, face.col, face.height, face.width], atol=0.5
+    )
 
 
 def test_shipped_network_is_a_safe_keras_archive(tmp_path):

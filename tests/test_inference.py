@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
+from bilstm_emotion.model._inputs import fitted_images
 from bilstm_emotion.model._predicting import network_in_dtype
 
 
@@ -14,9 +15,11 @@ def _randomise_batch_norms(model, rng):
         if isinstance(layer, layers.BatchNormalization):
             n = layer.moving_mean.shape[0]
             weights = {
-                "gamma": rng.uniform(0.5, 2.0, n), "beta": rng.normal(0, 1, n),
-                "moving_mean": rng.normal(0, 1, n), "moving_variance": rng.uniform(0.2, 3.0, n),
-            }  # fmt: skip
+                "gamma": rng.uniform(0.5, 2.0, n),
+                "beta": rng.normal(0, 1, n),
+                "moving_mean": rng.normal(0, 1, n),
+                "moving_variance": rng.uniform(0.2, 3.0, n),
+            }
             layer.set_weights([weights[w.name] for w in layer.weights])
 
 
@@ -47,8 +50,12 @@ def test_folds_batch_norms_fuses_activations_and_drops_training_layers():
     copy = network_in_dtype(model, "float32", inference=True)
 
     assert [layer.name for layer in copy.layers] == [
-        model.layers[0].name, "conv", "sep", "flat", "dense",
-    ]  # fmt: skip
+        model.layers[0].name,
+        "conv",
+        "sep",
+        "flat",
+        "dense",
+    ]
     assert copy.get_layer("conv").activation is keras.activations.relu
     assert copy.get_layer("dense").activation is keras.activations.tanh
     assert copy.get_layer("conv").use_bias  # the normalisation's shift became a bias
@@ -92,7 +99,7 @@ def test_conv_stem_of_the_estimator_predicts_the_same(faces, make_clf):
     network = clf._prediction_network()
     kinds = {type(layer).__name__ for layer in network.layers}
     assert not kinds & {"BatchNormalization", "Activation", "Dropout", "RandomFlip"}
-    x = clf._validate_X(X[:16], reset=False)
+    x = fitted_images(clf, X[:16])
     _same_function(clf.model_, network, x)
     # bfloat16: folded as well, within bfloat16's precision of the float32 network
     low = network_in_dtype(clf.model_, "bfloat16", inference=True)

@@ -46,9 +46,16 @@ def test_predict_images_records_every_input(photo_folder, pretrained):
     assert by_file["broken.jpg"][0]["status"].startswith("error: Cannot read image")
     assert "broken.jpg" in by_file["broken.jpg"][0]["status"]
     assert by_file["wall.png"] == [
-        {"source": files[3], "face": 0, **dict.fromkeys(BOX_FIELDS), "label": "",
-         "score": None, **dict.fromkeys(CLASSES), "status": "no face"}
-    ]  # fmt: skip
+        {
+            "source": files[3],
+            "face": 0,
+            **dict.fromkeys(BOX_FIELDS),
+            "label": "",
+            "score": None,
+            **dict.fromkeys(CLASSES),
+            "status": "no face",
+        }
+    ]
     face = by_file["astronaut.jpg"][0]
     assert face["label"] == "happy" and face["status"] == "ok"
     assert abs(sum(face[c] for c in CLASSES) - 1) < 1e-3
@@ -94,8 +101,15 @@ def test_face_predictor_classifies_given_boxes(pretrained):
 
 def test_draw_faces_marks_the_box_only(pretrained):
     image = np.zeros((100, 120), dtype=np.uint8)
-    record = {"face": 1, "row": 30, "col": 40, "height": 40, "width": 30, "label": "happy",
-              "score": 0.9}  # fmt: skip
+    record = {
+        "face": 1,
+        "row": 30,
+        "col": 40,
+        "height": 40,
+        "width": 30,
+        "label": "happy",
+        "score": 0.9,
+    }
     out = draw_faces(image, [record, {"label": ""}], color=(255, 0, 0))
     assert out.shape == (100, 120, 3) and out.dtype == np.uint8
     assert tuple(out[70, 55]) == (255, 0, 0)  # bottom edge of the box
@@ -107,8 +121,13 @@ def test_summarize_counts_and_shares():
     def rec(source, label, status="ok"):
         return {"source": source, "label": label, "status": status}
 
-    records = [rec("a/1.jpg", "happy"), rec("a/1.jpg", "sad"), rec("a/2.jpg", "happy"),
-               rec("b/3.jpg", "", "no face"), rec("b/4.jpg", "", "error: broken")]  # fmt: skip
+    records = [
+        rec("a/1.jpg", "happy"),
+        rec("a/1.jpg", "sad"),
+        rec("a/2.jpg", "happy"),
+        rec("b/3.jpg", "", "no face"),
+        rec("b/4.jpg", "", "error: broken"),
+    ]
     (overall,) = summarize(records, CLASSES)
     assert overall["faces"] == 3 and overall["images"] == 4
     assert overall["no_face"] == 1 and overall["errors"] == 1
@@ -130,8 +149,9 @@ def test_image_date_prefers_exif(tmp_path):
     assert len(image_date(tmp_path / "plain.png")) == 10  # the file's own date
 
 
-def test_a_photo_decoded_reduced_keeps_its_boxes_in_its_own_pixels(tmp_path, pretrained,
-                                                                    monkeypatch):  # fmt: skip
+def test_a_photo_decoded_reduced_keeps_its_boxes_in_its_own_pixels(
+    tmp_path, pretrained, monkeypatch
+):
     from PIL import Image
     from skimage import data
 
@@ -141,8 +161,9 @@ def test_a_photo_decoded_reduced_keeps_its_boxes_in_its_own_pixels(tmp_path, pre
     Image.fromarray(data.astronaut()).resize((1024, 1024)).save(tmp_path / "big.png")
     (full,) = predict_images([tmp_path / "big.png"], pretrained)
     monkeypatch.setattr(_io, "MAX_IMAGE_SIDE", 400)  # 1024 px is "large" now: read at 400
-    ((source, _, pixels, (reduced,)),) = iter_images([tmp_path / "big.png"],
-                                                     FacePredictor(pretrained))  # fmt: skip
+    ((source, _, pixels, (reduced,)),) = iter_images(
+        [tmp_path / "big.png"], FacePredictor(pretrained)
+    )
     assert pixels.shape[:2] == (400, 400) and decoded_scale(source, pixels) == 1024 / 400
     for key in BOX_FIELDS:  # in the file's pixels, within what 400 px can resolve
         assert abs(reduced[key] - full[key]) <= 8, key

@@ -132,9 +132,14 @@ def test_strided_and_separable_stems():
         (48, 48), 3, row_hidden=2, col_hidden=2, stem="conv", stem_filters=(4, 8, 8)
     )
     strided = build_row_col_bilstm(
-        (48, 48), 3, row_hidden=2, col_hidden=2, stem="conv", stem_filters=(4, 8, 8),
+        (48, 48),
+        3,
+        row_hidden=2,
+        col_hidden=2,
+        stem="conv",
+        stem_filters=(4, 8, 8),
         stem_stride=2,
-    )  # fmt: skip
+    )
     # the first convolution halves 48 to 24 before the three pooling blocks: 3 rows of 3
     assert strided.get_layer("stem_conv_0_0").output.shape == (None, 24, 24, 4)
     assert strided.get_layer("fold_rows").output.shape == (None, 3, 8)
@@ -171,9 +176,19 @@ def test_front_end_arguments_are_checked(kwargs, match):
 
 def test_every_front_end_saves_and_loads_in_safe_mode(tmp_path):
     model = build_row_col_bilstm(
-        (12, 12), 3, row_hidden=2, col_hidden=2, patch_size=2, sweep_layers=1, sweep_hidden=2,
-        stem="separable", stem_filters=(2, 2), stem_stride=2, flip=True, erasing=0.5,
-    )  # fmt: skip
+        (12, 12),
+        3,
+        row_hidden=2,
+        col_hidden=2,
+        patch_size=2,
+        sweep_layers=1,
+        sweep_hidden=2,
+        stem="separable",
+        stem_filters=(2, 2),
+        stem_stride=2,
+        flip=True,
+        erasing=0.5,
+    )
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     x = np.random.default_rng(4).random((2, 12, 12), dtype=np.float32)

@@ -33,8 +33,9 @@ def test_teacher_columns_are_the_frozen_teachers_vote_on_the_view(faces, make_cl
     X, y = faces
     vote = VotingClassifier(
         [("one", FrozenEstimator(teachers[0])), ("two", FrozenEstimator(teachers[1]))],
-        voting="soft", weights=[3, 1],
-    ).fit(X, y)  # fmt: skip
+        voting="soft",
+        weights=[3, 1],
+    ).fit(X, y)
     student = make_clf(flip=True, epochs=1).fit(X, y)
     members = teacher_networks(FrozenEstimator(vote), student.classes_, student.image_shape_)
     assert [weight for _, weight in members] == [0.75, 0.25]
@@ -45,8 +46,9 @@ def test_teacher_columns_are_the_frozen_teachers_vote_on_the_view(faces, make_cl
     for training in (True, False):
         out = _columns(trainer, Xf, training)
         np.testing.assert_allclose(out[:, 3:], vote.predict_proba(X), atol=2e-5)
-    np.testing.assert_allclose(_columns(trainer, Xf, False)[:, :3], student.predict_proba(X),
-                               atol=2e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        _columns(trainer, Xf, False)[:, :3], student.predict_proba(X), atol=2e-5
+    )
     assert len(trainer.trainable_weights) == len(student.model_.trainable_weights)
     assert teachers[0].model_.trainable  # the trainer froze a copy, not the user's network
 
@@ -61,8 +63,7 @@ def test_distillation_loss_mixes_by_the_share_column(rng):
     for share, target in ((0.0, labels), (1.0, teacher), (0.7, 0.3 * labels + 0.7 * teacher)):
         y_true = np.hstack([labels, np.full((5, 1), share, np.float32)])
         got = keras.ops.convert_to_numpy(loss(y_true, pred))
-        np.testing.assert_allclose(got, keras.ops.convert_to_numpy(ce(target, student)),
-                                   rtol=1e-5)  # fmt: skip
+        np.testing.assert_allclose(got, keras.ops.convert_to_numpy(ce(target, student)), rtol=1e-5)
     accuracy.update_state(np.hstack([labels, np.zeros((5, 1))]), pred)
     expected = np.mean(student.argmax(1) == labels.argmax(1))
     assert float(accuracy.result()) == pytest.approx(expected)
@@ -77,9 +78,14 @@ def test_the_student_learns_the_teachers_answers_not_the_labels(faces, make_clf,
     agreement = {}
     for weight in (0.0, 1.0):
         clf = make_clf(
-            teacher=FrozenEstimator(teachers[0]), teacher_views="online", teacher_weight=weight,
-            flip=True, epochs=8, learning_rate=0.02, dropout=0.0,
-        ).fit(X, noise)  # fmt: skip
+            teacher=FrozenEstimator(teachers[0]),
+            teacher_views="online",
+            teacher_weight=weight,
+            flip=True,
+            epochs=8,
+            learning_rate=0.02,
+            dropout=0.0,
+        ).fit(X, noise)
         agreement[weight] = np.mean(clf.predict(X) == answers)
     assert agreement[1.0] > 0.9 and agreement[1.0] > agreement[0.0] + 0.2
     for a, b in zip(before, teachers[0].model_.get_weights(), strict=True):
@@ -99,9 +105,14 @@ def test_online_targets_differ_from_asking_once_under_shifts(faces, make_clf, te
 def test_online_validates_against_labels_and_keeps_training(faces, make_clf, teachers, tmp_path):
     X, y = faces
     clf = make_clf(
-        teacher=FrozenEstimator(teachers[1]), teacher_views="online", flip=True, epochs=3,
-        early_stopping=True, validation_fraction=0.25, patience=10,
-    ).fit(X, y)  # fmt: skip
+        teacher=FrozenEstimator(teachers[1]),
+        teacher_views="online",
+        flip=True,
+        epochs=3,
+        early_stopping=True,
+        validation_fraction=0.25,
+        patience=10,
+    ).fit(X, y)
     assert set(clf.history_) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert clf.model_.output_shape == (None, 3)  # the usual network, no teacher inside
     clf.partial_fit(X, y)

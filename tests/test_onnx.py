@@ -24,8 +24,12 @@ def real_faces(estimator):
     (box,) = predictor.boxes(photo)
     faces = []
     for dr, dc, size in ((0, 0, 0), (-8, 4, 10), (6, -6, -12), (10, 10, 20)):
-        moved = {"row": box["row"] + dr, "col": box["col"] + dc,
-                 "height": box["height"] + size, "width": box["width"] + size}  # fmt: skip
+        moved = {
+            "row": box["row"] + dr,
+            "col": box["col"] + dc,
+            "height": box["height"] + size,
+            "width": box["width"] + size,
+        }
         crop = predictor.detector.crop(photo.mean(axis=2) / 255, moved)
         face = predictor.normalizer.transform([crop])[0]
         faces += [face, face[:, ::-1]]
@@ -62,8 +66,14 @@ def test_the_graph_predicts_as_the_estimator(name, tmp_path):
 @pytest.mark.slow
 def test_a_small_recurrent_model(make_clf, faces, tmp_path):
     X, y = faces
-    clf = make_clf(patch_size=4, sweep_layers=1, sweep_hidden=4, flip=True,
-                   test_time_flip=True, test_time_shift=1).fit(X, y)  # fmt: skip
+    clf = make_clf(
+        patch_size=4,
+        sweep_layers=1,
+        sweep_hidden=4,
+        flip=True,
+        test_time_flip=True,
+        test_time_shift=1,
+    ).fit(X, y)
     path = export_onnx(clf, tmp_path / "small.onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     X8 = np.asarray(X[:20], dtype=np.uint8).reshape(-1, *clf.image_shape_)
@@ -129,11 +139,19 @@ def test_other_backends_are_told_to_use_tensorflow(tmp_path):
     import sys
 
     pytest.importorskip("jax")
-    code = ("from bilstm_emotion import export_onnx, load_pretrained\n"
-            "export_onnx(load_pretrained(), 'x.onnx')")  # fmt: skip
+    code = (
+        "from bilstm_emotion import export_onnx, load_pretrained\n"
+        "export_onnx(load_pretrained(), 'x.onnx')"
+    )
     env = {**os.environ, "KERAS_BACKEND": "jax"}
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1
     assert "Expected the TensorFlow backend for ONNX export" in done.stderr
     assert "Received: backend 'jax'" in done.stderr

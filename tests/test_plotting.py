@@ -91,8 +91,10 @@ def test_emotion_timeline_and_shares():
     empty = plot_emotion_timeline([], classes)  # a video without faces: no legend, a title
     assert empty.axes[0].get_legend() is None and "no face" in empty.axes[0].get_title()
     plt.close(empty)
-    table = [{"group": "a", "faces": 2, "happy": 0.5, "sad": 0.5},
-             {"group": "b", "faces": 0, "happy": 0.0, "sad": 0.0}]  # fmt: skip
+    table = [
+        {"group": "a", "faces": 2, "happy": 0.5, "sad": 0.5},
+        {"group": "b", "faces": 0, "happy": 0.0, "sad": 0.0},
+    ]
     fig = plot_emotion_shares(table, classes)
     heights = [p.get_height() for p in fig.axes[0].patches]
     assert heights == [0.5, 0.0, 0.5, 0.0]

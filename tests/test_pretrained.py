@@ -78,8 +78,10 @@ def test_the_architecture_matches_its_kind():
     assert convs["bilstm"] == []  # purely recurrent
     # bilstm-kd: bilstm's network, trained towards the conv models' vote; no convolution either
     assert convs["bilstm-kd"] == []
-    assert not any("conv" in type(layer).__name__.lower()
-                   for layer in load_pretrained("bilstm-kd").model_.layers)  # fmt: skip
+    assert not any(
+        "conv" in type(layer).__name__.lower()
+        for layer in load_pretrained("bilstm-kd").model_.layers
+    )
     assert load_pretrained("bilstm-kd").model_.count_params() == (
         load_pretrained("bilstm").model_.count_params()
     )

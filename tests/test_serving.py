@@ -68,8 +68,14 @@ def test_health_models_and_page(client):
     assert set(health["frames"]) == {"received", "processed", "dropped", "skipped", "errors"}
     models = client.get("/api/models").json()
     assert models["loaded"]["classes"] == [
-        "angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"
-    ]  # fmt: skip
+        "angry",
+        "disgust",
+        "fear",
+        "happy",
+        "neutral",
+        "sad",
+        "surprise",
+    ]
     assert "conv-lite" in [m["name"] for m in models["pretrained"]]
     assert all(0.5 < m["accuracy"] < 1 for m in models["pretrained"])
     paths = client.get("/openapi.json").json()["paths"]
@@ -105,8 +111,11 @@ def test_predict_gives_the_records_of_predict_json(client, estimator, astronaut)
 
 
 def test_predict_names_each_file_that_is_not_an_image(client, astronaut):
-    files = [("files", ("a.jpg", astronaut)), ("files", ("notes.txt", b"hello")),
-             ("files", ("empty.png", b""))]  # fmt: skip
+    files = [
+        ("files", ("a.jpg", astronaut)),
+        ("files", ("notes.txt", b"hello")),
+        ("files", ("empty.png", b"")),
+    ]
     records = client.post("/api/predict", files=files).json()
     assert [r["source"] for r in records] == ["a.jpg", "notes.txt", "empty.png"]
     assert records[0]["status"] == "ok"
@@ -162,9 +171,10 @@ def test_uploads_over_the_limit_get_413_and_the_server_goes_on(client, astronaut
             yield b"\0" * 2**16
 
     response = client.post(
-        "/api/predict", content=chunks(),
+        "/api/predict",
+        content=chunks(),
         headers={"content-type": "multipart/form-data; boundary=x"},
-    )  # fmt: skip
+    )
     assert response.status_code == 413
     assert "so far" in response.json()["detail"]
     ok = client.post("/api/predict", files=[("files", ("a.jpg", astronaut))])

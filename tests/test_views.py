@@ -51,8 +51,10 @@ def test_views_keep_the_shape_of_images_with_a_channel(rng):
 def test_the_network_without_augmentation_shares_its_weights(rng):
     network = _network(flip=True, shift=0.1, erasing=0.5, dropout=0.0)
     assert [layer.name for layer in augmentation_layers(network)] == [
-        "random_flip", "random_shift", "random_erasing"
-    ]  # fmt: skip
+        "random_flip",
+        "random_shift",
+        "random_erasing",
+    ]
     plain = without_augmentation(network)
     assert not augmentation_layers(plain)
     pairs = zip(plain.trainable_weights, network.trainable_weights, strict=True)

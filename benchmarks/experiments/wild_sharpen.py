@@ -83,8 +83,10 @@ def main(argv=None):
     X = faces.data.astype(np.float32) / 255
     y = np.asarray(EMOTIONS)[faces.target]
     enlarged = [resize(x, (192, 192), order=3, anti_aliasing=False).clip(0, 1) for x in X]
-    guard = {k: float((default.predict(n.transform(enlarged)) == y).mean())
-             for k, n in normalizers.items()}  # fmt: skip
+    guard = {
+        k: float((default.predict(n.transform(enlarged)) == y).mean())
+        for k, n in normalizers.items()
+    }
     guard["direct"] = float((default.predict(X) == y).mean())
     report["fer_guard"] = guard
     print("FER2013 guard", guard)

@@ -57,9 +57,12 @@ def plot_confusion_matrix(report, *, normalize=True, cmap="Blues"):
     ax = fig.add_subplot()
     matrix = report.confusion_normalized if normalize else np.asarray(report.confusion)
     ConfusionMatrixDisplay(matrix, display_labels=report.labels).plot(
-        ax=ax, cmap=cmap, values_format=".2f" if normalize else "d", colorbar=False,
+        ax=ax,
+        cmap=cmap,
+        values_format=".2f" if normalize else "d",
+        colorbar=False,
         xticks_rotation=45,
-    )  # fmt: skip
+    )
     ax.set_title(
         f"{'Row-normalised c' if normalize else 'C'}onfusion matrix "
         f"(accuracy {report.accuracy:.3f})"

@@ -228,8 +228,9 @@ def predict_images(images, estimator=None, *, detect=True, detector=None, on_err
     ('happy', 'ok')
     """
     predictor = FacePredictor(estimator, detector=detector, detect=detect)
-    return [r for *_, records in iter_images(images, predictor, on_error=on_error)
-            for r in records]  # fmt: skip
+    return [
+        r for *_, records in iter_images(images, predictor, on_error=on_error) for r in records
+    ]
 
 
 def iter_images(images, predictor, *, sources=None, on_error="record"):

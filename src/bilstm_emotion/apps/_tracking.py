@@ -34,14 +34,18 @@ class FaceTracker:
     def update(self, boxes, time):
         """Match ``boxes`` (seen at ``time``) to tracked faces; return ``[(id, box)]``."""
         self.tracks = {
-            i: (box, seen) for i, (box, seen) in self.tracks.items()
+            i: (box, seen)
+            for i, (box, seen) in self.tracks.items()
             if time - seen <= self.max_missing
-        }  # fmt: skip
+        }
         pairs = sorted(
-            ((iou(box, tracked), j, i) for j, box in enumerate(boxes)
-             for i, (tracked, _) in self.tracks.items()),
+            (
+                (iou(box, tracked), j, i)
+                for j, box in enumerate(boxes)
+                for i, (tracked, _) in self.tracks.items()
+            ),
             reverse=True,
-        )  # fmt: skip
+        )
         ids, used = {}, set()
         for overlap, j, i in pairs:
             if overlap < self.min_iou:

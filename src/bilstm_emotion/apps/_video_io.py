@@ -221,8 +221,9 @@ def make_demo_video(path, *, seconds=2.0, fps=10, size=(320, 240), face=True):
     head = (rescale(head, min(1.0, height / 2 / head.shape[0]), channel_axis=2) * 255).astype(
         np.uint8
     )
-    writer = video_writer(path, (width, height), fps, quality=8,
-                          output_params=["-movflags", "+faststart"])  # fmt: skip
+    writer = video_writer(
+        path, (width, height), fps, quality=8, output_params=["-movflags", "+faststart"]
+    )
     n = max(1, round(seconds * fps))
     top = (height - head.shape[0]) // 2
     for i in range(n):
@@ -239,8 +240,12 @@ def video_writer(path, size, fps, **options):
     """A started ffmpeg writer of ``(width, height)`` RGB frames: ``send(frame_bytes)``,
     then ``close()``. ``options`` go to :func:`imageio_ffmpeg.write_frames`."""
     writer = _ffmpeg().write_frames(
-        os.fspath(path), tuple(size), fps=fps, macro_block_size=1, ffmpeg_log_level="error",
+        os.fspath(path),
+        tuple(size),
+        fps=fps,
+        macro_block_size=1,
+        ffmpeg_log_level="error",
         **options,
-    )  # fmt: skip
+    )
     writer.send(None)
     return writer

@@ -188,10 +188,15 @@ class Outputs:
         also = list(also)
         # folders this run creates, removed again if it ends with nothing in them
         self._new_folders = sorted(
-            {a for p in [*self.paths, *also] for a in [p.parent, *p.parent.parents]
-             if not a.exists()},
-            key=lambda a: len(a.parts), reverse=True,
-        )  # fmt: skip
+            {
+                a
+                for p in [*self.paths, *also]
+                for a in [p.parent, *p.parent.parents]
+                if not a.exists()
+            },
+            key=lambda a: len(a.parts),
+            reverse=True,
+        )
         check_outputs([*self.paths, *also], overwrite)
         outputs = {_key(p): p for p in [*self.paths, *also]}
         for item in inputs:
@@ -285,9 +290,15 @@ def progress(iterable=None, *, total=None, desc=None, quiet=False, unit="it"):
     from tqdm.auto import tqdm
 
     return tqdm(
-        iterable, total=total, desc=desc, unit=unit, delay=1.0, file=sys.stderr,
-        disable=True if quiet else None, leave=False,
-    )  # fmt: skip
+        iterable,
+        total=total,
+        desc=desc,
+        unit=unit,
+        delay=1.0,
+        file=sys.stderr,
+        disable=True if quiet else None,
+        leave=False,
+    )
 
 
 class CsvSink:

@@ -25,8 +25,14 @@ def _evaluate(args):
     from ..evaluation import evaluate
 
     out = Path(args.out)
-    files = ["report.json", "report.md", "confusion_matrix.png", "error_rates.png",
-             "confident_mistakes.png", "history.png"]  # fmt: skip
+    files = [
+        "report.json",
+        "report.md",
+        "confusion_matrix.png",
+        "error_rates.png",
+        "confident_mistakes.png",
+        "history.png",
+    ]
     check_outputs([out / name for name in files], args.overwrite)
     clf = load_model(args)
     X, names = load_labelled(args.data, args.subset)
@@ -60,13 +66,15 @@ def _evaluate(args):
 
 def add_parser(sub):
     e = sub.add_parser(
-        "evaluate", help="score a model on labelled faces; write JSON, Markdown and plots",
+        "evaluate",
+        help="score a model on labelled faces; write JSON, Markdown and plots",
         description="Score the pretrained model (or a saved estimator) on labelled faces — "
         "FER2013 in any of its formats, or a folder of <label>/<image> — and write "
         "report.json, report.md and PNG plots (confusion matrix, errors per class, the most "
         "confident mistakes, training curves).",
-        epilog=EVALUATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=EVALUATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_data(e)
     e.add_argument("--subset", default="test", help="FER2013 split to score (test)")
     e.add_argument("--out", default="evaluation", help="output folder (evaluation)")

@@ -38,20 +38,24 @@ def _export(args):
         partial.unlink(missing_ok=True)
     size = out.stat().st_size / 2**20
     shape = "x".join(str(d) for d in model.image_shape_)
-    print(f"wrote {out} ({size:.1f} MB): faces uint8 (n, {shape.replace('x', ', ')}) -> "
-          f"probabilities (n, {len(model.classes_)}); largest difference from Keras "
-          f"{error:.1e}")  # fmt: skip
+    print(
+        f"wrote {out} ({size:.1f} MB): faces uint8 (n, {shape.replace('x', ', ')}) -> "
+        f"probabilities (n, {len(model.classes_)}); largest difference from Keras "
+        f"{error:.1e}"
+    )
     return 0
 
 
 def add_parser(sub):
     e = sub.add_parser(
-        "export", help="write a model's whole prediction as an ONNX file",
+        "export",
+        help="write a model's whole prediction as an ONNX file",
         description="Export the prediction of a shipped model (or a saved estimator) as one "
         "ONNX graph: input scaling, standardisation, the network and its test-time views, "
         "for onnxruntime in apps that have neither Keras nor TensorFlow.",
-        epilog=EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=EXPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     e.add_argument("out", help="the .onnx file to write")
     e.add_argument("--format", default="onnx", choices=("onnx",), help="file format (onnx)")
     e.add_argument("--overwrite", action="store_true", help="replace an existing file")

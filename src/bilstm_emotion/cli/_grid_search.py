@@ -44,8 +44,9 @@ def _run_grid_search(args, outputs):
         from sklearn.experimental import enable_halving_search_cv  # noqa: F401
         from sklearn.model_selection import HalvingGridSearchCV
 
-        search = HalvingGridSearchCV(clf, grid, cv=cv, n_jobs=args.n_jobs,
-                                     random_state=args.random_state)  # fmt: skip
+        search = HalvingGridSearchCV(
+            clf, grid, cv=cv, n_jobs=args.n_jobs, random_state=args.random_state
+        )
     else:
         search = GridSearchCV(clf, grid, cv=cv, n_jobs=args.n_jobs)
     search.set_params(verbose=0 if args.quiet else 1)
@@ -59,9 +60,10 @@ def _run_grid_search(args, outputs):
     last = np.asarray(res.get("iter", np.zeros(len(res["params"]))))
     rows = [
         {"mean": float(m), "std": float(s), "params": p, "iter": int(i)}
-        for m, s, p, i in zip(res["mean_test_score"], res["std_test_score"], res["params"],
-                              last, strict=True)
-    ]  # fmt: skip
+        for m, s, p, i in zip(
+            res["mean_test_score"], res["std_test_score"], res["params"], last, strict=True
+        )
+    ]
     if not args.quiet:
         print(f"Best: {search.best_score_:.6f} using {search.best_params_}")
         for r in rows:
@@ -140,21 +142,31 @@ def _parallel_backend(scheduler):
 
 def add_parser(sub):
     g = sub.add_parser(
-        "grid-search", help="cross-validated grid search over estimator parameters",
+        "grid-search",
+        help="cross-validated grid search over estimator parameters",
         description="GridSearchCV (or HalvingGridSearchCV with --halving) with stratified "
         "folds; prints the study's table (mean (std) with: {params}) and best_params_.",
-        epilog=GRID_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=GRID_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_data(g)
     g.add_argument("--subset", default="train", help="FER2013 split to search on (train)")
-    g.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2",
-                   help="a parameter and its values, e.g. --param row_hidden=32,64")  # fmt: skip
+    g.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="a parameter and its values, e.g. --param row_hidden=32,64",
+    )
     g.add_argument("--cv", type=int, default=3, help="cross-validation folds (3)")
     g.add_argument("--halving", action="store_true", help="successive halving over faces")
     g.add_argument("--n-jobs", type=int, default=None, help="parallel fits (joblib)")
-    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help='run the fits on a Dask cluster (its scheduler address, or "local")'
-                   )  # fmt: skip
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help='run the fits on a Dask cluster (its scheduler address, or "local")',
+    )
     g.add_argument(
         "--random-state",
         type=int,

@@ -85,11 +85,13 @@ def _predict(args):
         sources.insert(0, DEMO_SOURCE)
     annotated = _annotated_names(args.annotate, sources)
     # every output is claimed before the model is loaded or any image read
-    with Outputs([args.csv, args.json], overwrite=args.overwrite, inputs=files,
-                 also=annotated.values()) as outputs:  # fmt: skip
+    with Outputs(
+        [args.csv, args.json], overwrite=args.overwrite, inputs=files, also=annotated.values()
+    ) as outputs:
         predictor = make_predictor(args)
-        records, failed, written = _predict_all(args, inputs, sources, predictor, outputs,
-                                                annotated)  # fmt: skip
+        records, failed, written = _predict_all(
+            args, inputs, sources, predictor, outputs, annotated
+        )
     if not args.quiet:
         print(_model_line(args))
         rows = [{**r, "box": _box_text(r)} for r in records]

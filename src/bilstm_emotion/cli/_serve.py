@@ -47,16 +47,22 @@ def _serve(args):
     hosts = server_hosts(args.host, args.allow_host)
     model = load_model(args)
     app = create_app(
-        model, model_name=args.estimator or args.model, detector=make_face_detector(args),
-        token=token, allowed_hosts=hosts, allowed_origins=args.allow_origin,
-        max_upload_bytes=int(args.max_upload_mb * 2**20), max_uploads=args.max_uploads,
+        model,
+        model_name=args.estimator or args.model,
+        detector=make_face_detector(args),
+        token=token,
+        allowed_hosts=hosts,
+        allowed_origins=args.allow_origin,
+        max_upload_bytes=int(args.max_upload_mb * 2**20),
+        max_uploads=args.max_uploads,
         max_request_files=args.max_request_files,
         max_request_pixels=int(args.max_request_mp * 1e6),
         max_request_seconds=args.max_request_seconds,
         max_frame_bytes=int(args.max_frame_mb * 2**20),
-        max_frame_pixels=int(args.max_frame_mp * 1e6), queue_size=args.queue_size,
+        max_frame_pixels=int(args.max_frame_mp * 1e6),
+        queue_size=args.queue_size,
         detect_every=args.detect_every,
-    )  # fmt: skip
+    )
     print(_banner(args, token), file=sys.stderr, flush=True)
     uvicorn.run(
         app,
@@ -113,10 +119,14 @@ def _banner(args, token):
     if not is_loopback(host):
         lines.append(
             f"Listening on {host}: any computer that can reach this one on port {args.port} "
-            "can connect" + (" (each request must carry the token above; from another "
-                             "computer, open the URL with this computer's name or address)"
-                             if token else "")
-        )  # fmt: skip
+            "can connect"
+            + (
+                " (each request must carry the token above; from another "
+                "computer, open the URL with this computer's name or address)"
+                if token
+                else ""
+            )
+        )
         if not token:
             lines.append(
                 "WARNING: --no-token: anyone who can reach the port can use the model, send "
@@ -182,14 +192,16 @@ _LIMIT_OPTIONS = [
 
 def add_parser(sub):
     s = sub.add_parser(
-        "serve", help="the web app: emotions from the camera or photos in the browser",
+        "serve",
+        help="the web app: emotions from the camera or photos in the browser",
         description="Serve a page that reads the camera (getUserMedia) and shows each face's "
         "emotion live, with a chart of the last minute and the session's timeline as CSV, a "
         "tab for photos (upload or drag and drop), and a REST API with OpenAPI docs. Every "
         'asset is served by the package (works offline). Needs pip install "bilstm-emotion'
         '[serve]".',
-        epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     s.add_argument(
@@ -219,11 +231,21 @@ def add_parser(sub):
     )
     for option, kind, default, metavar, text in _LIMIT_OPTIONS:
         s.add_argument(option, type=kind, default=default, metavar=metavar, help=text)
-    s.add_argument("--queue-size", type=int, default=8, metavar="N",
-                   help="camera frames (all clients) that may wait for the model; more are "
-                   "dropped and counted, never queued (8)")  # fmt: skip
-    s.add_argument("--detect-every", type=float, default=1.0, metavar="SECONDS",
-                   help="seconds between searches of a camera's whole frame (1.0)")  # fmt: skip
+    s.add_argument(
+        "--queue-size",
+        type=int,
+        default=8,
+        metavar="N",
+        help="camera frames (all clients) that may wait for the model; more are "
+        "dropped and counted, never queued (8)",
+    )
+    s.add_argument(
+        "--detect-every",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between searches of a camera's whole frame (1.0)",
+    )
     s.add_argument("-q", "--quiet", action="store_true", help="log warnings only")
     add_model_options(s)
     add_detector_options(s)

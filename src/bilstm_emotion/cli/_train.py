@@ -107,8 +107,10 @@ def _train(args):
     seconds = time.perf_counter() - start
     save_estimator(clf, args.out, overwrite=args.overwrite)
     if not args.quiet:
-        print(f"trained in {seconds:.1f} s ({clf.n_iter_} epochs); training accuracy "
-              f"{clf.history_['accuracy'][-1]:.3f}; saved to {args.out}")  # fmt: skip
+        print(
+            f"trained in {seconds:.1f} s ({clf.n_iter_} epochs); training accuracy "
+            f"{clf.history_['accuracy'][-1]:.3f}; saved to {args.out}"
+        )
     return 0
 
 
@@ -136,20 +138,26 @@ def add_estimator_options(p):
         default=None,
         help="passes over the training faces (the estimator's epochs, or --like's model's)",
     )
-    p.add_argument("--train-size", type=int, default=None, metavar="N",
-                   help="a stratified sample of N faces")  # fmt: skip
-    p.add_argument("--stream", action="store_true",
-                   help="read the faces from disk batch by batch (image files only)")  # fmt: skip
+    p.add_argument(
+        "--train-size", type=int, default=None, metavar="N", help="a stratified sample of N faces"
+    )
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="read the faces from disk batch by batch (image files only)",
+    )
 
 
 def add_parser(sub):
     t = sub.add_parser(
-        "train", help="fit a classifier on labelled faces and save it (.skops)",
+        "train",
+        help="fit a classifier on labelled faces and save it (.skops)",
         description="Fit BiLSTMFaceEmotionClassifier on FER2013 (any format; --subset picks "
         "the split) or a <label>/<image> folder, and save the fitted estimator with skops "
         "for predict/video/summary/evaluate --estimator.",
-        epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_data(t)
     t.add_argument("--subset", default="train", help="FER2013 split to train on (train)")
     t.add_argument(

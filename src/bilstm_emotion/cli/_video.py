@@ -40,8 +40,11 @@ def _video(args):
             "Expected a video file or --camera N (one of them). Received: "
             + ("both" if args.path else "neither")
         )
-    for option, value in (("--fps", args.fps), ("--window", args.window),
-                          ("--max-seconds", args.max_seconds)):  # fmt: skip
+    for option, value in (
+        ("--fps", args.fps),
+        ("--window", args.window),
+        ("--max-seconds", args.max_seconds),
+    ):
         if value is not None and not value > 0:
             raise UsageError(f"Expected {option} > 0. Received: {option} {value}")
     if args.detect_every < 0:
@@ -70,10 +73,14 @@ def _run_video(args, source, out, outputs):
     classes = [str(c) for c in model.classes_]
     fields = timeline_fields(classes)
     frames = analyze_video(
-        source, model, fps=args.fps, detect_every=args.detect_every,
+        source,
+        model,
+        fps=args.fps,
+        detect_every=args.detect_every,
         detector=make_face_detector(args),
-        tracker=FaceTracker(max_missing=args.detect_every + 0.5), color=args.annotate,
-    )  # fmt: skip
+        tracker=FaceTracker(max_missing=args.detect_every + 0.5),
+        color=args.annotate,
+    )
     expected = None
     if info is not None:
         expected = round(info["duration"] * args.fps) if args.fps else info["n_frames"]
@@ -89,8 +96,9 @@ def _run_video(args, source, out, outputs):
                 n_frames += 1
                 bar.update()
                 if args.annotate:
-                    writer = writer or _writer(outputs, out / "annotated.mp4", frame, args.fps,
-                                               info)  # fmt: skip
+                    writer = writer or _writer(
+                        outputs, out / "annotated.mp4", frame, args.fps, info
+                    )
                     _write_frame(writer, frame)
                 if args.max_seconds is not None and frame.time >= args.max_seconds:
                     break
@@ -108,10 +116,13 @@ def _run_video(args, source, out, outputs):
         raise ValueError(fault)
     summary = _summarise(rows, classes, n_frames, args.window)
     summary.update(
-        source=str(source), processed_seconds=round(seconds, 2),
+        source=str(source),
+        processed_seconds=round(seconds, 2),
         frames_per_second=round(n_frames / seconds, 1) if seconds else None,
-        info=info, fps=args.fps, detect_every=args.detect_every,
-    )  # fmt: skip
+        info=info,
+        fps=args.fps,
+        detect_every=args.detect_every,
+    )
     write_json(outputs, out / "summary.json", summary)
     plot_note = _plot(outputs, out / "timeline.png", rows, classes)
     if not args.quiet:
@@ -119,9 +130,11 @@ def _run_video(args, source, out, outputs):
             f"{n_frames} frame(s) in {seconds:.1f} s ({summary['frames_per_second']} "
             f"frames/s); {summary['faces']} face(s) tracked; outputs in {out}"
         )
-        print_table([{"face": "all", **summary["overall"]}]
-                    + [{"face": k, **v["shares"]} for k, v in summary["per_face"].items()],
-                    ["face", *classes])  # fmt: skip
+        print_table(
+            [{"face": "all", **summary["overall"]}]
+            + [{"face": k, **v["shares"]} for k, v in summary["per_face"].items()],
+            ["face", *classes],
+        )
     if plot_note:
         print(plot_note, file=sys.stderr)
     if fault:
@@ -140,8 +153,10 @@ def _summarise(rows, classes, n_frames, window):
     from ..apps._pipeline import summarize
 
     def shares(by):
-        return {row["group"]: ({c: row[c] for c in classes}, row["faces"])
-                for row in summarize(rows, classes, by=by)}  # fmt: skip
+        return {
+            row["group"]: ({c: row[c] for c in classes}, row["faces"])
+            for row in summarize(rows, classes, by=by)
+        }
 
     seen = {}
     for r in rows:
@@ -212,11 +227,19 @@ def add_parser(sub):
     v.add_argument("--camera", type=int, default=None, metavar="N", help="live camera N instead")
     v.add_argument("--fps", type=float, default=None, help="frames per second to analyse (all)")
     v.add_argument(
-        "--detect-every", type=float, default=1.0, metavar="S",
+        "--detect-every",
+        type=float,
+        default=1.0,
+        metavar="S",
         help="seconds between whole-frame face searches; faces are tracked in between (1.0)",
-    )  # fmt: skip
-    v.add_argument("--window", type=float, default=10.0, metavar="S",
-                   help="summary time window in seconds (10)")  # fmt: skip
+    )
+    v.add_argument(
+        "--window",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="summary time window in seconds (10)",
+    )
     v.add_argument("--max-seconds", type=float, default=None, help="stop after this much video")
     v.add_argument("--out", default=None, metavar="DIR", help="output folder (<video>-emotions)")
     v.add_argument("--annotate", action="store_true", help="also write annotated.mp4")

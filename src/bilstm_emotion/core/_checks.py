@@ -60,7 +60,7 @@ def resolve_image_shape(requested, n_features, image_shape):
         f"as one row of {n_features} pixels, image_shape=(1, {n_features}). Pass "
         "image_shape=(height, width) to fold them into images.",
         UserWarning,
-        stacklevel=6,  # fit <- _fit_context <- _validate_X_y <- _fold <- here
+        stacklevel=7,  # user <- _fit_context <- fit <- _train <- check_images_and_labels <- _fold
     )
     return (1, n_features)
 

@@ -13,16 +13,26 @@ from ._io import is_image_name, open_tree
 #: Folder names (lower case) of the Kaggle releases and common variants -> FER2013 label.
 EMOTION_FOLDERS = {
     **{name: i for i, name in enumerate(EMOTIONS)},
-    "anger": 0, "disgusted": 1, "fearful": 2, "happiness": 3, "sadness": 4, "surprised": 5,
-}  # fmt: skip
+    "anger": 0,
+    "disgusted": 1,
+    "fearful": 2,
+    "happiness": 3,
+    "sadness": 4,
+    "surprised": 5,
+}
 
 #: Split folder names and CSV ``Usage`` values -> the split names this package uses.
 SPLITS = {
-    "train": "train", "training": "train",
-    "test": "test", "publictest": "test",
-    "privatetest": "private_test", "private_test": "private_test",
-    "validation": "validation", "val": "validation", "valid": "validation",
-}  # fmt: skip
+    "train": "train",
+    "training": "train",
+    "test": "test",
+    "publictest": "test",
+    "privatetest": "private_test",
+    "private_test": "private_test",
+    "validation": "validation",
+    "val": "validation",
+    "valid": "validation",
+}
 
 
 def _progress(total, desc, progress):

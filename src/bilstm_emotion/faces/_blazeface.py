@@ -89,8 +89,9 @@ def decode_blazeface(raw_boxes, raw_scores, min_score, input_size=INPUT_SIZE, mo
         ``x, y`` in [0, 1] of the input.
     scores : ndarray of shape (n,)
     """
-    logits = np.clip(np.asarray(raw_scores, dtype=np.float32).reshape(-1), -_RAW_SCORE_LIMIT,
-                     _RAW_SCORE_LIMIT)  # fmt: skip
+    logits = np.clip(
+        np.asarray(raw_scores, dtype=np.float32).reshape(-1), -_RAW_SCORE_LIMIT, _RAW_SCORE_LIMIT
+    )
     scores = 1.0 / (1.0 + np.exp(-logits))
     keep = scores >= min_score
     raw = np.asarray(raw_boxes, dtype=np.float32).reshape(-1, 8, 2)[keep] / input_size
@@ -267,12 +268,16 @@ class BlazeFaceDetector:
         out = []
         for (x0, y0, x1, y1), points, score in zip(boxes, keypoints, scores, strict=True):
             face = Face(
-                row=float(y0 * pixels), col=float(x0 * pixels),
-                height=float((y1 - y0) * pixels), width=float((x1 - x0) * pixels),
+                row=float(y0 * pixels),
+                col=float(x0 * pixels),
+                height=float((y1 - y0) * pixels),
+                width=float((x1 - x0) * pixels),
                 score=float(score),
-                landmarks={n: (float(x * pixels), float(y * pixels))
-                           for n, (x, y) in zip(LANDMARKS, points, strict=True)},
-            )  # fmt: skip
+                landmarks={
+                    n: (float(x * pixels), float(y * pixels))
+                    for n, (x, y) in zip(LANDMARKS, points, strict=True)
+                },
+            )
             out.append(face.mapped(1.0, offset))
         return out
 

@@ -108,7 +108,10 @@ def load_both_ranges(size=192, close_up_size=128):
 def _load_archive(model):
     path = blazeface_file(model)
     if not path.is_file():
-        shipped = sorted(p.name[len("blazeface_") : -len(".keras")]
-                         for p in path.parent.iterdir() if p.name.endswith(".keras"))  # fmt: skip
+        shipped = sorted(
+            p.name[len("blazeface_") : -len(".keras")]
+            for p in path.parent.iterdir()
+            if p.name.endswith(".keras")
+        )
         raise ValueError(f"Expected a BlazeFace model in {shipped}. Received: model={model!r}")
     return _unjitted(keras.saving.load_model(str(path), compile=False, safe_mode=True))

@@ -80,8 +80,14 @@ def score_detections(found, truth, *, min_iou=0.4):
         totals["false_positives"] += fp
         totals["duplicates"] += dup
         totals["exact_images"] += int(len(matched) == len(faces) and fp == dup == 0)
-        per_image.append({"hits": len(matched), "false_positives": fp, "duplicates": dup,
-                          "missed": [j for j in range(len(faces)) if j not in used]})  # fmt: skip
+        per_image.append(
+            {
+                "hits": len(matched),
+                "false_positives": fp,
+                "duplicates": dup,
+                "missed": [j for j in range(len(faces)) if j not in used],
+            }
+        )
     n = len(truth)
     return {
         **totals,

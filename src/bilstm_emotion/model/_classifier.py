@@ -1,19 +1,37 @@
-"""The scikit-learn estimator around the row/column Bi-LSTM."""
+"""The scikit-learn estimator around the row/column Bi-LSTM.
 
+``fit`` and ``partial_fit`` share one training run (:meth:`_train`), which reads top
+to bottom: validate the data and parameters, build the network (or keep the fitted
+one), make the targets (a distillation strategy of :mod:`._distillation`), train,
+record. Prediction runs the network's inference copy in batches
+(:mod:`._predicting`); pickling stores the network as its ``.keras`` archive.
+"""
+
+import copy
+from dataclasses import asdict
+
+import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from ..core._backend import PREDICT_DTYPE_CHOICES
 from ..core._docs import DocLinkMixin
-from ._fitting import NetworkFitMixin
-from ._inputs import ImageInputMixin
-from ._parameters import parameter_constraints
+from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
+from ._config import NetworkConfig
+from ._distillation import Examples, Settings, distillation_for
+from ._inputs import check_images, check_images_and_labels, check_images_on_disk
+from ._keras_archive import network_from_bytes, network_to_bytes
+from ._network import build_row_col_bilstm
+from ._parameters import idle, parameter_constraints, warn_unused_parameters
+from ._predicting import inference_network, predict_in_batches, resolve_dtype
+from ._training import label_indices, make_optimizer, sample_weights
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
 
 
-class BiLSTMFaceEmotionClassifier(
-    ClassifierMixin, NetworkFitMixin, ImageInputMixin, DocLinkMixin, BaseEstimator
-):
+class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
     """Face emotion classifier: a row/column stacked bidirectional LSTM.
 
     A Bi-LSTM with ``row_hidden`` units per direction reads every pixel row of
@@ -324,7 +342,10 @@ class BiLSTMFaceEmotionClassifier(
         self : BiLSTMFaceEmotionClassifier
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        first = not (self.warm_start and hasattr(self, "model_"))
+        return self._train(
+            X, y, sample_weight, classes=None, epochs=self.epochs, first=first, new_optimizer=True
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -348,7 +369,136 @@ class BiLSTMFaceEmotionClassifier(
         self : BiLSTMFaceEmotionClassifier
             The fitted estimator.
         """
-        return self._partial_fit(X, y, classes, sample_weight)
+        first = not hasattr(self, "model_")
+        if first and classes is None:
+            raise ValueError(
+                "Expected `classes` on the first call to partial_fit, listing every "
+                "class label any call may see. Received: classes=None"
+            )
+        if classes is not None:
+            classes = np.unique(column_or_1d(classes))
+            if not first and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"Expected `classes` equal to classes_={self.classes_.tolist()} "
+                    f"from the first call. Received: classes={classes.tolist()}"
+                )
+        return self._train(
+            X, y, sample_weight, classes=classes, epochs=1, first=first, new_optimizer=first
+        )
+
+    def _train(self, X, y, sample_weight, *, classes, epochs, first, new_optimizer):
+        """One training run of ``epochs`` epochs: a new network when ``first``, else
+        the fitted one, with a new optimizer (fit) or its own (partial_fit)."""
+        # 1. Validate: the parameters, the images and labels, the teacher.
+        params = {**self.get_params(deep=False), "epochs": epochs}
+        warn_unused_parameters(params)
+        if not first:
+            self._check_same_architecture()
+        X_raw = X
+        X, y = check_images_and_labels(self, X, y, reset=first)
+        if classes is None:
+            classes = np.unique(y) if first else self.classes_
+        y_idx = label_indices(y, classes)
+        weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
+        distillation = distillation_for(
+            params, epochs=epochs, classes=classes, image_shape=self.image_shape_
+        )
+        distillation.check(X)
+        early_stopping = not idle("patience", params)  # the table's rule: epochs > 1
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
+
+        # 2. Build: a new network standardising pixels as the training images are.
+        config = self._network_config()
+        network = self._build_network(X, len(classes), config, seed) if first else self.model_
+
+        # 3. Targets: the labels, or the labels mixed with a teacher's probabilities.
+        examples = Examples(
+            X, X_raw, np.eye(len(classes), dtype=np.float32)[y_idx], y_idx, weights, classes
+        )
+        settings = Settings(
+            image_shape=self.image_shape_,
+            batch_size=self.batch_size,
+            validation_fraction=self.validation_fraction if early_stopping else 0,
+            label_smoothing=self.label_smoothing,
+            rng=rng,
+        )
+        run = distillation.run(network, examples, settings)
+
+        # 4. Train: from here the estimator holds the network being trained.
+        self.model_, self.classes_ = network, classes
+        if first:
+            self.history_ = {}
+        self._compile(run, new_optimizer=new_optimizer)
+        callbacks = []
+        if early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if run.validation_data is not None else "loss",
+                    patience=self.patience,
+                    restore_best_weights=True,
+                )
+            )
+        self.callbacks_ = copy.deepcopy(list(self.callbacks or []))
+        history = run.network.fit(
+            **run.inputs,
+            epochs=epochs,
+            validation_data=run.validation_data,
+            callbacks=callbacks + run.callbacks + self.callbacks_,
+            verbose=int(min(self.verbose, 2)),
+        )
+
+        # 5. Record: the metrics of every epoch, and the architecture warm starts keep.
+        for key, values in history.history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        self.n_iter_ = len(history.history.get("loss", []))
+        self._architecture = asdict(config)  # plain data: skops stores it
+        return self
+
+    def _network_config(self):
+        return NetworkConfig.from_params(self.get_params(deep=False))
+
+    def _check_same_architecture(self):
+        old = NetworkConfig.from_params(self._architecture)
+        for param, before, now in old.changes(self._network_config()):
+            raise ValueError(
+                f"Expected {param}={before!r} as in the fitted model, which "
+                f"warm_start=True and partial_fit keep training. Received: "
+                f"{param}={now!r}. Use fit with warm_start=False for a new network."
+            )
+
+    def _build_network(self, X, n_classes, config, seed):
+        if is_lazy(X):
+            mean, var = mean_variance(X, np.arange(X.shape[0]), self.image_shape_)
+        else:
+            mean, var = float(X.mean(dtype=np.float64)), float(X.var(dtype=np.float64))
+        return build_row_col_bilstm(
+            self.image_shape_,
+            n_classes,
+            config,
+            input_mean=mean,
+            input_variance=var if var > 0 else 1.0,
+            seed=seed,  # not Python's global random, which other threads may draw from
+        )
+
+    def _compile(self, run, *, new_optimizer):
+        """Compile ``model_`` (so that it predicts and trains on alone) and, when the run
+        trains a graph around it, that graph, both with one optimizer: a new one, or
+        the one ``model_`` trained with (``partial_fit`` goes on from its state)."""
+        if not new_optimizer and run.network is self.model_:
+            return
+        if new_optimizer:
+            steps = self.epochs * -(-run.n_train // self.batch_size)
+            optimizer = make_optimizer(
+                self.optimizer, self.learning_rate, schedule=self.lr_schedule, decay_steps=steps
+            )
+        else:
+            optimizer = self.model_.optimizer
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+        self.model_.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+        if run.network is not self.model_:
+            run.network.compile(optimizer=optimizer, loss=run.loss, metrics=[run.metric])
 
     # ------------------------------------------------------------- predict
     def predict_proba(self, X):
@@ -365,7 +515,36 @@ class BiLSTMFaceEmotionClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             Rows sum to 1; columns follow :attr:`classes_`.
         """
-        return self._predict_proba(X)
+        check_is_fitted(self)
+        if is_lazy(X):  # read from disk one chunk at a time
+            check_images_on_disk(self, X, reset=False)
+            batches = (
+                read_images(X, rows, self.image_shape_) for rows in chunks(np.arange(len(X)))
+            )
+        else:
+            batches = [check_images(self, X, reset=False)]
+        proba = np.concatenate([self._predict_batches(batch) for batch in batches])
+        proba = proba.astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def _predict_batches(self, X):
+        return predict_in_batches(
+            self._prediction_network(),
+            X,
+            n_classes=len(self.classes_),
+            batch_size=self.batch_size,
+            flip=self.test_time_flip,
+            shift=self.test_time_shift,
+        )
+
+    def _prediction_network(self):
+        """``model_``'s inference copy in ``predict_dtype`` (:func:`inference_network`)."""
+        if self.predict_dtype not in PREDICT_DTYPE_CHOICES:
+            raise ValueError(
+                f"Expected predict_dtype to be one of {list(PREDICT_DTYPE_CHOICES)}. "
+                f"Received: predict_dtype={self.predict_dtype!r}"
+            )
+        return inference_network(self.model_, resolve_dtype(self.predict_dtype))
 
     def predict(self, X):
         """Most probable class of every image.
@@ -384,8 +563,59 @@ class BiLSTMFaceEmotionClassifier(
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @classmethod
+    def from_network(cls, model, *, classes, image_shape, history=None, params=None):
+        """An estimator fitted with ``model``, a trained network of this estimator's kind.
+
+        Parameters
+        ----------
+        model : keras.Model
+            The network, as built by :func:`~bilstm_emotion.model.build_row_col_bilstm`
+            from ``params`` (its output columns follow ``classes``).
+        classes : array-like of shape (n_classes,)
+            The class labels, sorted.
+        image_shape : tuple of (int, int)
+            The ``(height, width)`` the network reads.
+        history : dict or None, default=None
+            Per-epoch training metrics, as in ``history_``.
+        params : dict or None, default=None
+            The estimator's parameters (the ones left out take their defaults).
+
+        Returns
+        -------
+        estimator
+            Fitted: ``predict`` works, and ``warm_start=True`` continues training.
+        """
+        estimator = cls(**(params or {}))
+        estimator.model_ = model
+        estimator.classes_ = np.asarray(classes)
+        estimator.image_shape_ = (int(image_shape[0]), int(image_shape[1]))
+        estimator.n_features_in_ = estimator.image_shape_[0] * estimator.image_shape_[1]
+        estimator.history_ = dict(history or {})
+        estimator.n_iter_ = len(estimator.history_.get("loss", []))
+        estimator._architecture = asdict(estimator._network_config())
+        return estimator
+
+    # ------------------------------------------------------------- storage
+    def __getstate__(self):
+        # The network travels as its .keras archive: pickle would otherwise use Keras'
+        # own reduce (read back with safe_mode=False), and skops cannot walk a Keras
+        # model at all.
+        state = dict(super().__getstate__())  # a copy: it may be the instance's __dict__
+        if "model_" in state:
+            state["model_"] = network_to_bytes(state["model_"])
+        state.pop("callbacks_", None)  # copies of Keras callbacks: not ours to store
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("model_"), (bytes, bytearray)):
+            state["model_"] = network_from_bytes(bytes(state["model_"]))
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True  # image stacks (n, height, width)
         # Identical results need a fixed random_state, backend and device (cuDNN LSTMs).
         tags.non_deterministic = True
         # Tiny networks trained a few epochs miss the common checks' scores on toy data.

@@ -77,9 +77,11 @@ class NetworkConfig:
                 raise ValueError(f"Expected `{name}` to be {wanted}. Received: {name}={value!r}")
         if self.stem is not None and (
             not self.stem_filters
-            or not all(isinstance(f, int) and not isinstance(f, bool) and f >= 1
-                       for f in self.stem_filters)
-        ):  # fmt: skip
+            or not all(
+                isinstance(f, int) and not isinstance(f, bool) and f >= 1
+                for f in self.stem_filters
+            )
+        ):
             raise ValueError(
                 "Expected `stem_filters` to hold at least one positive number of filters "
                 f"with stem={self.stem!r}. Received: stem_filters={self.stem_filters!r}"

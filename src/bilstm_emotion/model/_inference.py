@@ -17,12 +17,22 @@ import numpy as np
 #: Layers that are the identity outside training (``training=False``).
 TRAINING_ONLY = frozenset(
     {
-        "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomErasing",
-        "RandomContrast", "RandomBrightness", "Dropout", "SpatialDropout1D",
-        "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+        "RandomFlip",
+        "RandomTranslation",
+        "RandomRotation",
+        "RandomZoom",
+        "RandomErasing",
+        "RandomContrast",
+        "RandomBrightness",
+        "Dropout",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "GaussianNoise",
+        "GaussianDropout",
         "AlphaDropout",
     }
-)  # fmt: skip
+)
 #: Layers whose last kernel's last axis is the output channel (channels-last data).
 FOLDABLE = frozenset({"Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D", "Dense"})
 

@@ -1,4 +1,10 @@
-"""What the estimator accepts as images: arrays, image stacks, and stacks read from disk."""
+"""What the estimator accepts as images: arrays, image stacks, and stacks read from disk.
+
+Functions of the estimator, as scikit-learn's ``validate_data`` is: in-memory inputs
+(2-D rows, 3-D / 4-D image stacks) go through ``validate_data``; lazy ones
+(:class:`~bilstm_emotion.datasets.ImageFiles`, memory maps) are only checked for shape,
+and read later batch by batch.
+"""
 
 import os
 
@@ -10,79 +16,86 @@ from ..core._checks import as_ndarray, flatten_images, resolve_image_shape
 from ..core._pixels import to_unit_float
 from ..datasets._streaming import is_lazy, lazy_image_shape
 
-__all__ = ["ImageInputMixin", "fitted_images"]
+__all__ = ["check_images", "check_images_and_labels", "check_images_on_disk", "fitted_images"]
 
 
-class ImageInputMixin:
-    """Input validation of image estimators: sets ``n_features_in_`` and ``image_shape_``.
+def check_images_and_labels(estimator, X, y, *, reset):
+    """``(X, y)`` validated for ``estimator``'s fit: images as float32 in [0, 1] folded to
+    its ``image_shape_`` (or, on disk, checked for shape only), ``y`` as 1-D labels.
 
-    In-memory inputs (2-D rows, 3-D / 4-D image stacks) go through scikit-learn's
-    ``validate_data``; lazy ones (:class:`~bilstm_emotion.datasets.ImageFiles`,
-    memory maps) are only checked for shape, and read later batch by batch.
+    With ``reset=True`` records ``n_features_in_`` (and ``feature_names_in_``, as
+    scikit-learn's ``validate_data`` does) and ``image_shape_`` on ``estimator``; else
+    checks ``X`` against them.
     """
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
-
-    def _validate_X_y(self, X, y, *, reset):
-        if is_lazy(X):
-            y = column_or_1d(y, warn=True)
-            self._check_lazy(X, reset=reset, n_labels=y.shape[0])
-            check_classification_targets(y)
-            return X, y
-        if y is not None:
-            n_x, n_y = _num_samples(as_ndarray(X)), _num_samples(y)
-            if n_x != n_y:
-                raise ValueError(
-                    f"Expected y with one label per image ({n_x} labels). "
-                    f"Received: y with {n_y} labels"
-                )
-        X, image_shape = self._flatten(X, reset=reset)
-        X, y = validate_data(self, X, y, reset=reset, dtype="numeric", y_numeric=False)
+    if is_lazy(X):
+        y = column_or_1d(y, warn=True)
+        check_images_on_disk(estimator, X, reset=reset, n_labels=y.shape[0])
         check_classification_targets(y)
-        return self._fold(X, image_shape, reset=reset), y
-
-    def _check_lazy(self, X, *, reset, n_labels=None):
-        """Check the shape of images read from disk; on reset record it, as validate_data does."""
-        n, image_shape, n_features = lazy_image_shape(X)
-        if n_labels is not None and n_labels != n:
+        return X, y
+    if y is not None:
+        n_x, n_y = _num_samples(as_ndarray(X)), _num_samples(y)
+        if n_x != n_y:
             raise ValueError(
-                f"Expected y with one label per image ({n} labels). Received: y with "
-                f"{n_labels} labels"
+                f"Expected y with one label per image ({n_x} labels). "
+                f"Received: y with {n_y} labels"
             )
-        if reset:
-            self.n_features_in_ = n_features
-            self.__dict__.pop("feature_names_in_", None)  # no column names on disk
-            self.image_shape_ = resolve_image_shape(self.image_shape, n_features, image_shape)
-        elif n_features != self.n_features_in_ or image_shape not in (None, self.image_shape_):
-            raise ValueError(
-                f"Expected images of shape {self.image_shape_}, as in fit. Received: "
-                f"X.shape={tuple(X.shape)}"
-            )
+    X, image_shape = _flatten(estimator, X, reset=reset)
+    X, y = validate_data(estimator, X, y, reset=reset, dtype="numeric", y_numeric=False)
+    check_classification_targets(y)
+    return _fold(estimator, X, image_shape, reset=reset), y
 
-    def _validate_X(self, X, *, reset):
-        X, image_shape = self._flatten(X, reset=reset)
-        X = validate_data(self, X, reset=reset, dtype="numeric")
-        return self._fold(X, image_shape, reset=reset)
 
-    def _flatten(self, X, *, reset):
-        """Flatten image stacks; after fit, insist on the fitted image shape."""
-        _reject_files(X)
-        X, image_shape = flatten_images(X)
-        if not reset and image_shape is not None and image_shape != self.image_shape_:
-            raise ValueError(
-                f"Expected images of shape {self.image_shape_}, as in fit. "
-                f"Received: images of shape {image_shape}"
-            )
-        return X, image_shape
+def check_images(estimator, X, *, reset):
+    """In-memory images ``X`` validated for ``estimator``, as float32 in [0, 1] folded to
+    its ``image_shape_`` (``reset`` as for :func:`check_images_and_labels`)."""
+    X, image_shape = _flatten(estimator, X, reset=reset)
+    X = validate_data(estimator, X, reset=reset, dtype="numeric")
+    return _fold(estimator, X, image_shape, reset=reset)
 
-    def _fold(self, X, image_shape, *, reset):
-        """Rescale validated flat rows to float32 and fold them into images."""
-        if reset:
-            self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1], image_shape)
-        return to_unit_float(X).reshape((X.shape[0], *self.image_shape_))
+
+def check_images_on_disk(estimator, X, *, reset, n_labels=None):
+    """Check the shape of images read from disk (:class:`~bilstm_emotion.datasets.ImageFiles`,
+    memory maps); with ``reset=True`` record it, as ``validate_data`` does."""
+    n, image_shape, n_features = lazy_image_shape(X)
+    if n_labels is not None and n_labels != n:
+        raise ValueError(
+            f"Expected y with one label per image ({n} labels). Received: y with {n_labels} labels"
+        )
+    if reset:
+        estimator.n_features_in_ = n_features
+        estimator.__dict__.pop("feature_names_in_", None)  # no column names on disk
+        estimator.image_shape_ = resolve_image_shape(
+            estimator.image_shape, n_features, image_shape
+        )
+    elif n_features != estimator.n_features_in_ or image_shape not in (
+        None,
+        estimator.image_shape_,
+    ):
+        raise ValueError(
+            f"Expected images of shape {estimator.image_shape_}, as in fit. Received: "
+            f"X.shape={tuple(X.shape)}"
+        )
+
+
+def _flatten(estimator, X, *, reset):
+    """Flatten image stacks; after fit, insist on the fitted image shape."""
+    _reject_files(X)
+    X, image_shape = flatten_images(X)
+    if not reset and image_shape is not None and image_shape != estimator.image_shape_:
+        raise ValueError(
+            f"Expected images of shape {estimator.image_shape_}, as in fit. "
+            f"Received: images of shape {image_shape}"
+        )
+    return X, image_shape
+
+
+def _fold(estimator, X, image_shape, *, reset):
+    """Rescale validated flat rows to float32 and fold them into images."""
+    if reset:
+        estimator.image_shape_ = resolve_image_shape(
+            estimator.image_shape, X.shape[1], image_shape
+        )
+    return to_unit_float(X).reshape((X.shape[0], *estimator.image_shape_))
 
 
 def _reject_files(X):
@@ -107,4 +120,4 @@ def _reject_files(X):
 def fitted_images(estimator, X):
     """``X`` as the fitted ``estimator``'s network reads it: validated, [0, 1] floats,
     folded to ``image_shape_`` (for tools that run the network themselves)."""
-    return np.asarray(estimator._validate_X(X, reset=False), dtype=np.float32)
+    return np.asarray(check_images(estimator, X, reset=False), dtype=np.float32)

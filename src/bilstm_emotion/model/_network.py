@@ -259,14 +259,23 @@ def build_row_col_bilstm(
         x = layers.Reshape((*image_shape, 1), name="add_channel")(x)
     seeds = _Seeds(seed)
     x = _augmentation(
-        x, flip=c.flip, shift=c.shift, rotation=c.rotation, zoom=c.zoom, erasing=c.erasing,
+        x,
+        flip=c.flip,
+        shift=c.shift,
+        rotation=c.rotation,
+        zoom=c.zoom,
+        erasing=c.erasing,
         seeds=seeds,
-    )  # fmt: skip
+    )
     if c.stem is not None:
         x = _conv_stem(
-            x, tuple(c.stem_filters), l2=c.l2, seeds=seeds, separable=c.stem == "separable",
+            x,
+            tuple(c.stem_filters),
+            l2=c.l2,
+            seeds=seeds,
+            separable=c.stem == "separable",
             stride=c.stem_stride,
-        )  # fmt: skip
+        )
     if c.patch_size > 1:
         x = Patchify(c.patch_size, name="patchify")(x)
     for i in range(c.sweep_layers):

@@ -132,9 +132,11 @@ def check_onnx(estimator, path, faces=None):
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run([OUTPUT_NAME], {INPUT_NAME: np.asarray(faces, dtype=np.uint8)})[0]
     exact = type(estimator).from_network(  # the same network in the graph's arithmetic
-        estimator.model_, classes=estimator.classes_, image_shape=estimator.image_shape_,
+        estimator.model_,
+        classes=estimator.classes_,
+        image_shape=estimator.image_shape_,
         params={**estimator.get_params(deep=False), "predict_dtype": "float32"},
-    )  # fmt: skip
+    )
     return float(np.abs(got - exact.predict_proba(faces)).max())
 
 

@@ -106,9 +106,14 @@ def fit_data(X, Y_fit, Y, y_idx, weights, *, image_shape, batch_size, validation
         Y_fit, validation_data = Y_both[:, :n_classes], (X_val, Y_val[:, n_classes:])
     if lazy:  # batches read from disk by a keras.utils.PyDataset, shuffled by our seed
         batches = FaceBatches(
-            X, image_shape, train_idx, Y_fit, weights,
-            batch_size=batch_size, seed=int(rng.randint(np.iinfo(np.int32).max)),
-        )  # fmt: skip
+            X,
+            image_shape,
+            train_idx,
+            Y_fit,
+            weights,
+            batch_size=batch_size,
+            seed=int(rng.randint(np.iinfo(np.int32).max)),
+        )
         return {"x": batches}, validation_data, len(train_idx)
     inputs = {"x": X, "y": Y_fit, "sample_weight": weights, "shuffle": True}
     return {**inputs, "batch_size": batch_size}, validation_data, len(X)
