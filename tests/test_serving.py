@@ -25,10 +25,10 @@ with warnings.catch_warnings():  # starlette's notice about httpx's successor
 from PIL import Image
 from skimage import data
 
-from bilstm_emotion.apps._tracking import timeline_fields
 from bilstm_emotion.monitoring import predict_images
 from bilstm_emotion.preprocessing import MultiFrameWarning
 from bilstm_emotion.serving import create_app
+from bilstm_emotion.video._tracking import timeline_fields
 
 pytestmark = pytest.mark.xdist_group("serving")
 

@@ -35,7 +35,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from bilstm_emotion.apps._tracking import timeline_fields  # noqa: E402
+from bilstm_emotion.video._tracking import timeline_fields  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("serving")
 

@@ -37,7 +37,7 @@ DEMO_SOURCE = "astronaut (scikit-image)"
 
 
 def make_predictor(args):
-    from ..apps._pipeline import FacePredictor
+    from ..monitoring import FacePredictor
 
     return FacePredictor(
         load_model(args), detector=make_face_detector(args), detect=not args.no_detect
@@ -46,7 +46,7 @@ def make_predictor(args):
 
 def classify_files(files, predictor, args, on_record=None, sources=None):
     """Classify every input; call ``on_record(source, image, pixels, records)`` as each is done."""
-    from ..apps._pipeline import iter_images
+    from ..monitoring import iter_images
 
     records, failed = [], []
     done = iter_images(files, predictor, sources=sources)
@@ -70,7 +70,7 @@ def _fields(classes):
 
 
 def _predict(args):
-    from ..apps._pipeline import expand_paths
+    from ..monitoring import expand_paths
 
     if not args.paths and not args.demo:
         raise UsageError("Expected image files, folders or globs (or --demo). Received: none")
@@ -116,7 +116,7 @@ def _predict_all(args, inputs, sources, predictor, outputs, annotated):
             return
         from PIL import Image
 
-        from ..apps._pipeline import decoded_scale, draw_faces
+        from ..monitoring import decoded_scale, draw_faces
 
         target = annotated[source]
         # the pixels the faces were found in: colour, turned upright by EXIF

@@ -4,8 +4,8 @@ import argparse
 import secrets
 import sys
 
-from ..apps import _limits as limits
-from ..apps._access import HideToken, is_loopback, is_wildcard, server_hosts
+from ..serving import _limits as limits
+from ..serving._access import HideToken, is_loopback, is_wildcard, server_hosts
 from ._common import (
     UsageError,
     add_detector_options,
@@ -36,7 +36,7 @@ def _serve(args):
     try:
         import uvicorn
 
-        from ..apps._server import create_app
+        from ..serving._server import create_app
     except ImportError as exc:
         raise ImportError(
             f'`serve` needs the `serve` extra: pip install "bilstm-emotion[serve]" '
@@ -135,7 +135,7 @@ def _banner(args, token):
     return "\n".join(lines)
 
 
-#: The limits of ``serve`` (their defaults are the web app's, ``apps/_limits``):
+#: The limits of ``serve`` (their defaults are the web app's, ``serving/_limits``):
 #: option, type, default, metavar, help.
 _LIMIT_OPTIONS = [
     (

@@ -38,7 +38,7 @@ def _summary(args):
 
 
 def _run_summary(args, source, outputs):
-    from ..apps._pipeline import expand_paths, image_date, summarize
+    from ..monitoring import expand_paths, image_date, summarize
 
     if source.is_file() and source.suffix.lower() == ".csv":
         records, classes = _read_predictions(source)

@@ -65,8 +65,8 @@ def _video(args):
 
 
 def _run_video(args, source, out, outputs):
-    from ..apps._tracking import FaceTracker, analyze_video, timeline_fields, timeline_records
-    from ..apps._video_io import video_info
+    from ..video._tracking import FaceTracker, analyze_video, timeline_fields, timeline_records
+    from ..video._video_io import video_info
 
     info = video_info(args.path) if args.path is not None else None
     model = load_model(args)
@@ -150,7 +150,7 @@ def _run_video(args, source, out, outputs):
 
 
 def _summarise(rows, classes, n_frames, window):
-    from ..apps._pipeline import summarize
+    from ..monitoring import summarize
 
     def shares(by):
         return {
@@ -197,7 +197,7 @@ def _plot(outputs, path, rows, classes):
 
 
 def _writer(outputs, path, frame, fps, info):
-    from ..apps._video_io import video_writer
+    from ..video._video_io import video_writer
 
     height, width = frame.rgb.shape[:2]
     rate = fps or (info["fps"] if info else 10)
@@ -207,7 +207,7 @@ def _writer(outputs, path, frame, fps, info):
 def _write_frame(writer, frame):
     import numpy as np
 
-    from ..apps._pipeline import draw_faces
+    from ..monitoring import draw_faces
 
     writer.send(np.ascontiguousarray(draw_faces(frame.rgb, frame.records)).tobytes())
 

@@ -24,7 +24,15 @@ import numpy as np
 from ..core._errors import ImageReadError
 from ..core._pixels import to_gray
 from ..datasets._io import multi_frame_note, probe_image
+from ..monitoring import FacePredictor, decoded_scale, empty_record
 from ..preprocessing._images import ImageLoader
+from ..video._tracking import (
+    FaceTracker,
+    FrameAnalyzer,
+    VideoFrame,
+    timeline_fields,
+    timeline_records,
+)
 from ._limits import (
     MAX_FRAME_BYTES,
     MAX_FRAME_PIXELS,
@@ -33,8 +41,6 @@ from ._limits import (
     MAX_REQUEST_SECONDS,
     RequestTooLarge,
 )
-from ._pipeline import FacePredictor, decoded_scale, empty_record
-from ._tracking import FaceTracker, FrameAnalyzer, VideoFrame, timeline_fields, timeline_records
 
 
 class Upload(bytes):

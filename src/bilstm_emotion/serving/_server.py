@@ -16,14 +16,14 @@ from typing import Annotated
 from ..core._backend import backend_name
 from ..core._registry import PRETRAINED, pretrained_info
 from ..core._version import __version__
+from ..monitoring import FacePredictor
 from . import _limits as limits
 from ._access import LOOPBACK_HOSTS, AccessGuard
 from ._engine import Engine, Upload
 from ._limits import BodyLimit, RequestTooLarge, UploadSlots
 from ._outbox import SEND_TIMEOUT, Outbox
-from ._pipeline import FacePredictor
 
-STATIC = files("bilstm_emotion.apps") / "static"
+STATIC = files("bilstm_emotion.serving") / "static"
 
 
 def _missing_extra(exc):

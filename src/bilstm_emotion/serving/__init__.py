@@ -16,8 +16,8 @@ WebSocket ``/ws/stream``; :doc:`/serving` describes each, who may use them
 limits below.
 """
 
-from .apps._access import LOOPBACK_HOSTS, AccessGuard, HideToken
-from .apps._limits import (
+from ._access import LOOPBACK_HOSTS, AccessGuard, HideToken
+from ._limits import (
     MAX_FRAME_BYTES,
     MAX_FRAME_PIXELS,
     MAX_REQUEST_FILES,
@@ -28,8 +28,8 @@ from .apps._limits import (
     BodyLimit,
     UploadSlots,
 )
-from .apps._outbox import SEND_TIMEOUT
-from .apps._server import create_app
+from ._outbox import SEND_TIMEOUT
+from ._server import create_app
 
 __all__ = [
     "LOOPBACK_HOSTS",

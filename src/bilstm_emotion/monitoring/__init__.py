@@ -13,7 +13,7 @@ An image without a face, or one that cannot be read, still gets a record
 dropped.
 """
 
-from .apps._pipeline import (
+from ._pipeline import (
     BOX_FIELDS,
     FacePredictor,
     decoded_scale,

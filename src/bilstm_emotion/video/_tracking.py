@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..faces import BOX_FIELDS, containment, iou
-from ._pipeline import FacePredictor, empty_record, face_record
+from ..monitoring import FacePredictor, empty_record, face_record
 from ._video_io import read_frames
 
 

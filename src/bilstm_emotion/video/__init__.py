@@ -17,8 +17,8 @@ time on two CPU cores. A tracker keeps one id per face across frames.
 1
 """
 
-from .apps._tracking import FaceTracker, FrameAnalyzer, VideoFrame, analyze_video
-from .apps._video_io import make_demo_video, read_frames, video_info
+from ._tracking import FaceTracker, FrameAnalyzer, VideoFrame, analyze_video
+from ._video_io import make_demo_video, read_frames, video_info
 
 __all__ = [
     "FaceTracker",
