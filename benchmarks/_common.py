@@ -2,37 +2,15 @@
 
 import json
 import os
-import platform
 import time
-
-# instruction sets that change how fast the networks run (bfloat16, int8, AMX)
-_CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-
-
-def cpu():
-    """The CPU's model name and which of :data:`_CPU_FLAGS` it has (Linux), else ``{}``."""
-    try:
-        text = open("/proc/cpuinfo").read()
-    except OSError:
-        return {}
-    fields = dict(line.split(":", 1) for line in text.split("\n\n")[0].splitlines() if ":" in line)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    return {"model": fields.get("model name", ""), "flags": [f for f in _CPU_FLAGS if f in flags]}
 
 
 def environment():
-    """Hardware and date, to store beside the numbers."""
-    return {
-        "hardware": {
-            "machine": platform.machine(),
-            "processor": platform.processor(),
-            "cpu": cpu(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    """The machine (:func:`bilstm_emotion.evaluation.environment`: backend, CPU model and
+    instruction sets, cores, Python) and the date, to store beside the numbers."""
+    from bilstm_emotion.evaluation import environment as machine
+
+    return {"hardware": machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def write_report(report, path):

@@ -15,19 +15,21 @@ from pathlib import Path
 
 import numpy as np
 from _common import fer2013_train_test, write_report
-from sklearn.metrics import f1_score
+
+from bilstm_emotion.evaluation import score_predictions
 
 
 def score(clf, X, y):
     proba = clf.predict_proba(X)
     y_pred = clf.classes_[proba.argmax(axis=1)]
+    report = score_predictions(y, y_pred)
     return (
         proba,
         y_pred,
         {
-            "accuracy": float(np.mean(y_pred == y)),
-            "correct": int(np.sum(y_pred == y)),
-            "macro_f1": float(f1_score(y, y_pred, average="macro")),
+            "accuracy": report.accuracy,
+            "correct": int(np.trace(report.confusion)),
+            "macro_f1": report.macro_f1,
         },
     )
 

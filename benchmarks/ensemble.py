@@ -22,9 +22,9 @@ import numpy as np
 from _common import fer2013_train_test, median_seconds, write_report  # benchmarks/ is on sys.path
 from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.metrics import f1_score, recall_score
 
 from bilstm_emotion import PRETRAINED, load_pretrained
+from bilstm_emotion.evaluation import score_predictions
 from bilstm_emotion.model._pretrained import load_exported
 
 
@@ -66,12 +66,11 @@ def main(argv=None):
 
     def score(members, shift):
         y_pred = classes[np.mean([proba[shift][m] for m in members], axis=0).argmax(axis=1)]
+        report = score_predictions(y, y_pred, labels=classes)
         return {
-            "accuracy": float(np.mean(y_pred == y)),
-            "macro_f1": float(f1_score(y, y_pred, average="macro")),
-            "recall": dict(
-                zip(classes.tolist(), recall_score(y, y_pred, average=None).tolist(), strict=True)
-            ),
+            "accuracy": report.accuracy,
+            "macro_f1": report.macro_f1,
+            "recall": {c: report.per_class[c]["recall"] for c in classes.tolist()},
         }
 
     combos = [

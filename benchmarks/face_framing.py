@@ -25,6 +25,7 @@ from scipy import ndimage
 from scipy.ndimage import gaussian_filter
 
 from bilstm_emotion import load_pretrained
+from bilstm_emotion.evaluation import score_predictions
 from bilstm_emotion.faces import BlazeFaceDetector, crop_face
 from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer
 
@@ -113,7 +114,7 @@ def accuracy_of(clf, canvases, found, y, *, margin, align, square, max_tilt=0.0)
     ]
     pred = np.full(len(y), "", dtype=object)
     pred[np.flatnonzero(hit)] = clf.predict(normalizer.transform(crops))
-    return float(np.mean(pred == y)), float(np.mean(pred[hit] == y[hit]))
+    return score_predictions(y, pred).accuracy, score_predictions(y[hit], pred[hit]).accuracy
 
 
 def tilted(canvases, placed, detector, seed, max_angle=35.0):
@@ -139,8 +140,8 @@ def tilted(canvases, placed, detector, seed, max_angle=35.0):
 def direct_accuracy(clf, faces, y, found):
     """Accuracy on the faces as FER2013 gives them: all, and those the detector found."""
     hit = np.array([f is not None for f in found])
-    right = clf.predict(faces / np.float32(255)) == y
-    return float(np.mean(right)), float(np.mean(right[hit]))
+    pred = clf.predict(faces / np.float32(255))
+    return score_predictions(y, pred).accuracy, score_predictions(y[hit], pred[hit]).accuracy
 
 
 def main(argv=None):

@@ -535,7 +535,7 @@ def serving_tables():
                     f" ms ({m['speedup_single']:.1f}x)",
                 ]
             )
-        from bilstm_emotion.core._registry import PRETRAINED
+        from bilstm_emotion import PRETRAINED
 
         measured = {m["model"] for m in r["models"]}
         missing = [name for name in PRETRAINED if name not in measured]

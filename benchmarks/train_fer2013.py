@@ -39,12 +39,12 @@ from _common import fer2013_train_test, write_report  # benchmarks/ is on sys.pa
 from experiments.averaging import WeightAveraging, averaging_schedule
 from experiments.presets import PRESETS
 from experiments.resuming import EpochLog, recorded_teacher
-from sklearn.metrics import classification_report, f1_score
 
-from bilstm_emotion import BiLSTMFaceEmotionClassifier
+from bilstm_emotion import PRETRAINED, BiLSTMFaceEmotionClassifier, pretrained_info
 from bilstm_emotion.cli import parse_assignments
 from bilstm_emotion.core._backend import PREDICT_DTYPE_CHOICES
-from bilstm_emotion.core._registry import PRETRAINED, pretrained_info, pretrained_params
+from bilstm_emotion.core._registry import pretrained_params
+from bilstm_emotion.evaluation import score_predictions
 from bilstm_emotion.model._pretrained import export_pretrained
 
 
@@ -210,16 +210,15 @@ def main(argv=None):
             start = time.perf_counter()
             y_pred = clf.predict(X_test)
             predict_s = time.perf_counter() - start
+            report = score_predictions(y_test, y_pred)
             scores[_score_key(tta, tta_shift)] = {
-                "accuracy": float(np.mean(y_pred == y_test)),
-                "macro_f1": float(f1_score(y_test, y_pred, average="macro")),
-                "per_class": classification_report(
-                    y_test, y_pred, output_dict=True, zero_division=0
-                ),
+                "accuracy": report.accuracy,
+                "macro_f1": report.macro_f1,
+                "per_class": report.classification_report(output_dict=True),
                 "predict_s": predict_s,
             }
             print(f"test_time_flip={tta} test_time_shift={tta_shift}")
-            print(classification_report(y_test, y_pred, digits=3, zero_division=0))
+            print(report.classification_report())
     best = _score_key(flip, shift)
     clf.set_params(test_time_flip=flip, test_time_shift=shift, verbose=0)
     reference = X_test[:: max(1, len(X_test) // 16)][:16]

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 from _common import write_report  # benchmarks/ is on sys.path
-from sklearn.metrics import confusion_matrix, recall_score
 
 from bilstm_emotion import EMOTIONS, PRETRAINED, load_pretrained
+from bilstm_emotion.evaluation import score_predictions
 from bilstm_emotion.monitoring import FacePredictor
 from bilstm_emotion.preprocessing import FaceDetector, ImageLoader
 
@@ -49,15 +49,18 @@ def scores(truth, predicted):
     """The README's measures for one model; ``predicted`` holds ``""`` where no face."""
     truth, predicted = np.asarray(truth), np.asarray(predicted)
     found = predicted != ""
-    recall = recall_score(truth, predicted, labels=CLASSES, average=None, zero_division=0)
+    report = score_predictions(truth, predicted, labels=CLASSES)  # "": wrong
+    recall = {c: float(report.per_class[c]["recall"]) for c in CLASSES}
     return {
         "photos": len(truth),
         "found": float(found.mean()),
-        "accuracy": float((predicted == truth).mean()),
-        "accuracy_found": float((predicted[found] == truth[found]).mean()) if found.any() else 0.0,
-        "macro_recall": float(recall.mean()),
-        "recall": dict(zip(CLASSES, map(float, recall), strict=True)),
-        "confusion": confusion_matrix(truth, predicted, labels=CLASSES).tolist(),
+        "accuracy": report.accuracy,
+        "accuracy_found": (
+            score_predictions(truth[found], predicted[found]).accuracy if found.any() else 0.0
+        ),
+        "macro_recall": float(np.mean(list(recall.values()))),
+        "recall": recall,
+        "confusion": report.confusion,
         "predicted": {c: int((predicted == c).sum()) for c in CLASSES},
     }
 

@@ -20,6 +20,13 @@ def test_partial_fit_needs_classes_first(faces, make_clf):
     assert not hasattr(clf, "model_")
 
 
+def test_partial_fit_keeps_the_classes_of_its_first_call(rng, make_clf):
+    X, y = rng.integers(0, 256, size=(24, 6, 6), dtype=np.uint8), np.arange(24) % 3
+    clf = make_clf(epochs=1).partial_fit(X, y, classes=np.arange(3, dtype=np.int8))
+    clf.partial_fit(X, y, classes=[0, 1, 2])  # equal classes, given in another dtype
+    assert clf.classes_.dtype == np.int8 and clf.predict(X).dtype == np.int8
+
+
 @pytest.mark.slow
 def test_partial_fit_trains_one_epoch_per_call(faces, make_clf):
     X, y = faces
@@ -249,9 +256,8 @@ def test_cosine_schedule_decays_to_zero_over_the_epochs(faces, make_clf):
 @pytest.mark.parametrize(
     "front_end",
     [
+        # (a conv stem, and patches with a sweep: tests/test_common.py's configurations)
         {"patch_size": 4},
-        {"patch_size": 2, "sweep_layers": 1, "sweep_hidden": 3},
-        {"stem": "conv", "stem_filters": (4,)},
         {"stem": "separable", "stem_filters": (4, 4), "stem_stride": 2},
     ],
 )
@@ -273,25 +279,13 @@ def test_warm_start_refuses_to_change_the_front_end(faces, make_clf):
 
 @pytest.mark.slow
 def test_stem_is_grid_searchable(faces, make_clf):
-
     X, y = faces
-    search = GridSearchCV(
-        make_clf(epochs=1),
-        {"stem": [None, "conv", "separable"], "stem_filters": [(4,)], "stem_stride": [1, 2]},
-        cv=2,
-    ).fit(X, y)
-    params = search.cv_results_["params"]
-    assert [(p["stem"], p["stem_stride"]) for p in params] == [
-        (None, 1),
-        (None, 2),
-        ("conv", 1),
-        ("conv", 2),
-        ("separable", 1),
-        ("separable", 2),
-    ]
-    assert search.best_estimator_.stem in (None, "conv", "separable")
+    grid = {"stem": [None, "separable"], "stem_filters": [(4,)], "stem_stride": [2]}
+    search = GridSearchCV(make_clf(epochs=1), grid, cv=2).fit(X, y)
+    assert [p["stem"] for p in search.cv_results_["params"]] == [None, "separable"]
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()  # no fit failed
     # the stride reaches the network: 16x16 faces, stride 2 and one block leave 4 rows
-    strided = search.best_estimator_.set_params(stem="conv", stem_stride=2).fit(X, y)
+    strided = clone(search.best_estimator_).set_params(stem="conv").fit(X, y)
     assert strided.model_.get_layer("fold_rows").output.shape[1] == 4
 
 

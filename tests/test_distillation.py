@@ -180,7 +180,7 @@ class _StopAfterFirstEpoch(keras.callbacks.Callback):
 @pytest.mark.slow
 def test_a_resumed_run_goes_on_with_the_view_of_its_epoch(rng, make_clf, tmp_path, monkeypatch):
     # epoch e trains on view e % n, also after keras.callbacks.BackupAndRestore resumes a run
-    from bilstm_emotion.model._views import ViewBatches
+    from bilstm_emotion.model._teacher_views import ViewBatches
 
     served, epoch = [], [None]  # (fit's epoch, view served) for each batch trained on
 

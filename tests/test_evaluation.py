@@ -11,7 +11,13 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from bilstm_emotion.evaluation import EvaluationReport, evaluate, measure_speed
+from bilstm_emotion.evaluation import (
+    EvaluationReport,
+    environment,
+    evaluate,
+    measure_speed,
+    score_predictions,
+)
 
 
 class Fixed(ClassifierMixin, BaseEstimator):
@@ -85,6 +91,34 @@ def test_json_round_trip_and_markdown(tmp_path):
 def test_labels_of_wrong_length_are_named():
     with pytest.raises(ValueError, match="Received: y with 2 labels"):
         evaluate(Fixed([0, 1], [0, 1, 1]), [0, 1, 1], [0, 1], timing=False)
+
+
+def test_predictions_made_elsewhere_are_scored_as_evaluate_scores_them():
+    y_true = ["happy", "sad", "sad", "happy", "fear"]
+    y_pred = ["happy", "sad", "", "sad", "fear"]  # "": a photo in which no face was found
+    report = score_predictions(y_true, y_pred, labels=["fear", "happy", "sad"])
+    assert report.labels == ["fear", "happy", "sad"] and report.timing is None
+    assert report.accuracy == 0.6  # the missing face is wrong
+    assert report.per_class["sad"]["recall"] == 0.5 and report.per_class["sad"]["support"] == 2
+    assert report.confusion == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]  # "" has no column
+    assert report.error_rate == {"fear": 0.0, "happy": 0.5, "sad": 0.5}
+    assert report.classification_report(output_dict=True)["sad"] == report.per_class["sad"]
+    # without labels: every label seen, the empty one included
+    assert score_predictions(y_true, y_pred).labels == ["", "fear", "happy", "sad"]
+    fixed = Fixed(["happy", "sad"], ["sad", "sad", "happy"])
+    whole = evaluate(fixed, [0, 1, 2], ["sad", "happy", "happy"], timing=False)
+    assert whole == score_predictions(["sad", "happy", "happy"], ["sad", "sad", "happy"])
+    with pytest.raises(ValueError, match="Received: y with 2 labels"):
+        score_predictions(["a", "b"], ["a", "b", "c"])
+
+
+def test_the_environment_names_the_processor_and_its_instruction_sets():
+    from bilstm_emotion.core._machine import SPEED_FLAGS
+
+    env = environment()
+    assert env["keras_backend"] and env["cpu_count"] >= 1
+    assert set(env["cpu"]["flags"]) <= set(SPEED_FLAGS)
+    assert isinstance(env["cpu"]["model"], str)
 
 
 def test_timing_on_a_real_model_restores_batch_size(fitted, faces):

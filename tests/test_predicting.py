@@ -46,7 +46,7 @@ def test_bfloat16_prediction_follows_the_network(faces, make_clf):
     X, y = faces
     clf = make_clf(stem="conv", stem_filters=(4,)).fit(X, y)
     exact = clf.predict_proba(X)
-    # float32: the network's inference copy (tests/test_inference.py), not the network
+    # float32: the network's inference copy (tests/test_folding.py), not the network
     policies = {layer.dtype_policy.name for layer in clf._prediction_network().layers[1:]}
     assert clf._prediction_network() is not clf.model_ and policies == {"float32"}
     clf.set_params(predict_dtype="bfloat16")

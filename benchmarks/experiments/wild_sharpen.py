@@ -19,6 +19,7 @@ from skimage.transform import resize
 
 from bilstm_emotion import EMOTIONS, PRETRAINED, load_pretrained
 from bilstm_emotion.datasets import load_fer2013
+from bilstm_emotion.evaluation import score_predictions
 from bilstm_emotion.monitoring import FacePredictor
 from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer, ImageLoader
 
@@ -74,9 +75,9 @@ def main(argv=None):
         for key in normalizers:
             predicted = np.full(len(names), "", dtype=object)
             predicted[found] = classes[estimator.predict_proba(crops[key]).argmax(axis=1)]
-            row[key] = float((predicted == truth).mean())
+            row[key] = score_predictions(truth, predicted).accuracy
             as_crops = classes[estimator.predict_proba(whole[key]).argmax(axis=1)]
-            row[f"{key}_crops"] = float((as_crops == truth).mean())
+            row[f"{key}_crops"] = score_predictions(truth, as_crops).accuracy
         report["wild"][name] = row
         print(name, {k: round(v, 4) for k, v in row.items()})
     faces = load_fer2013(args.fer2013, subset="test")
@@ -84,10 +85,10 @@ def main(argv=None):
     y = np.asarray(EMOTIONS)[faces.target]
     enlarged = [resize(x, (192, 192), order=3, anti_aliasing=False).clip(0, 1) for x in X]
     guard = {
-        k: float((default.predict(n.transform(enlarged)) == y).mean())
+        k: score_predictions(y, default.predict(n.transform(enlarged))).accuracy
         for k, n in normalizers.items()
     }
-    guard["direct"] = float((default.predict(X) == y).mean())
+    guard["direct"] = score_predictions(y, default.predict(X)).accuracy
     report["fer_guard"] = guard
     print("FER2013 guard", guard)
     Path(args.out).write_text(json.dumps(report, indent=2))

@@ -10,10 +10,9 @@ Markdown; :mod:`bilstm_emotion.plotting` draws it.
 """
 
 import json
-import os
-import platform
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
@@ -21,8 +20,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .core._backend import backend_name
 from .core._labels import codes_as_names
+from .core._machine import machine
 
-__all__ = ["EvaluationReport", "evaluate", "measure_speed"]
+__all__ = ["EvaluationReport", "environment", "evaluate", "measure_speed", "score_predictions"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,16 @@ class EvaluationReport:
         totals = counts.sum(axis=1, keepdims=True)
         return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
 
-    def classification_report(self, digits=3):
-        """The per-class table as text, exactly as scikit-learn prints it."""
+    def classification_report(self, digits=3, *, output_dict=False):
+        """The per-class table as text, exactly as scikit-learn prints it (or, with
+        ``output_dict=True``, as its dict: the classes, ``accuracy`` and the averages)."""
         return classification_report(
-            self.y_true, self.y_pred, labels=self.labels, digits=digits, zero_division=0
+            self.y_true,
+            self.y_pred,
+            labels=self.labels,
+            digits=digits,
+            output_dict=output_dict,
+            zero_division=0,
         )
 
     def to_dict(self):
@@ -118,14 +124,20 @@ class EvaluationReport:
         return "\n".join(lines) + "\n"
 
 
-def _environment():
-    return {
-        "keras_backend": backend_name(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-    }
+def environment():
+    """Where a measurement ran: the Keras backend and the machine.
+
+    Returns
+    -------
+    environment : dict
+        ``keras_backend`` (``None`` when Keras was not loaded: nothing that ran
+        needed it, and naming it is not worth importing it), ``machine``,
+        ``processor``, ``cpu`` (``model`` and the
+        ``flags`` among AVX2, FMA, AVX-512, VNNI, bfloat16 and AMX that it has: they
+        change how fast the networks run), ``cpu_count`` and ``python``.
+    """
+    backend = backend_name() if "keras" in sys.modules else None
+    return {"keras_backend": backend, **machine()}
 
 
 def measure_speed(estimator, X, *, batch_sizes=(32, 128, 256), n_latency=30, max_images=1024):
@@ -183,7 +195,7 @@ def measure_speed(estimator, X, *, batch_sizes=(32, 128, 256), n_latency=30, max
         "best_batch_size": int(best),
         "best_throughput": float(throughput[best]),
         "n_images": len(X),
-        "environment": _environment(),
+        "environment": environment(),
     }
 
 
@@ -226,19 +238,61 @@ def evaluate(estimator, X, y, *, timing=True, batch_sizes=(32, 128, 256)):
     (['happy', 'sad'], 60, 60)
     """
     check_is_fitted(estimator)
-    y_true = codes_as_names(np.asarray(y), np.asarray(estimator.classes_))
+    classes = np.asarray(estimator.classes_)
+    y_true = codes_as_names(np.asarray(y), classes)
     y_pred = np.asarray(estimator.predict(X))
+    labels = np.unique(np.concatenate([classes, y_true, y_pred]))
+    report = score_predictions(y_true, y_pred, labels=labels)
+    if timing:
+        report = replace(report, timing=measure_speed(estimator, X, batch_sizes=batch_sizes))
+    return report
+
+
+def score_predictions(y_true, y_pred, *, labels=None):
+    """Score predictions made elsewhere: the report of :func:`evaluate`, without timing.
+
+    For predictions no single estimator makes: an ensemble's vote, an ONNX session's
+    answers, a pipeline that may find no face in a photo.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    labels : array-like or None, default=None
+        The classes to report, in order (the confusion matrix's rows and columns).
+        ``None``: every label in ``y_true`` or ``y_pred``, sorted. A prediction
+        outside ``labels`` (``""`` for a photo without a face, say) counts as
+        wrong: it lowers the accuracy and the recall of its true class.
+
+    Returns
+    -------
+    report : EvaluationReport
+        With ``timing=None``.
+
+    Examples
+    --------
+    >>> from bilstm_emotion.evaluation import score_predictions
+    >>> report = score_predictions(["happy", "sad", "sad", "happy"],
+    ...                            ["happy", "sad", "", "sad"], labels=["happy", "sad"])
+    >>> report.accuracy, report.per_class["sad"]["recall"], report.confusion
+    (0.5, 0.5, [[1, 1], [0, 1]])
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape[0] != y_pred.shape[0]:
         raise ValueError(
             f"Expected one label per face ({y_pred.shape[0]} faces). Received: "
             f"y with {y_true.shape[0]} labels"
         )
-    labels = np.unique(np.concatenate([np.asarray(estimator.classes_), y_true, y_pred]))
+    if labels is None:
+        labels = np.unique(np.concatenate([y_true, y_pred]))
+    labels = np.asarray(labels)
     per_class = classification_report(
         y_true, y_pred, labels=labels, output_dict=True, zero_division=0
     )
     counts = confusion_matrix(y_true, y_pred, labels=labels)
-    support = counts.sum(axis=1)
+    support = np.array([np.sum(y_true == label) for label in labels])
     wrong = support - np.diag(counts)
     error_rate = np.divide(wrong, support, out=np.zeros(len(labels)), where=support > 0)
     keys = [str(label) for label in labels.tolist()]
@@ -253,7 +307,6 @@ def evaluate(estimator, X, y, *, timing=True, batch_sizes=(32, 128, 256)):
         per_class={k: per_class[k] for k in keys},
         confusion=counts.tolist(),
         error_rate=dict(zip(keys, error_rate.tolist(), strict=True)),
-        timing=measure_speed(estimator, X, batch_sizes=batch_sizes) if timing else None,
         y_true=y_true.tolist(),
         y_pred=y_pred.tolist(),
     )

@@ -383,7 +383,13 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
                     f"from the first call. Received: classes={classes.tolist()}"
                 )
         return self._train(
-            X, y, sample_weight, classes=classes, epochs=1, first=first, new_optimizer=first
+            X,
+            y,
+            sample_weight,
+            classes=classes if first else None,  # later calls keep classes_ as it is
+            epochs=1,
+            first=first,
+            new_optimizer=first,
         )
 
     def _train(self, X, y, sample_weight, *, classes, epochs, first, new_optimizer):

@@ -7,7 +7,7 @@ by :func:`distillation_for`:
 * :class:`TeacherOnce`: the teacher scores the faces as the user gave them, once,
   before training; the targets are ``(1 - w) * labels + w * teacher``.
 * :class:`TeacherOnViews`: ``n`` augmented copies of every face, each scored by the
-  teacher before training (:mod:`._views`); epoch ``e`` trains on copy ``e % n``.
+  teacher before training (:mod:`._teacher_views`); epoch ``e`` trains on copy ``e % n``.
 * :class:`TeacherOnline`: the teacher scores every batch's augmented view inside the
   training step (:mod:`._online`).
 
@@ -25,14 +25,14 @@ import numpy as np
 from ..datasets._streaming import is_lazy
 from ._online import distillation_loss, online_trainer, teacher_networks
 from ._parameters import idle
-from ._training import fit_data, split_validation, teacher_proba
-from ._views import (
+from ._teacher_views import (
     ViewBatches,
     ViewOfEpoch,
     augmented_views,
     in_units_of,
     without_augmentation,
 )
+from ._training import fit_data, split_validation, teacher_proba
 
 __all__ = [
     "Examples",

@@ -6,7 +6,7 @@ with the network minus those layers (the student) *and* with a frozen copy of
 every teacher network, and fits the student's probabilities to ``(1 - w) *
 labels + w * teacher`` on that very view: a fresh view at every step, never the
 same image twice ("function matching" as Beyer et al., CVPR 2022, describe it;
-:mod:`._views` precomputes a fixed pool instead). The teacher must therefore be
+:mod:`._teacher_views` precomputes a fixed pool instead). The teacher must therefore be
 a network the graph can run: a fitted estimator of this package, or a soft
 :class:`~sklearn.ensemble.VotingClassifier` of them, either possibly wrapped in
 :class:`~sklearn.frozen.FrozenEstimator`. Each teacher network averages its own
@@ -19,14 +19,14 @@ from keras import ops
 from sklearn.frozen import FrozenEstimator
 
 from ._predicting import network_in_dtype, resolve_dtype
-from ._test_time import mean_over_views, test_time_views
-from ._training import teacher_columns
-from ._views import (
+from ._teacher_views import (
     augmentation_layers,
     before_augmentation,
     standardization,
     without_augmentation,
 )
+from ._test_time import mean_over_views, test_time_views
+from ._training import teacher_columns
 
 __all__ = ["distillation_loss", "online_trainer", "teacher_networks"]
 

@@ -196,5 +196,5 @@ def warn_unused_parameters(params):
         warnings.warn(
             f"`{name}={value!r}` does nothing with {why}.",
             UnusedParameterWarning,
-            stacklevel=5,  # the caller: here, _fit, fit (or the partial_ ones), _fit_context
+            stacklevel=5,  # the caller: here, _train, fit (or partial_fit), _fit_context
         )

@@ -4,11 +4,11 @@ import copy
 import functools
 import os
 import weakref
-from pathlib import Path
 
 import numpy as np
 
-from ._inference import inference_config, inference_weights
+from ..core._machine import cpu_flags
+from ._folding import inference_config, inference_weights
 from ._test_time import mean_over_views, n_views, test_time_views
 
 #: The arithmetics a network can predict in, and the Keras dtype policy of each; with
@@ -57,14 +57,7 @@ def cpu_has_bfloat16(cpuinfo="/proc/cpuinfo"):
     (macOS, Windows), since bfloat16 is emulated, and slower, where the
     processor lacks the instructions.
     """
-    try:
-        text = Path(cpuinfo).read_text(errors="replace")
-    except OSError:
-        return False
-    flags = {
-        flag for line in text.splitlines() if line.startswith("flags") for flag in line.split()
-    }
-    return any(flag in flags for flag in BF16_CPU_FLAGS)
+    return bool(cpu_flags(cpuinfo) & set(BF16_CPU_FLAGS))
 
 
 @functools.cache
@@ -96,7 +89,7 @@ def network_in_dtype(model, dtype, *, fresh=False, inference=False):
     With ``fresh=True`` a fresh, uncompiled copy even in float32. With
     ``inference=True`` a copy for prediction only (never trained): batch
     normalisation folded into the layer before it, activations fused, and
-    augmentation and dropout left out (:func:`~._inference.inference_config`);
+    augmentation and dropout left out (:func:`~._folding.inference_config`);
     the same probabilities, in fewer operations.
 
     The copy's layers run under Keras' ``mixed_bfloat16`` policy (bfloat16

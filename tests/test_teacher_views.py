@@ -1,9 +1,9 @@
-"""Consistent distillation's pieces (bilstm_emotion.model._views)."""
+"""Consistent distillation's pieces (bilstm_emotion.model._teacher_views)."""
 
 import numpy as np
 
 from bilstm_emotion.model import build_row_col_bilstm
-from bilstm_emotion.model._views import (
+from bilstm_emotion.model._teacher_views import (
     ViewBatches,
     augmentation_layers,
     augmented_views,

@@ -1,4 +1,4 @@
-"""The inference copy of a network (model/_inference.py): same function, fewer layers."""
+"""The inference copy of a network (model/_folding.py): same function, fewer layers."""
 
 import keras
 import numpy as np
