@@ -33,7 +33,7 @@ def _measured(r, backend=True):
 
 
 def training_tables():
-    runs = sorted((ROOT / "benchmarks" / "experiments" / "results").glob("train_*.json"))
+    runs = sorted((ROOT / "docs" / "experiments").glob("train_*.json"))
     summary = [
         [
             "run",

@@ -10,7 +10,7 @@ shipped model is reproduced by one command::
         --export src/bilstm_emotion/model/weights --out /tmp/train_bilstm.json
 
 ``--preset NAME`` trains a configuration of the experiment archive instead
-(``benchmarks/experiments/presets.py``, results in ``benchmarks/experiments/results/``).
+(``benchmarks/experiments/presets.py``, plans and run records in ``docs/experiments/``).
 
 ``--resume DIR`` checkpoints the training after every epoch and goes on from the
 checkpoint when the same command is run again (runs longer than a session). Beside it,

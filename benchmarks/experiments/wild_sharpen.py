@@ -6,7 +6,7 @@ and as crops with and without it, and the default on FER2013 PublicTest through 
 photo path (each face enlarged 4x, then normalised)::
 
     python benchmarks/experiments/wild_sharpen.py ../shared/data/wild-dev \\
-        ../shared/data/fer2013-dev.zip --out benchmarks/experiments/results/wild-sharpen.json
+        ../shared/data/fer2013-dev.zip --out docs/experiments/wild-sharpen.json
 """
 
 import argparse
@@ -44,7 +44,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("wild_dev", type=Path)
     parser.add_argument("fer2013")
-    parser.add_argument("--out", default="benchmarks/experiments/results/wild-sharpen.json")
+    parser.add_argument("--out", default="docs/experiments/wild-sharpen.json")
     args = parser.parse_args(argv)
     labels = json.loads((args.wild_dev / "labels.json").read_text())
     names = sorted(labels)
