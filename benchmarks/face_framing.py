@@ -114,7 +114,8 @@ def accuracy_of(clf, canvases, found, y, *, margin, align, square, max_tilt=0.0)
     ]
     pred = np.full(len(y), "", dtype=object)
     pred[np.flatnonzero(hit)] = clf.predict(normalizer.transform(crops))
-    return score_predictions(y, pred).accuracy, score_predictions(y[hit], pred[hit]).accuracy
+    found = score_predictions(y[hit], pred[hit]).accuracy if any(hit) else float("nan")
+    return score_predictions(y, pred).accuracy, found
 
 
 def tilted(canvases, placed, detector, seed, max_angle=35.0):
@@ -141,7 +142,8 @@ def direct_accuracy(clf, faces, y, found):
     """Accuracy on the faces as FER2013 gives them: all, and those the detector found."""
     hit = np.array([f is not None for f in found])
     pred = clf.predict(faces / np.float32(255))
-    return score_predictions(y, pred).accuracy, score_predictions(y[hit], pred[hit]).accuracy
+    found = score_predictions(y[hit], pred[hit]).accuracy if hit.any() else float("nan")
+    return score_predictions(y, pred).accuracy, found
 
 
 def main(argv=None):

@@ -23,12 +23,13 @@ from bilstm_emotion.evaluation import score_predictions
 
 
 def measure(name, X, y, repeat):
-    import keras
     import onnxruntime
 
     from bilstm_emotion import export_onnx, load_pretrained
 
-    clf = load_pretrained(name)
+    clf = load_pretrained(name)  # the package picks the Keras backend first
+    import keras
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{name}.onnx"
         start = time.perf_counter()

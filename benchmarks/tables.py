@@ -27,7 +27,7 @@ def _measured(r, backend=True):
     """The footer line: when, on what hardware (and Keras backend) a result was measured."""
     hw = r["hardware"]
     cpu = hw.get("cpu")  # recorded since issue 44: the model and its instruction sets
-    where = f"{cpu['model']}, {', '.join(cpu['flags'])}" if cpu else hw["machine"]
+    where = f"{cpu['model']}, {', '.join(cpu['flags'])}" if cpu and cpu["model"] else hw["machine"]
     text = f"Measured {r['date'][:10]} on {hw['cpu_count']} CPU cores ({where})"
     return text + (f", Keras backend {r['backend']}" if backend else "")
 

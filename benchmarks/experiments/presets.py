@@ -3,8 +3,8 @@
 ``python benchmarks/train_fer2013.py DATA --preset NAME`` trains one of these. The
 shipped models are *not* read from here: their recipes live once, in the package's
 registry (``model/weights/<name>.json``), and ``train_fer2013.py --like NAME`` reads
-them there. The scores of every run are in ``results/`` beside this file and in the
-docs' experiment log.
+them there. The scores of every run are in ``docs/experiments/`` and in the docs'
+experiment log.
 """
 
 # The recipe every run since the first shipped "bilstm" shares: AdamW with cosine decay,

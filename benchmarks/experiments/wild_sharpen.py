@@ -1,4 +1,4 @@
-"""The pre-registered ``wild-sharpen`` check (``results/plan_wild-sharpen.md``), issue 44.
+"""The pre-registered ``wild-sharpen`` check (``docs/experiments/plan_wild-sharpen.md``), issue 44.
 
 Faces that the photo path downscales get an unsharp mask after the resize (amount 0.62,
 sigma 1 pixel, fixed by the plan); every shipped model is scored on ``wild-dev`` end to end

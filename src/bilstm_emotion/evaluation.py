@@ -241,11 +241,20 @@ def evaluate(estimator, X, y, *, timing=True, batch_sizes=(32, 128, 256)):
     classes = np.asarray(estimator.classes_)
     y_true = codes_as_names(np.asarray(y), classes)
     y_pred = np.asarray(estimator.predict(X))
+    _check_lengths(y_true, y_pred)
     labels = np.unique(np.concatenate([classes, y_true, y_pred]))
     report = score_predictions(y_true, y_pred, labels=labels)
     if timing:
         report = replace(report, timing=measure_speed(estimator, X, batch_sizes=batch_sizes))
     return report
+
+
+def _check_lengths(y_true, y_pred):
+    if y_true.shape[0] != y_pred.shape[0]:
+        raise ValueError(
+            f"Expected one label per face ({y_pred.shape[0]} faces). Received: "
+            f"y with {y_true.shape[0]} labels"
+        )
 
 
 def score_predictions(y_true, y_pred, *, labels=None):
@@ -280,11 +289,7 @@ def score_predictions(y_true, y_pred, *, labels=None):
     (0.5, 0.5, [[1, 1], [0, 1]])
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape[0] != y_pred.shape[0]:
-        raise ValueError(
-            f"Expected one label per face ({y_pred.shape[0]} faces). Received: "
-            f"y with {y_true.shape[0]} labels"
-        )
+    _check_lengths(y_true, y_pred)
     if labels is None:
         labels = np.unique(np.concatenate([y_true, y_pred]))
     labels = np.asarray(labels)
