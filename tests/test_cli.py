@@ -605,6 +605,10 @@ def test_train_and_grid_search_show_progress_with_an_estimate(tmp_path, capsys, 
     capsys.readouterr()
 
 
+#: A grid search of two tiny candidates, two folds each (after the folder of faces).
+_TINY_SEARCH = ["--param", "row_hidden=2,3", "--set", "col_hidden=2", "--epochs", "1", "--cv", "2"]
+
+
 @pytest.mark.slow
 def test_grid_search_prints_the_study_table(tmp_path, capsys):
     _write_fer_folder(tmp_path / "fer", n_per_class=4)
@@ -612,14 +616,7 @@ def test_grid_search_prints_the_study_table(tmp_path, capsys):
         [
             "grid-search",
             str(tmp_path / "fer"),
-            "--param",
-            "row_hidden=2,3",
-            "--set",
-            "col_hidden=2",
-            "--epochs",
-            "1",
-            "--cv",
-            "2",
+            *_TINY_SEARCH,
             "--out",
             str(tmp_path / "g.json"),
         ]
@@ -672,14 +669,7 @@ def test_train_streamed_and_grid_search_on_a_dask_scheduler(tmp_path, capsys, mo
             [
                 "grid-search",
                 str(tmp_path / "fer"),
-                "--param",
-                "row_hidden=2,3",
-                "--set",
-                "col_hidden=2",
-                "--epochs",
-                "1",
-                "--cv",
-                "2",
+                *_TINY_SEARCH,
                 "--stream",
                 "--scheduler",
                 cluster.scheduler_address,

@@ -398,8 +398,9 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
         # 1. Validate: the parameters, the images and labels, the teacher.
         params = {**self.get_params(deep=False), "epochs": epochs}
         warn_unused_parameters(params)
+        config = NetworkConfig.from_params(params)
         if not first:
-            self._check_same_architecture()
+            self._check_same_architecture(config)
         X_raw = X
         X, y = check_images_and_labels(self, X, y, reset=first)
         if classes is None:
@@ -416,7 +417,6 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
         keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
 
         # 2. Build: a new network standardising pixels as the training images are.
-        config = self._network_config()
         network = self._build_network(X, len(classes), config, seed) if first else self.model_
 
         # 3. Targets: the labels, or the labels mixed with a teacher's probabilities.
@@ -462,12 +462,9 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
         self._architecture = asdict(config)  # plain data: skops stores it
         return self
 
-    def _network_config(self):
-        return NetworkConfig.from_params(self.get_params(deep=False))
-
-    def _check_same_architecture(self):
+    def _check_same_architecture(self, config):
         old = NetworkConfig.from_params(self._architecture)
-        for param, before, now in old.changes(self._network_config()):
+        for param, before, now in old.changes(config):
             raise ValueError(
                 f"Expected {param}={before!r} as in the fitted model, which "
                 f"warm_start=True and partial_fit keep training. Received: "
@@ -599,7 +596,9 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
         estimator.n_features_in_ = estimator.image_shape_[0] * estimator.image_shape_[1]
         estimator.history_ = dict(history or {})
         estimator.n_iter_ = len(estimator.history_.get("loss", []))
-        estimator._architecture = asdict(estimator._network_config())
+        estimator._architecture = asdict(
+            NetworkConfig.from_params(estimator.get_params(deep=False))
+        )
         return estimator
 
     # ------------------------------------------------------------- storage

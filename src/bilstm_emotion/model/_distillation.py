@@ -145,8 +145,11 @@ class TeacherOnce(Labels):
         self.teacher, self.weight = teacher, weight
 
     def targets(self, examples):
-        soft = teacher_proba(self.teacher, examples.X_raw, examples.classes)
-        return (1 - self.weight) * examples.Y + self.weight * soft
+        return self.mix(examples.Y, teacher_proba(self.teacher, examples.X_raw, examples.classes))
+
+    def mix(self, Y, soft):
+        """The targets: ``(1 - weight) * Y + weight * soft``."""
+        return (1 - self.weight) * Y + self.weight * soft
 
 
 class TeacherOnline(Labels):
@@ -175,7 +178,7 @@ class TeacherOnline(Labels):
         return online_trainer(network, self.members, classes)
 
 
-class TeacherOnViews(Labels):
+class TeacherOnViews(TeacherOnce):
     """``n_views`` augmented copies of every face, each scored by the teacher before training.
 
     The network trains without its augmentation layers on the copies; epoch ``e``
@@ -184,7 +187,8 @@ class TeacherOnViews(Labels):
     """
 
     def __init__(self, teacher, weight, n_views):
-        self.teacher, self.weight, self.n_views = teacher, weight, n_views
+        super().__init__(teacher, weight)
+        self.n_views = n_views
 
     def check(self, X):
         """Refuse images on disk: the copies are made in memory before training."""
@@ -209,13 +213,9 @@ class TeacherOnViews(Labels):
             )
             validation_data = (X[val], Y[val])
         views = augmented_views(network, X[rows], self.n_views)
+        asked = (in_units_of(view, examples.X_raw) for view in views)  # as the user's X
         targets = np.stack(
-            [
-                (1 - self.weight) * Y[rows]
-                + self.weight
-                * teacher_proba(self.teacher, in_units_of(view, examples.X_raw), examples.classes)
-                for view in views
-            ]
+            [self.mix(Y[rows], teacher_proba(self.teacher, x, examples.classes)) for x in asked]
         )
         seed = int(rng.randint(np.iinfo(np.int32).max))
         batches = ViewBatches(
