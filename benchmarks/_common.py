@@ -14,7 +14,15 @@ def environment():
 
 
 def write_report(report, path):
-    """Write ``report`` plus :func:`environment` as indented JSON to ``path``."""
+    """Write ``report`` plus :func:`environment` as indented JSON to ``path``.
+
+    ``report["benchmark"]`` names the script that measured it (the harness's rule: one
+    measurement, one script, one file).
+    """
+    if not report.get("benchmark"):
+        raise ValueError(
+            f"Expected a report naming its benchmark. Received: keys {sorted(report)}"
+        )
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w") as f:
         json.dump({**report, **environment()}, f, indent=2)

@@ -2,8 +2,8 @@
 
 For each shipped model at its shipped prediction setting, and from one view: accuracy and
 macro-F1 in float32 and in bfloat16, the share of faces whose label agrees, and the largest
-probability difference. Throughput is measured by ``benchmarks/speed.py`` (``_bf16`` keys).
-A model exported by ``train_fer2013.py --export DIR`` is scored too with ``--extra
+probability difference. Throughput is measured by ``benchmarks/throughput.py`` (``_bf16`` keys).
+A model exported by ``tools/train_fer2013.py --export DIR`` is scored too with ``--extra
 DIR/NAME``; ``--models`` picks among the shipped ones (given with no name: none)::
 
     python benchmarks/bfloat16.py ../shared/data/fer2013-dev.zip
@@ -36,7 +36,6 @@ def score(clf, X, y):
 
 def main(argv=None):
     from bilstm_emotion import PRETRAINED, load_pretrained
-    from bilstm_emotion.model._pretrained import load_exported
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="FER2013 zip, folder or CSV")
@@ -46,14 +45,16 @@ def main(argv=None):
         action="append",
         default=[],
         metavar="DIR/NAME",
-        help="a model exported by train_fer2013.py --export",
+        help="a model exported by tools/train_fer2013.py --export",
     )
     parser.add_argument("--out", default="benchmarks/results/bfloat16.json")
     args = parser.parse_args(argv)
     _, _, X, y = fer2013_train_test(args.path)
     loaders = {name: lambda name=name: load_pretrained(name) for name in args.models}
     for extra in map(Path, args.extra):
-        loaders[extra.name] = lambda extra=extra: load_exported(extra.parent, extra.name)
+        loaders[extra.name] = lambda extra=extra: load_pretrained(
+            extra.name, directory=extra.parent
+        )
     rows = []
     for name, load in loaders.items():
         for setting in ("shipped", "one view"):

@@ -1,11 +1,11 @@
 """Soft-voting ensembles of trained models on FER2013 PublicTest: accuracy and speed.
 
 Scores every combination of the shipped models (plus any exported with
-``train_fer2013.py --export DIR``, given as ``--extra DIR/NAME``) by averaging
+``tools/train_fer2013.py --export DIR``, given as ``--extra DIR/NAME``) by averaging
 their probabilities, the way ``VotingClassifier(voting="soft")`` over
 ``FrozenEstimator``\\ s does, each model with its mirror images, then also
 with ``test_time_shift`` (``--shift``, 2 pixels), then with the views it ships
-with (``shipped_views``: a vote of teachers as ``train_fer2013.py`` asks it);
+with (``shipped_views``: a vote of teachers as ``tools/train_fer2013.py`` asks it);
 measures the throughput of the default model with and without shifts and of
 the shipped models' vote, in the same run::
 
@@ -25,7 +25,6 @@ from sklearn.frozen import FrozenEstimator
 
 from bilstm_emotion import PRETRAINED, load_pretrained
 from bilstm_emotion.evaluation import score_predictions
-from bilstm_emotion.model._pretrained import load_exported
 
 
 def _throughput(clf, X, repeats):
@@ -41,7 +40,7 @@ def main(argv=None):
         action="append",
         default=[],
         metavar="DIR/NAME",
-        help="a model written by train_fer2013.py --export DIR",
+        help="a model written by tools/train_fer2013.py --export DIR",
     )
     parser.add_argument("--shift", type=int, default=2, help="test_time_shift to score (2)")
     parser.add_argument("--speed-faces", type=int, default=2048)
@@ -52,7 +51,7 @@ def main(argv=None):
     _, _, X, y = fer2013_train_test(args.path)
     models = {name: load_pretrained(name) for name in PRETRAINED}
     for extra in args.extra:
-        models[Path(extra).name] = load_exported(Path(extra).parent, Path(extra).name)
+        models[Path(extra).name] = load_pretrained(Path(extra).name, directory=Path(extra).parent)
     classes = models[PRETRAINED[0]].classes_
     proba = {0: {}, args.shift: {}}
     shipped_shift = {name: clf.test_time_shift for name, clf in models.items()}
@@ -61,7 +60,7 @@ def main(argv=None):
         for shift in proba:  # each model with its own test_time_flip (True for all)
             proba[shift][name] = clf.set_params(test_time_shift=shift).predict_proba(X)
         clf.set_params(test_time_shift=0)
-    # each model with the views it ships with, as train_fer2013.py asks a vote of teachers
+    # each model with the views it ships with, as tools/train_fer2013.py asks a vote of teachers
     proba["shipped"] = {name: proba[shipped_shift[name]][name] for name in models}
 
     def score(members, shift):

@@ -159,7 +159,11 @@ def main(argv=None):
     clf = load_pretrained(args.model)
     shipped = FaceDetector()
     detector = BlazeFaceDetector(min_score=shipped.min_score, tiles=shipped.tiles)
-    report = {"model": args.model, "canvas": "640x480, face 2.5-4x enlarged, smooth texture"}
+    report = {
+        "benchmark": "face_framing",
+        "model": args.model,
+        "canvas": "640x480, face 2.5-4x enlarged, smooth texture",
+    }
 
     start = time.perf_counter()
     canvases, found, placed = detect_all(X_train[val], 1, detector)

@@ -115,7 +115,11 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the photos")
     args = parser.parse_args(argv)
     labels, images, scales = load(args.faces_dev)
-    report = {"photos": len(labels), "faces": sum(len(im["faces"]) for im in labels)}
+    report = {
+        "benchmark": "faces",
+        "photos": len(labels),
+        "faces": sum(len(im["faces"]) for im in labels),
+    }
     detectors = {name: FaceDetector(select="all", **params) for name, params in DETECTORS.items()}
     for name, detector in detectors.items():
         pairs = zip(detector.detect(images), scales, strict=True)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import write_report  # benchmarks/ is on sys.path when run as a script
+
 WRITE = r"""
 import sys
 import numpy as np
@@ -72,7 +74,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results/huge_images.json")
     args = parser.parse_args(argv)
-    results = {"files": {}, "runs": []}
+    results = {"benchmark": "huge_images", "files": {}, "runs": []}
     with tempfile.TemporaryDirectory() as folder:
         for side in (12000, 8000):
             subprocess.run([sys.executable, "-c", WRITE, folder, str(side)], check=True)
@@ -96,9 +98,7 @@ def main(argv=None):
                 row["process_seconds"] = round(time.perf_counter() - start, 1)
                 results["runs"].append(row)
                 print(json.dumps(row))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    write_report(results, args.out)
 
 
 if __name__ == "__main__":

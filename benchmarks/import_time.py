@@ -63,12 +63,12 @@ def run_case(args, src, repeat):
     return {"seconds": round(statistics.median(times), 3), "keras_imported": keras}
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--compare", type=Path, help="another source tree to time beside")
     parser.add_argument("--out", default="benchmarks/results/import_time.json")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     trees = {"this tree": None}
     if args.compare:
@@ -80,7 +80,7 @@ def main():
             results[label][name] = run_case(case, src, args.repeat)
             row = results[label][name]
             print(f"{label} | {name:<56} {row['seconds']:7.3f} s  keras={row['keras_imported']}")
-    write_report({"repeat": args.repeat, "results": results}, args.out)
+    write_report({"benchmark": "import_time", "repeat": args.repeat, "results": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -38,11 +38,11 @@ def _macs(layer, folds):
 
 def layer_costs(model):
     """Multiply-adds per view of one face, by layer name and kind."""
-    from bilstm_emotion.model._layers import FoldRows
-
     rows, folds = [], 1
     for layer in model.layers:
-        if isinstance(layer, FoldRows):  # (H, W, C) -> H sequences of (W, C) per face
+        # the package's FoldRows layer (its registered name in the saved network):
+        # (H, W, C) -> H sequences of (W, C) per face
+        if type(layer).__name__ == "FoldRows":
             folds = math.prod(layer.input.shape[1:]) // math.prod(layer.output.shape[1:])
         macs = _macs(layer, folds)
         if macs:
@@ -55,8 +55,6 @@ def main(argv=None):
     from _common import write_report
 
     from bilstm_emotion import PRETRAINED, load_pretrained
-    from bilstm_emotion.model._predicting import network_in_dtype
-    from bilstm_emotion.model._test_time import n_views
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(PRETRAINED))
@@ -70,13 +68,15 @@ def main(argv=None):
         by_kind = {}
         for r in rows:
             by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + r["macs"]
-        copy = network_in_dtype(clf.model_, "float32", fresh=True)
+        copy = keras.Model.from_config(clf.model_.get_config())  # never compiled
+        copy.set_weights(clf.model_.get_weights())
         with warnings.catch_warnings():  # one warning per layer kind it leaves alone
             warnings.simplefilter("ignore", UserWarning)
             copy.quantize("int8")
         quantized = [x.name for x in copy.layers if getattr(x, "quantization_mode", None)]
         q_macs = sum(r["macs"] for r in rows if r["layer"] in quantized)
-        views = n_views(flip=clf.test_time_flip, shift=clf.test_time_shift)
+        # as test_time_shift's documentation says: five views with a shift, twice that flipped
+        views = (5 if clf.test_time_shift else 1) * (2 if clf.test_time_flip else 1)
         models.append(
             {
                 "model": name,

@@ -13,14 +13,16 @@ compiles) and the ratios, as JSON::
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 from _common import fer2013_train_test, write_report
-from experiments.presets import PRESETS
 
-from bilstm_emotion.core._backend import PREDICT_DTYPE_CHOICES
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # the preset archive
+from training.presets import PRESETS
 
 
 class EpochTimes(keras.callbacks.Callback):
@@ -43,7 +45,7 @@ def main(argv=None):
     parser.add_argument("path", help="FER2013 zip, folder or CSV")
     parser.add_argument("--preset", default="conv-mid-kd", choices=sorted(PRESETS))
     parser.add_argument("--teachers", nargs="+", default=["conv-xl", "conv-bilstm"])
-    parser.add_argument("--teacher-dtype", default="auto", choices=PREDICT_DTYPE_CHOICES)
+    parser.add_argument("--teacher-dtype", default="auto", help="the teachers' predict_dtype")
     parser.add_argument("--faces", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--out", default="benchmarks/results/online_distillation.json")

@@ -92,7 +92,10 @@ def main(argv=None):
     pick = rng.choice(len(X_test), size=min(args.n, len(X_test)), replace=False)
     X = np.asarray(X_test[pick], dtype=np.uint8).reshape(-1, 48, 48)
     rows = [measure(name, X, y_test[pick], args.repeat) for name in args.models]
-    write_report({"models": rows, "n_faces": len(X), "repeat": args.repeat}, args.out)
+    write_report(
+        {"benchmark": "onnx_export", "models": rows, "n_faces": len(X), "repeat": args.repeat},
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -203,6 +203,7 @@ def main(argv=None):
         server.wait(timeout=30)
     write_report(
         {
+            "benchmark": "serve_load",
             "cameras": phases,
             "uploads": upload,
             "camera_beside_uploads": beside,

@@ -173,14 +173,31 @@ def video_speed_tables():
     )
 
 
+def _result(name):
+    """``benchmarks/results/<name>.json``, or ``None`` where it was not measured yet."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _by(r, script, backend=True):
+    """The footer of one result: when, where and by which script it was measured."""
+    return f"{_measured(r, backend=backend)}, by ``benchmarks/{script}.py``.\n"
+
+
 def speed_tables():
-    path = RESULTS / "speed.json"
-    if not path.is_file():
-        return "Not measured yet: run ``python benchmarks/speed.py``.\n"
-    r = json.loads(path.read_text())
+    """The estimator's speed: overhead over Keras, throughput against fer, Keras' knobs
+    per backend, cost growth (one benchmark script each)."""
     parts = []
-    if "overhead" in r:
-        o = r["overhead"]
+    scripts = ("overhead", "throughput", "training_knobs", "growth")
+    missing = [name for name in scripts if _result(name) is None]
+    if missing:
+        parts.append(
+            "Not measured yet: "
+            + ", ".join(f"``python benchmarks/{name}.py``" for name in missing)
+            + ".\n"
+        )
+    o = _result("overhead")
+    if o:
         parts.append(
             grid(
                 [
@@ -201,10 +218,10 @@ def speed_tables():
             )
             + f"\n{o['n_images']} faces, {o['epochs']} epochs, median of {o['repeat']} "
             "alternating runs; the estimator's time includes validation, seeding, building and "
-            "compiling the network.\n"
+            "compiling the network. " + _by(o, "overhead")
         )
-    if "throughput" in r:
-        t = r["throughput"]
+    t = _result("throughput")
+    if t:
         bf16 = any(key.endswith("_bf16_faces_per_s") for key in t)
         rows = [["model", "faces/s (batch 256)", *(["bfloat16", "ratio"] if bf16 else [])]]
         for key, value in t.items():
@@ -239,8 +256,6 @@ def speed_tables():
                 ]
             )
         rows = [row + ["-"] * (len(rows[0]) - len(row)) for row in rows]
-        when = r.get("measured", {}).get("throughput")
-        when = f", measured {when[:10]}" if when else ""
         shipped = ""
         if "ratio_vs_fer_shipped" in t:
             dtype = t["default_predict_dtype"]
@@ -259,9 +274,10 @@ def speed_tables():
             )
         parts.append(
             grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
-            f"{t['n_images']:,} faces{when}.{shipped}\n"
+            f"{t['n_images']:,} faces.{shipped} " + _by(t, "throughput")
         )
-    if "training" in r:
+    k = _result("training_knobs")
+    if k:
         rows = [
             [
                 "backend",
@@ -272,17 +288,17 @@ def speed_tables():
                 "batch 128",
             ]
         ]
-        for b in r["training"]:
+        for b in k["backends"]:
             cells = [b["backend"]]
             for v in b.get("variants", []):
                 cells.append(f"{v['images_per_s']:.0f}" if "images_per_s" in v else "fails")
             rows.append(cells + ["-"] * (len(rows[0]) - len(cells)))
         parts.append(
             grid(rows) + "\nTraining images/s, shipped ``bilstm`` architecture, "
-            "one epoch after a warm-up.\n"
+            "one epoch after a warm-up. " + _by(k, "training_knobs", backend=False)
         )
-    if "growth" in r:
-        g = r["growth"]
+    g = _result("growth")
+    if g:
         rows = [["faces", "share", "fit, 1 epoch (s)", "s per 1,000 faces"]]
         for f in g["fit"]:
             rows.append(
@@ -298,14 +314,13 @@ def speed_tables():
             (
                 f"\nLeast-squares line: {line['seconds_per_1000']:.2f} s per 1,000 faces plus "
                 f"{line['fixed_s']:.1f} s fixed (R² {line['r2']:.3f}), {g['data']}, shipped "
-                "``bilstm`` architecture.\n"
+                "``bilstm`` architecture. "
             )
             if line
             else "\n"
         )
-        parts.append(grid(rows) + note)
+        parts.append(grid(rows) + note + _by(g, "growth"))
         _growth_figure(g)
-    parts.append(f"{_measured(r, backend=False)} by ``benchmarks/speed.py``.\n")
     return "\n".join(parts)
 
 

@@ -150,6 +150,7 @@ def main(argv=None):
         whole.append(whole_photo.faces(image, [None]))
     crops, whole = np.concatenate(crops), np.concatenate(whole)
     report = {
+        "benchmark": "wild",
         "photos": len(names),
         "detector": detector.get_params(),
         "detect_ms_per_photo": 1000 * seconds / len(names),

@@ -179,13 +179,15 @@ def test_data_faces_and_the_command_line_load_no_keras():
         "import json, sys\n"
         "import bilstm_emotion, bilstm_emotion.datasets, bilstm_emotion.faces\n"
         "import bilstm_emotion.preprocessing, bilstm_emotion.monitoring, bilstm_emotion.video\n"
-        "from bilstm_emotion import EMOTIONS, PRETRAINED, pretrained_info\n"
+        "from bilstm_emotion import EMOTIONS, PRETRAINED, pretrained_info, pretrained_params\n"
         "from bilstm_emotion.cli import build_parser\n"
-        "build_parser().format_help(); pretrained_info('conv-lite')\n"
-        "print(json.dumps(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch')"
-        " if m in sys.modules)))"
+        "from bilstm_emotion.evaluation import environment\n"
+        "build_parser().format_help(); pretrained_info('conv-lite'); pretrained_params()\n"
+        "env = environment()\n"
+        "print(json.dumps([env['keras_backend'], env['predict_dtype_auto'], sorted(m for m in"
+        " ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules)]))"
     )
-    assert loaded == []
+    assert loaded == [None, None, []]
 
 
 @pytest.mark.slow
@@ -223,3 +225,53 @@ def test_the_network_config_names_exactly_the_architecture_parameters():
     made_by_hand = {**config.__dict__, "dropout": 1.0}  # not through from_params
     with pytest.raises(ValueError, match=r"Received: dropout=1\.0"):
         NetworkConfig(**made_by_hand)
+
+
+ROOT = SRC.parents[1]
+# What uses the package from outside it: the benchmarks, the shipped models' recipe and
+# its helpers, the gallery's examples. They import public names only, so that what they
+# measure and how the shipped models are made is what a user can call.
+OUTSIDE = sorted(
+    [
+        *ROOT.glob("benchmarks/**/*.py"),
+        ROOT / "tools" / "train_fer2013.py",
+        *ROOT.glob("tools/training/*.py"),
+        *ROOT.glob("examples/*.py"),
+    ]
+)
+
+
+def _private_names(path):
+    """Every ``bilstm_emotion`` import of ``path`` that names a private module or name."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bilstm_emotion"):
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "bilstm_emotion" and any(p.startswith("_") for p in parts[1:]):
+                yield name
+
+
+@pytest.mark.parametrize("path", OUTSIDE, ids=[p.relative_to(ROOT).as_posix() for p in OUTSIDE])
+def test_benchmarks_tools_and_examples_use_the_public_api(path):
+    assert list(_private_names(path)) == []
+
+
+def test_the_public_api_check_sees_private_imports(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import bilstm_emotion.model._predicting\n"
+        "from bilstm_emotion.core._registry import weights_dir\n"
+        "from bilstm_emotion.model import _pretrained, load_pretrained\n"
+        "from bilstm_emotion import pretrained_params\n"
+    )
+    assert list(_private_names(script)) == [
+        "bilstm_emotion.model._predicting",
+        "bilstm_emotion.core._registry.weights_dir",
+        "bilstm_emotion.model._pretrained",
+    ]
+    assert len(OUTSIDE) > 25  # the globs found the scripts

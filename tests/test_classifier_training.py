@@ -314,6 +314,31 @@ def test_float_pixels_on_an_8_bit_scale_are_warned_about(faces, fitted):
         fitted.predict_proba((X - X.mean()) / X.std())  # standardised: used as it is
 
 
+def test_the_pixel_warning_points_at_the_callers_line_whichever_call_led_to_it(faces, make_clf):
+    """fit, partial_fit, predict and a search: each warning names this file and the line
+    of the call, not a line inside the package, scikit-learn or joblib."""
+    import inspect
+
+    from sklearn.model_selection import cross_val_score
+
+    from bilstm_emotion.preprocessing import PixelRangeWarning
+
+    X, y = faces
+    X = X.astype(np.float32)  # 8-bit values as floats: warned about
+    clf = make_clf(epochs=1)
+    calls = {
+        "fit": lambda: clf.fit(X, y),
+        "predict": lambda: clf.predict(X),
+        "partial_fit": lambda: clf.partial_fit(X, y),
+        "cross_val_score": lambda: cross_val_score(make_clf(epochs=1), X, y, cv=2),
+    }
+    for name, call in calls.items():
+        with pytest.warns(PixelRangeWarning) as got:
+            call()
+        line = inspect.getsourcelines(call)[1]
+        assert {(w.filename, w.lineno) for w in got} == {(__file__, line)}, name
+
+
 # -------------------------------------------------------------- callbacks
 class _Epochs(keras.callbacks.Callback):
     """Counts the epochs it saw."""

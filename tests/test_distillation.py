@@ -277,3 +277,19 @@ def test_a_teacher_refused_while_making_the_targets_leaves_the_fitted_network(rn
     assert clf.model_ is network and clf.n_iter_ == 2
     for before, after in zip(weights, clf.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+def test_a_refit_refused_before_training_leaves_the_whole_fitted_estimator(rng, make_clf):
+    """Not only the network: the image shape and everything fit had recorded stay, so the
+    estimator still predicts the images it was fitted on."""
+    X, y = _lit_from_the_left(30, rng)
+    clf = make_clf().fit(X, y)
+    before = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    bigger = np.repeat(np.repeat(X, 2, axis=1), 2, axis=2)  # other images, another shape
+    with pytest.raises(ValueError, match=r"fitted `teacher`"):
+        clf.set_params(teacher=DummyClassifier()).fit(bigger, y)
+    after = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    assert after.keys() == before.keys()
+    assert clf.image_shape_ == before["image_shape_"] == X.shape[1:]
+    assert all(after[k] is before[k] for k in ("model_", "classes_", "history_"))
+    assert clf.predict(X).shape == (30,)

@@ -1,6 +1,7 @@
 """evaluate(): numbers agree with scikit-learn's metrics; JSON and Markdown; timing."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -117,6 +118,9 @@ def test_the_environment_names_the_processor_and_its_instruction_sets():
 
     env = environment()
     assert env["keras_backend"] and env["cpu_count"] >= 1
+    assert env["predict_dtype_auto"] in ("float32", "bfloat16")
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0":  # as .ci/run runs the suite
+        assert env["predict_dtype_auto"] == "float32"  # bfloat16 pays only with oneDNN
     assert set(env["cpu"]["flags"]) <= set(SPEED_FLAGS)
     assert isinstance(env["cpu"]["model"], str)
 

@@ -25,7 +25,7 @@ from bilstm_emotion import (
     UnusedParameterWarning,
     pretrained_info,
 )
-from bilstm_emotion.core._registry import pretrained_params, weights_dir
+from bilstm_emotion.core._registry import record_params, weights_dir
 from bilstm_emotion.model._config import NetworkConfig
 from bilstm_emotion.model._parameters import (
     PARAMETERS,
@@ -35,7 +35,6 @@ from bilstm_emotion.model._parameters import (
 )
 from bilstm_emotion.model._pretrained import (
     NOT_RECORDED,
-    load_exported,
     load_pretrained,
     shipped_params,
 )
@@ -197,13 +196,13 @@ def test_a_shipped_record_holds_every_parameter_and_none_idle(name):
     assert set(info["params"]) == set(NAMES) - set(NOT_RECORDED)
     # as trained: a distilled model had its teacher, which the record leaves out
     teacher = object() if info["training"].get("teacher") else None
-    params = {**parameter_defaults(), **pretrained_params(info), "teacher": teacher}
+    params = {**parameter_defaults(), **record_params(info), "teacher": teacher}
     assert unused_parameters(params) == []
     # loaded without it, only the teacher's share goes back to its default: a refit of
     # the shipped model (clone(load_pretrained()).fit, train --like) has nothing to warn
     shipped = shipped_params(info)
     back = {"teacher_weight": parameter_defaults()["teacher_weight"]} if teacher else {}
-    assert shipped == {**pretrained_params(info), **back}
+    assert shipped == {**record_params(info), **back}
     assert unused_parameters({**parameter_defaults(), **shipped}) == []
 
 
@@ -221,7 +220,7 @@ def test_a_record_without_a_parameter_is_refused(tmp_path):
     del info["params"]["erasing"]
     record.write_text(json.dumps(info))
     with pytest.raises(ValueError, match=r"old\.json. Received: none for \['erasing'\]"):
-        load_exported(tmp_path, "old")
+        load_pretrained("old", directory=tmp_path)
 
 
 def test_every_constraint_is_enforced_by_every_method():

@@ -12,12 +12,13 @@ from bilstm_emotion import (
     EMOTIONS,
     PRETRAINED,
     BiLSTMFaceEmotionClassifier,
+    export_pretrained,
     load_pretrained,
     pretrained_info,
+    pretrained_params,
 )
 from bilstm_emotion.core._registry import weights_dir
 from bilstm_emotion.datasets import load_fer2013
-from bilstm_emotion.model._pretrained import export_pretrained, load_exported
 
 
 @pytest.fixture(scope="module", params=PRETRAINED)
@@ -32,7 +33,7 @@ def test_shipped_files_are_small_and_complete():
         assert model.is_file()
         assert model.stat().st_size < 8 * 2**20, f"{name}.keras is over 8 MiB"
         assert set(info) >= {"params", "classes", "accuracy", "macro_f1", "training", "reference"}
-        assert "benchmarks/train_fer2013.py" in info["training"]["command"]
+        assert "train_fer2013.py" in info["training"]["command"]
     # issue 27's budget for the wheel: every shipped file together, 40 MB
     total = sum(path.stat().st_size for path in weights_dir().iterdir())
     assert total <= 40e6, f"shipped weights take {total / 1e6:.1f} MB, over 40 MB"
@@ -225,13 +226,37 @@ def test_shipped_models_ensemble_with_sklearn_voting():
 
 
 def test_export_then_load_gives_the_same_classifier(fitted, faces, tmp_path):
-    """How benchmarks write models and read back ones that are not shipped."""
+    """How tools/train_fer2013.py writes models and benchmarks read back ones that are
+    not shipped."""
     X, _ = faces
-    export_pretrained(fitted, tmp_path, "tiny", accuracy=0.5)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.keras"]
-    clf = load_exported(tmp_path, "tiny")
+    export_pretrained(fitted, tmp_path / "new", "tiny", accuracy=0.5)  # makes the folder
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["tiny.json", "tiny.keras"]
+    clf = load_pretrained("tiny", directory=str(tmp_path / "new"))
     assert clf.get_params() == {**fitted.get_params(), "warm_start": False}
     assert clf.classes_.tolist() == fitted.classes_.tolist()
     assert clf.image_shape_ == fitted.image_shape_
     np.testing.assert_allclose(clf.predict_proba(X), fitted.predict_proba(X), atol=1e-6)
-    assert json.loads((tmp_path / "tiny.json").read_text())["accuracy"] == 0.5
+    assert json.loads((tmp_path / "new" / "tiny.json").read_text())["accuracy"] == 0.5
+    # a name the folder does not hold is named, with the files it lacks
+    (tmp_path / "new" / "half.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match=r"name='half', no half\.keras there"):
+        load_pretrained("half", directory=tmp_path / "new")
+    with pytest.raises(FileNotFoundError, match=r"no other\.json or other\.keras"):
+        load_pretrained("other", directory=tmp_path / "new")
+    # without a directory, only the shipped names
+    with pytest.raises(ValueError, match="Received: name='tiny'"):
+        load_pretrained("tiny")
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_pretrained_params_are_the_recipe_in_the_record(name):
+    params = pretrained_params(name)
+    recorded = pretrained_info(name)["params"]
+    assert params.keys() == recorded.keys()
+    assert {k for k, v in params.items() if isinstance(v, tuple)} == {
+        k for k, v in recorded.items() if isinstance(v, list)
+    }
+    assert params["random_state"] == recorded["random_state"]
+    # the recipe makes the shipped model's estimator (clone keeps every value as it is)
+    made = clone(BiLSTMFaceEmotionClassifier(**params)).get_params()
+    assert {k: made[k] for k in params} == params

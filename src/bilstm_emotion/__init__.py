@@ -16,9 +16,11 @@ from .core._version import __version__
 _LAZY = {
     "BiLSTMFaceEmotionClassifier": ".model._classifier",
     "export_onnx": ".model._onnx",
+    "export_pretrained": ".model._pretrained",
     "PRETRAINED": ".core._registry",
     "load_pretrained": ".model._pretrained",
     "pretrained_info": ".core._registry",
+    "pretrained_params": ".core._registry",
     "load_estimator": ".model._persistence",
     "save_estimator": ".model._persistence",
     "trusted_types": ".model._persistence",

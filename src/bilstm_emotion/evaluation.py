@@ -131,13 +131,19 @@ def environment():
     -------
     environment : dict
         ``keras_backend`` (``None`` when Keras was not loaded: nothing that ran
-        needed it, and naming it is not worth importing it), ``machine``,
-        ``processor``, ``cpu`` (``model`` and the
+        needed it, and naming it is not worth importing it),
+        ``predict_dtype_auto`` (what ``predict_dtype="auto"`` predicts in here,
+        ``"float32"`` or ``"bfloat16"``; ``None`` when Keras was not loaded),
+        ``machine``, ``processor``, ``cpu`` (``model`` and the
         ``flags`` among AVX2, FMA, AVX-512, VNNI, bfloat16 and AMX that it has: they
         change how fast the networks run), ``cpu_count`` and ``python``.
     """
-    backend = backend_name() if "keras" in sys.modules else None
-    return {"keras_backend": backend, **machine()}
+    backend = auto = None
+    if "keras" in sys.modules:
+        from .model._predicting import resolve_dtype
+
+        backend, auto = backend_name(), resolve_dtype("auto")
+    return {"keras_backend": backend, "predict_dtype_auto": auto, **machine()}
 
 
 def measure_speed(estimator, X, *, batch_sizes=(32, 128, 256), n_latency=30, max_images=1024):

@@ -6,6 +6,8 @@ from numbers import Integral
 
 import numpy as np
 
+from ._errors import user_stacklevel
+
 __all__ = [
     "check_height_width",
     "as_ndarray",
@@ -60,7 +62,7 @@ def resolve_image_shape(requested, n_features, image_shape):
         f"as one row of {n_features} pixels, image_shape=(1, {n_features}). Pass "
         "image_shape=(height, width) to fold them into images.",
         UserWarning,
-        stacklevel=7,  # user <- _fit_context <- fit <- _train <- check_images_and_labels <- _fold
+        stacklevel=user_stacklevel(),
     )
     return (1, n_features)
 

@@ -1,5 +1,6 @@
 """The exceptions and warnings every layer raises about its inputs."""
 
+import sys
 import warnings
 
 __all__ = [
@@ -8,8 +9,26 @@ __all__ = [
     "PixelRangeWarning",
     "SkippedInputsWarning",
     "UnusedParameterWarning",
+    "user_stacklevel",
     "warn_skipped",
 ]
+
+# Whose frames a warning looks past: the package's and the libraries that call into it.
+_LIBRARIES = ("bilstm_emotion", "sklearn", "keras", "joblib")
+
+
+def user_stacklevel():
+    """The ``stacklevel`` that points a warning at the user's line.
+
+    Called by the function that warns, it counts from that function's caller outward to
+    the first frame outside the package and the libraries that call into it (a
+    pipeline's, a search's, Keras' callbacks), however deep the warning is issued, so no
+    warning points inside the package whichever public call led to it.
+    """
+    frame, level = sys._getframe(2), 2  # the warning function's caller: stacklevel=2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _LIBRARIES:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class ImageReadError(ValueError):
@@ -24,7 +43,7 @@ class SkippedInputsWarning(UserWarning):
         self.skipped = list(skipped)
 
 
-def warn_skipped(skipped, what="inputs", stacklevel=3):
+def warn_skipped(skipped, what="inputs"):
     """Warn with the full record of what was skipped (nothing goes silently)."""
     if not skipped:
         return
@@ -34,7 +53,7 @@ def warn_skipped(skipped, what="inputs", stacklevel=3):
         SkippedInputsWarning(
             f"Skipped {len(skipped)} {what} (see the warning's .skipped):\n{lines}{more}", skipped
         ),
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ._errors import ImageReadError, PixelRangeWarning
+from ._errors import ImageReadError, PixelRangeWarning, user_stacklevel
 
 __all__ = ["to_gray", "to_rgb", "to_rgb_uint8", "to_unit_float"]
 
@@ -135,6 +135,6 @@ def to_unit_float(X, *, name="X", image=False):
                 "images are read as [0, 1] (uint8 / 255), as the pretrained models "
                 "were trained: divide these by 255 or pass them as uint8"
             ),
-            stacklevel=5,
+            stacklevel=user_stacklevel(),
         )
     return X

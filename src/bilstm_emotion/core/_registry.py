@@ -4,13 +4,20 @@ One record per model, ``model/weights/<name>.json`` beside its network: the
 estimator's parameters, classes, image shape, training history, scores,
 training command and hardware, and reference probabilities. It is read by
 :func:`~bilstm_emotion.load_pretrained`, by ``bilstm-emotion train --like``
-and by the training benchmark, so a shipped model's recipe is written once.
+and by ``tools/train_fer2013.py``, so a shipped model's recipe is written once.
 """
 
 import json
 from importlib import resources
 
-__all__ = ["PRETRAINED", "check_name", "pretrained_info", "pretrained_params", "weights_dir"]
+__all__ = [
+    "PRETRAINED",
+    "check_name",
+    "pretrained_info",
+    "pretrained_params",
+    "record_params",
+    "weights_dir",
+]
 
 PRETRAINED = (
     "conv-xl-flip",
@@ -54,6 +61,37 @@ def pretrained_info(name="conv-xl-flip"):
     return json.loads((weights_dir() / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def pretrained_params(info):
-    """The estimator parameters stored in ``info`` (JSON lists back to tuples)."""
+def pretrained_params(name="conv-xl-flip"):
+    """The estimator parameters a shipped model was trained with, its seed included.
+
+    A shipped model's recipe: fitting a classifier made with them on FER2013
+    ``train/`` retrains the model (given the same ``teacher`` where it was
+    distilled: :func:`pretrained_info`'s ``training["teacher"]`` names it). A
+    parameter that only a teacher gives a meaning to (``teacher_weight``) is
+    part of the recipe too; without a teacher, ``fit`` warns that it does nothing.
+
+    Parameters
+    ----------
+    name : str, default="conv-xl-flip"
+        One of :data:`PRETRAINED`.
+
+    Returns
+    -------
+    params : dict
+        Parameter name to value, as :meth:`BiLSTMFaceEmotionClassifier.set_params
+        <bilstm_emotion.BiLSTMFaceEmotionClassifier.set_params>` takes them.
+
+    Examples
+    --------
+    >>> from bilstm_emotion import pretrained_params
+    >>> params = pretrained_params("conv-lite")
+    >>> params["stem_filters"], params["random_state"]
+    ((24, 48, 96), 0)
+    """
+    return record_params(pretrained_info(name))
+
+
+def record_params(info):
+    """The estimator parameters stored in a model's record ``info`` (JSON lists back to
+    tuples)."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in info["params"].items()}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core._errors import ImageReadError, MultiFrameWarning
+from ..core._errors import ImageReadError, MultiFrameWarning, user_stacklevel
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -57,7 +57,9 @@ def decode_image(data, name):
     with _reading(data, name) as image:
         frames = getattr(image, "n_frames", 1)
         if frames > 1:
-            warnings.warn(MultiFrameWarning(multi_frame_note(name, frames)), stacklevel=2)
+            warnings.warn(
+                MultiFrameWarning(multi_frame_note(name, frames)), stacklevel=user_stacklevel()
+            )
         _plan_reduced(image)
         _check_pixels(image, name)
         image.load()

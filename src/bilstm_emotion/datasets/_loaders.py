@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..core._errors import warn_skipped
+from ..core._errors import user_stacklevel, warn_skipped
 from ..core._labels import EMOTIONS
 from ._fer2013 import SPLITS, decode_all, list_fer2013, read_fer2013
 from ._image_files import ImageFiles
@@ -163,7 +163,7 @@ def _check_on_error(on_error):
 
 def _warn_skipped_files(skipped):
     """Warn with every skipped ``(filename, reason)``, numbered in skipping order."""
-    warn_skipped([(i, name, why) for i, (name, why) in enumerate(skipped)], "images", stacklevel=4)
+    warn_skipped([(i, name, why) for i, (name, why) in enumerate(skipped)], "images")
 
 
 def _normalise_subset(subset):
@@ -267,7 +267,7 @@ def load_image_folder(
             warnings.warn(
                 f"Ignoring {len(others)} files that are not images in {path}, e.g. {others[:3]}",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         if lazy:
             kept, skipped = np.arange(len(names)), []

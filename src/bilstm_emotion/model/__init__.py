@@ -13,19 +13,21 @@ from ..core._backend import load_keras
 
 load_keras()  # picks a backend; keeps its start-up lines off the terminal
 
-from ..core._registry import PRETRAINED, pretrained_info  # noqa: E402
+from ..core._registry import PRETRAINED, pretrained_info, pretrained_params  # noqa: E402
 from ._classifier import BiLSTMFaceEmotionClassifier  # noqa: E402
 from ._network import build_row_col_bilstm  # noqa: E402
 from ._persistence import load_estimator, save_estimator, trusted_types  # noqa: E402
-from ._pretrained import load_pretrained  # noqa: E402
+from ._pretrained import export_pretrained, load_pretrained  # noqa: E402
 
 __all__ = [
     "PRETRAINED",
     "BiLSTMFaceEmotionClassifier",
     "build_row_col_bilstm",
+    "export_pretrained",
     "load_estimator",
     "load_pretrained",
     "pretrained_info",
+    "pretrained_params",
     "save_estimator",
     "trusted_types",
 ]

@@ -7,6 +7,7 @@ record. Prediction runs the network's inference copy in batches
 (:mod:`._predicting`); pickling stores the network as its ``.keras`` archive.
 """
 
+import contextlib
 import copy
 from dataclasses import asdict
 
@@ -29,6 +30,20 @@ from ._predicting import inference_network, predict_in_batches, resolve_dtype
 from ._training import label_indices, make_optimizer, sample_weights
 
 __all__ = ["BiLSTMFaceEmotionClassifier"]
+
+
+@contextlib.contextmanager
+def _kept_if_refused(estimator):
+    """Put every attribute of ``estimator`` back as it was if the block raises: a fit
+    refused while it is prepared (the images, the teacher's targets) leaves a fitted
+    estimator whole, its image shape beside its network, and an unfitted one unfitted."""
+    before = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(before)
+        raise
 
 
 class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
@@ -395,42 +410,43 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
     def _train(self, X, y, sample_weight, *, classes, epochs, first, new_optimizer):
         """One training run of ``epochs`` epochs: a new network when ``first``, else
         the fitted one, with a new optimizer (fit) or its own (partial_fit)."""
-        # 1. Validate: the parameters, the images and labels, the teacher.
-        params = {**self.get_params(deep=False), "epochs": epochs}
-        warn_unused_parameters(params)
-        config = NetworkConfig.from_params(params)
-        if not first:
-            self._check_same_architecture(config)
-        X_raw = X
-        X, y = check_images_and_labels(self, X, y, reset=first)
-        if classes is None:
-            classes = np.unique(y) if first else self.classes_
-        y_idx = label_indices(y, classes)
-        weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
-        distillation = distillation_for(
-            params, epochs=epochs, classes=classes, image_shape=self.image_shape_
-        )
-        distillation.check(X)
-        early_stopping = not idle("patience", params)  # the table's rule: epochs > 1
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
+        with _kept_if_refused(self):  # until training starts, a refusal changes nothing
+            # 1. Validate: the parameters, the images and labels, the teacher.
+            params = {**self.get_params(deep=False), "epochs": epochs}
+            warn_unused_parameters(params)
+            config = NetworkConfig.from_params(params)
+            if not first:
+                self._check_same_architecture(config)
+            X_raw = X
+            X, y = check_images_and_labels(self, X, y, reset=first)
+            if classes is None:
+                classes = np.unique(y) if first else self.classes_
+            y_idx = label_indices(y, classes)
+            weights = sample_weights(X, y_idx, sample_weight, classes, self.class_weight)
+            distillation = distillation_for(
+                params, epochs=epochs, classes=classes, image_shape=self.image_shape_
+            )
+            distillation.check(X)
+            early_stopping = not idle("patience", params)  # the table's rule: epochs > 1
+            rng = check_random_state(self.random_state)
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            keras.utils.set_random_seed(seed)  # the shuffles and random layers of fit
 
-        # 2. Build: a new network standardising pixels as the training images are.
-        network = self._build_network(X, len(classes), config, seed) if first else self.model_
+            # 2. Build: a new network standardising pixels as the training images are.
+            network = self._build_network(X, len(classes), config, seed) if first else self.model_
 
-        # 3. Targets: the labels, or the labels mixed with a teacher's probabilities.
-        examples = Examples(
-            X, X_raw, np.eye(len(classes), dtype=np.float32)[y_idx], y_idx, weights, classes
-        )
-        settings = Settings(
-            image_shape=self.image_shape_,
-            batch_size=self.batch_size,
-            validation_fraction=self.validation_fraction if early_stopping else 0,
-            label_smoothing=self.label_smoothing,
-            rng=rng,
-        )
-        run = distillation.run(network, examples, settings)
+            # 3. Targets: the labels, or the labels mixed with a teacher's probabilities.
+            examples = Examples(
+                X, X_raw, np.eye(len(classes), dtype=np.float32)[y_idx], y_idx, weights, classes
+            )
+            settings = Settings(
+                image_shape=self.image_shape_,
+                batch_size=self.batch_size,
+                validation_fraction=self.validation_fraction if early_stopping else 0,
+                label_smoothing=self.label_smoothing,
+                rng=rng,
+            )
+            run = distillation.run(network, examples, settings)
 
         # 4. Train: from here the estimator holds the network being trained.
         self.model_, self.classes_ = network, classes

@@ -19,7 +19,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..core._backend import PREDICT_DTYPE_CHOICES
-from ..core._errors import UnusedParameterWarning
+from ..core._errors import UnusedParameterWarning, user_stacklevel
 from ._training import OPTIMIZERS
 
 __all__ = [
@@ -196,5 +196,5 @@ def warn_unused_parameters(params):
         warnings.warn(
             f"`{name}={value!r}` does nothing with {why}.",
             UnusedParameterWarning,
-            stacklevel=5,  # the caller: here, _train, fit (or partial_fit), _fit_context
+            stacklevel=user_stacklevel(),
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ..core._registry import check_name, pretrained_params, weights_dir
+from ..core._registry import check_name, record_params, weights_dir
 from ._classifier import BiLSTMFaceEmotionClassifier
 from ._parameters import parameter_defaults, without_unused
 from ._predicting import network_in_dtype
@@ -21,7 +21,6 @@ from ._predicting import network_in_dtype
 __all__ = [
     "NOT_RECORDED",
     "export_pretrained",
-    "load_exported",
     "load_pretrained",
     "shipped_params",
 ]
@@ -31,12 +30,13 @@ NOT_RECORDED = ("callbacks", "teacher", "verbose", "warm_start")
 teacher of a distilled model mattered only through its probabilities, at fit)."""
 
 
-def load_pretrained(name="conv-xl-flip"):
+def load_pretrained(name="conv-xl-flip", *, directory=None):
     """Load a fitted classifier trained on FER2013, from inside the package.
 
     Works offline: the weights ship in the wheel. The network is read with
     Keras' ``safe_mode=True`` and gives the same probabilities on every
-    Keras backend, within float tolerance.
+    Keras backend, within float tolerance. With ``directory``, loads a model
+    written there by :func:`export_pretrained` instead, the same way.
 
     Parameters
     ----------
@@ -64,6 +64,10 @@ def load_pretrained(name="conv-xl-flip"):
         per face (66.1 % with mirror images alone), above the ``fer``
         package's CNN (65.3 %). ``"bilstm"``: the same network trained on the
         labels alone (62.7 %).
+        With ``directory``: the ``name`` given to :func:`export_pretrained`.
+    directory : str or path-like, default=None
+        A folder written by :func:`export_pretrained`; ``None``: the models
+        that ship in the package.
 
     Returns
     -------
@@ -75,6 +79,7 @@ def load_pretrained(name="conv-xl-flip"):
     See Also
     --------
     bilstm_emotion.pretrained_info : scores and training record of each model.
+    bilstm_emotion.pretrained_params : the parameters each model was trained with.
 
     Examples
     --------
@@ -85,12 +90,19 @@ def load_pretrained(name="conv-xl-flip"):
     >>> clf.image_shape_
     (48, 48)
     """
-    check_name(name)
-    return load_exported(weights_dir(), name)
-
-
-def load_exported(directory, name):
-    """Load a classifier written by :func:`export_pretrained` (``directory``: a path)."""
+    if directory is None:
+        check_name(name)
+        directory = weights_dir()
+    else:
+        directory = Path(directory)
+        missing = [
+            f"{name}{x}" for x in (".json", ".keras") if not (directory / f"{name}{x}").is_file()
+        ]
+        if missing:
+            raise FileNotFoundError(
+                f"Expected a model written by export_pretrained: {name}.json and {name}.keras "
+                f"in {directory}. Received: name={name!r}, no {' or '.join(missing)} there"
+            )
     record = directory / f"{name}.json"
     info = json.loads(record.read_text(encoding="utf-8"))
     missing = sorted(set(parameter_defaults()) - set(NOT_RECORDED) - set(info["params"]))
@@ -113,17 +125,53 @@ def load_exported(directory, name):
 def shipped_params(info):
     """The parameters a shipped model is loaded with (``--like`` starts from them too):
     its record's, less those that only its training's teacher gave a meaning to."""
-    recorded = pretrained_params(info)
+    recorded = record_params(info)
     active = without_unused({**parameter_defaults(), **recorded})
     return {name: active[name] for name in recorded}
 
 
 def export_pretrained(clf, directory, name, **metadata):
-    """Write a fitted classifier as ``<name>.keras`` + ``<name>.json`` (used by benchmarks).
+    """Write a fitted classifier the way the shipped models are stored.
 
-    The network is saved without optimizer state (a third of the size).
-    ``metadata`` (scores, training record, reference probabilities) is stored
-    in the JSON beside the parameters and classes.
+    Two files: ``<name>.keras``, the network without optimizer state (a third
+    of the size), which :func:`load_pretrained` reads with Keras'
+    ``safe_mode=True``, and ``<name>.json``, the record: every parameter but
+    ``callbacks``, ``teacher``, ``verbose`` and ``warm_start`` (how it was run,
+    not what it is), the classes, the image shape and the training history,
+    with ``metadata`` beside them. ``tools/train_fer2013.py --export`` writes
+    the shipped models with it. To keep a fitted estimator whole (its teacher,
+    its callbacks), use :func:`save_estimator` instead.
+
+    Parameters
+    ----------
+    clf : BiLSTMFaceEmotionClassifier
+        A fitted classifier.
+    directory : str or path-like
+        Where to write the two files; made if missing. Files of the same
+        ``name`` there are replaced.
+    name : str
+        The model's name, the stem of both files.
+    **metadata
+        JSON-serialisable entries stored in the record, e.g. ``scores``,
+        ``training`` and ``reference`` as the shipped models have them
+        (:func:`pretrained_info`).
+
+    See Also
+    --------
+    load_pretrained : reads it back, with ``directory``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bilstm_emotion import BiLSTMFaceEmotionClassifier, export_pretrained, load_pretrained
+    >>> from bilstm_emotion.datasets import make_synthetic_faces
+    >>> X, y = make_synthetic_faces(64, image_size=16, random_state=0, return_X_y=True)
+    >>> clf = BiLSTMFaceEmotionClassifier(row_hidden=4, col_hidden=4, epochs=1, random_state=0)
+    >>> clf = clf.fit(X, y)
+    >>> folder = tempfile.mkdtemp()
+    >>> export_pretrained(clf, folder, "tiny", scores={"note": "synthetic faces"})
+    >>> load_pretrained("tiny", directory=folder).image_shape_
+    (16, 16)
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

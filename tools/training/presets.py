@@ -1,6 +1,6 @@
 """The archive of training presets: every configuration ever scored, shipped or not.
 
-``python benchmarks/train_fer2013.py DATA --preset NAME`` trains one of these. The
+``python tools/train_fer2013.py DATA --preset NAME`` trains one of these. The
 shipped models are *not* read from here: their recipes live once, in the package's
 registry (``model/weights/<name>.json``), and ``train_fer2013.py --like NAME`` reads
 them there. The scores of every run are in ``docs/experiments/`` and in the docs'

@@ -1,4 +1,4 @@
-"""What a training run resumed across sessions (``train_fer2013.py --resume DIR``) keeps
+"""What a training run resumed across sessions (``tools/train_fer2013.py --resume DIR``) keeps
 beside its checkpoint, so that the later processes neither redo nor forget the earlier ones.
 
 - :func:`recorded_teacher`: the teacher's probabilities on the training faces, computed by

@@ -1,5 +1,5 @@
 """Stochastic weight averaging (Izmailov et al., "Averaging weights leads to wider optima
-and better generalization", UAI 2018) for the training benchmark.
+and better generalization", UAI 2018) for ``tools/train_fer2013.py``.
 
 A preset with ``average_from=E`` and ``average_lr=LR`` trains with a per-epoch learning
 rate that follows a cosine from the preset's ``learning_rate`` down to ``LR`` over the first
@@ -15,8 +15,6 @@ import os
 
 import keras
 import numpy as np
-
-from bilstm_emotion.core._pixels import to_unit_float
 
 
 def averaging_schedule(learning_rate, floor, start):
@@ -45,10 +43,11 @@ class WeightAveraging(keras.callbacks.Callback):
     ----------
     start_epoch : int
         First epoch whose end-of-epoch weights enter the average.
-    images : ndarray
-        Training images as the estimator was given them (scaled to ``[0, 1]`` batch by
-        batch by the package's one rule, ``to_unit_float``, and shaped to the network's
-        input), read in training mode (augmentation and dropout on, as in training) to
+    images : ndarray of uint8
+        The training faces as the estimator was given them (8-bit, as
+        :func:`bilstm_emotion.datasets.load_fer2013` reads them; scaled to ``[0, 1]``
+        batch by batch and shaped to the network's input, as the estimator does), read
+        in training mode (augmentation and dropout on, as in training) to
         recompute the batch normalisation statistics of the averaged weights, each batch
         weighted equally.
     batch_size : int, default=64
@@ -63,6 +62,11 @@ class WeightAveraging(keras.callbacks.Callback):
 
     def __init__(self, start_epoch, images, *, batch_size=64, state_path=None, seed=0):
         super().__init__()
+        if np.asarray(images).dtype != np.uint8:
+            raise ValueError(
+                f"Expected the training faces as uint8. Received: images of dtype "
+                f"{np.asarray(images).dtype}"
+            )
         self.start_epoch = int(start_epoch)
         self.images = images
         self.batch_size = int(batch_size)
@@ -125,7 +129,8 @@ class WeightAveraging(keras.callbacks.Callback):
             for k, start in enumerate(range(0, last + 1, self.batch_size)):
                 for layer in layers:  # moving = k/(k+1) moving + 1/(k+1) batch: a plain mean
                     layer.momentum = k / (k + 1)
-                batch = to_unit_float(self.images[np.sort(order[start : start + self.batch_size])])
+                faces = self.images[np.sort(order[start : start + self.batch_size])]
+                batch = faces.astype(np.float32) / np.float32(255)
                 self.model(batch.reshape((-1, *self.model.input_shape[1:])), training=True)
         finally:
             for layer, momentum in zip(layers, momenta, strict=True):

@@ -1,16 +1,20 @@
-"""Train BiLSTMFaceEmotionClassifier on FER2013 ``train/`` and score it on PublicTest.
+"""Train BiLSTMFaceEmotionClassifier on FER2013 ``train/`` and score it on PublicTest:
+the recipe of the shipped models, through the package's public API only.
 
 Seeded; writes accuracy, macro-F1, the per-class report, the training time and
 the hardware as JSON. ``--like NAME`` retrains a shipped model from its record in the
-package's registry (parameters, seed and teachers: the one place its recipe lives) and
-``--export`` writes it where :func:`bilstm_emotion.load_pretrained` finds it, so each
-shipped model is reproduced by one command::
+package's registry (:func:`bilstm_emotion.pretrained_params` and the teachers of
+:func:`bilstm_emotion.pretrained_info`: the one place its recipe lives) and ``--export``
+writes it with :func:`bilstm_emotion.export_pretrained`, where
+``load_pretrained(name, directory=DIR)`` reads it (the package's own folder,
+``src/bilstm_emotion/model/weights``, to ship it), so each shipped model is reproduced by
+one command::
 
-    python benchmarks/train_fer2013.py ../shared/data/fer2013-dev.zip --like bilstm \\
+    python tools/train_fer2013.py ../shared/data/fer2013-dev.zip --like bilstm \\
         --export src/bilstm_emotion/model/weights --out /tmp/train_bilstm.json
 
 ``--preset NAME`` trains a configuration of the experiment archive instead
-(``benchmarks/experiments/presets.py``, plans and run records in ``docs/experiments/``).
+(``tools/training/presets.py``; plans and run records in ``docs/experiments/``).
 
 ``--resume DIR`` checkpoints the training after every epoch and goes on from the
 checkpoint when the same command is run again (runs longer than a session). Beside it,
@@ -24,7 +28,7 @@ replaced by their soft vote (each with its mirror image) before training; ``--te
 auto`` has its members predict in bfloat16 where the CPU has bfloat16 units, which makes a
 ``teacher_views="online"`` preset about half as costly per epoch. A preset with
 ``average_from=E`` and ``average_lr=LR`` (``conv-mid-swa``) trains with stochastic weight
-averaging (``experiments/averaging.py``): the learning rate falls along a cosine to ``LR``
+averaging (``training/averaging.py``): the learning rate falls along a cosine to ``LR``
 over ``E`` epochs and stays there, and the weights of the later epochs are averaged.
 """
 
@@ -32,20 +36,34 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
-from _common import fer2013_train_test, write_report  # benchmarks/ is on sys.path
-from experiments.averaging import WeightAveraging, averaging_schedule
-from experiments.presets import PRESETS
-from experiments.resuming import EpochLog, recorded_teacher
+from training.averaging import WeightAveraging, averaging_schedule  # tools/ is on sys.path
+from training.presets import PRESETS
+from training.resuming import EpochLog, recorded_teacher
 
-from bilstm_emotion import PRETRAINED, BiLSTMFaceEmotionClassifier, pretrained_info
+from bilstm_emotion import (
+    EMOTIONS,
+    PRETRAINED,
+    BiLSTMFaceEmotionClassifier,
+    export_pretrained,
+    load_pretrained,
+    pretrained_info,
+    pretrained_params,
+)
 from bilstm_emotion.cli import parse_assignments
-from bilstm_emotion.core._backend import PREDICT_DTYPE_CHOICES
-from bilstm_emotion.core._registry import pretrained_params
-from bilstm_emotion.evaluation import score_predictions
-from bilstm_emotion.model._pretrained import export_pretrained
+from bilstm_emotion.datasets import load_fer2013
+from bilstm_emotion.evaluation import environment, score_predictions
+
+
+def fer2013_train_test(path):
+    """FER2013 ``train/`` and PublicTest faces (uint8), with emotion names as labels."""
+    names = np.asarray(EMOTIONS)
+    X_train, y_train = load_fer2013(path, subset="train", return_X_y=True)
+    X_test, y_test = load_fer2013(path, subset="test", return_X_y=True)  # from the cache
+    return X_train, names[y_train], X_test, names[y_test]
 
 
 def shipped_vote(X, y, names, dtype=None):
@@ -55,8 +73,6 @@ def shipped_vote(X, y, names, dtype=None):
     """
     from sklearn.ensemble import VotingClassifier
     from sklearn.frozen import FrozenEstimator
-
-    from bilstm_emotion import load_pretrained
 
     def member(name):
         return FrozenEstimator(load_pretrained(name).set_params(predict_dtype=dtype or "float32"))
@@ -68,7 +84,7 @@ def shipped_vote(X, y, names, dtype=None):
 def shipped_recipe(name):
     """A shipped model's parameters (its seed included), teachers and weight averaging."""
     info = pretrained_info(name)
-    params = pretrained_params(info)
+    params = pretrained_params(name)
     teacher = (info["training"].get("teacher") or {}).get("shipped_vote")
     if teacher:
         params["teacher"] = tuple(teacher)
@@ -76,6 +92,11 @@ def shipped_recipe(name):
     if averaging:
         params.update(average_from=averaging["from_epoch"], average_lr=averaging["lr"])
     return params
+
+
+AVERAGING = {"average_from", "average_lr"}
+"""The preset entries of weight averaging (``training/averaging.py``), not estimator
+parameters."""
 
 
 def _parse_set(items):
@@ -117,34 +138,43 @@ def main(argv=None):
     parser.add_argument(
         "--teacher-dtype",
         default=None,
-        choices=PREDICT_DTYPE_CHOICES,
         help="predict_dtype of the shipped models of a teacher vote (default: float32, or "
         "what the record of --like says); "
         "'auto' makes teacher_views='online' cheaper where the CPU has bfloat16 units",
     )
     parser.add_argument("--export", default=None, metavar="DIR", help="write the model here")
-    parser.add_argument("--name", default=None, help="exported model name (default: preset)")
-    parser.add_argument("--out", default="benchmarks/results/train_fer2013.json")
+    parser.add_argument(
+        "--name", default=None, help="exported model name (default: the --like or --preset name)"
+    )
+    parser.add_argument(
+        "--out", default=None, metavar="FILE", help="the run's record (default: train_NAME.json)"
+    )
     args = parser.parse_args(argv)
-
-    X_train, y_train, X_test, y_test = fer2013_train_test(args.path)
-    if args.train_size:
-        keep = np.random.default_rng(args.random_state).permutation(len(X_train))
-        X_train, y_train = X_train[keep[: args.train_size]], y_train[keep[: args.train_size]]
 
     params = dict(shipped_recipe(args.like)) if args.like else dict(PRESETS[args.preset])
     if args.like and args.teacher_dtype is None:  # the dtype its teachers were asked in
         recorded = pretrained_info(args.like)["training"].get("teacher") or {}
         args.teacher_dtype = recorded.get("predict_dtype")
     params.update(_parse_set(args.set))
+    unknown = sorted(set(params) - set(BiLSTMFaceEmotionClassifier().get_params()) - AVERAGING)
+    if unknown:  # before the data are read and the teachers asked
+        raise SystemExit(
+            f"Expected --set NAME=VALUE with a parameter of BiLSTMFaceEmotionClassifier. "
+            f"Received: {', '.join(unknown)}"
+        )
     seed = params.pop("random_state", None)
     if args.random_state is not None:
         seed = args.random_state
     args.random_state = 0 if seed is None else seed
+
+    X_train, y_train, X_test, y_test = fer2013_train_test(args.path)
+    if args.train_size:  # a sample drawn with the run's seed
+        keep = np.random.default_rng(args.random_state).permutation(len(X_train))
+        X_train, y_train = X_train[keep[: args.train_size]], y_train[keep[: args.train_size]]
     teacher = params.get("teacher")
     if isinstance(teacher, tuple):  # names of shipped models: their soft vote teaches
         names = teacher
-        views = {n: pretrained_params(pretrained_info(n)) for n in names}  # as they ship
+        views = {n: pretrained_params(n) for n in names}  # as they ship
         teacher = {
             "shipped_vote": list(names),
             "test_time_flip": all(v.get("test_time_flip", True) for v in views.values()),
@@ -187,7 +217,8 @@ def main(argv=None):
         backup = keras.callbacks.BackupAndRestore(args.resume, save_freq="epoch")
         epoch_log = EpochLog(f"{args.resume.rstrip('/')}-epochs.json", fresh=resumed_from is None)
         params["callbacks"] = [*params.get("callbacks", []), backup, epoch_log]
-    clf = BiLSTMFaceEmotionClassifier(**params, random_state=args.random_state, verbose=2)
+    params = {"verbose": 2, **params, "random_state": args.random_state}  # --set verbose=0
+    clf = BiLSTMFaceEmotionClassifier(**params)
     label = args.like or args.preset
     print(f"{label}: {clf!r}, {clf.get_params()['epochs']} epochs on {len(X_train)} faces")
     start = time.perf_counter()
@@ -228,7 +259,7 @@ def main(argv=None):
         "benchmark": "train_fer2013",
         "preset": args.preset,
         "like": args.like,
-        "command": "python " + " ".join(["benchmarks/train_fer2013.py", *sys.argv[1:]]),
+        "command": "python " + " ".join(["tools/train_fer2013.py", *sys.argv[1:]]),
         "params": {
             k: v
             for k, v in clf.get_params(deep=False).items()
@@ -254,10 +285,13 @@ def main(argv=None):
         f"accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
         f"({best})  trained in {train_s / 60:.1f} min"
     )
-    write_report(result, args.out)
+    hardware = environment()
+    out = Path(args.out or f"train_{label}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {**result, "hardware": hardware, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    out.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    print(f"wrote {out}")
     if args.export:
-        from _common import environment
-
         export_pretrained(
             clf,
             args.export,
@@ -273,7 +307,8 @@ def main(argv=None):
                 "train_s": train_s,
                 "teacher": teacher,
                 **({"averaging": averaging} if averaging else {}),
-                **environment(),
+                "hardware": hardware,
+                "date": record["date"],
             },
             reference={
                 "images": reference.tolist(),
