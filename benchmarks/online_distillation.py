@@ -45,7 +45,12 @@ def main(argv=None):
     parser.add_argument("path", help="FER2013 zip, folder or CSV")
     parser.add_argument("--preset", default="conv-mid-kd", choices=sorted(PRESETS))
     parser.add_argument("--teachers", nargs="+", default=["conv-xl", "conv-bilstm"])
-    parser.add_argument("--teacher-dtype", default="auto", help="the teachers' predict_dtype")
+    parser.add_argument(
+        "--teacher-dtype",
+        default="auto",
+        choices=("float32", "bfloat16", "auto"),  # predict_dtype's documented values
+        help="the teachers' predict_dtype",
+    )
     parser.add_argument("--faces", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--out", default="benchmarks/results/online_distillation.json")

@@ -339,6 +339,21 @@ def test_the_pixel_warning_points_at_the_callers_line_whichever_call_led_to_it(f
         assert {(w.filename, w.lineno) for w in got} == {(__file__, line)}, name
 
 
+def test_a_warning_in_a_thread_of_its_own_names_the_package_line_that_warns(faces, fitted):
+    """A thread started on the estimator's own method has no line of the user's: the
+    warning names the function that checked the pixels, not threading's bootstrap."""
+    import threading
+    import warnings
+
+    X, _ = faces
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        worker = threading.Thread(target=fitted.predict, args=(X.astype(np.float32),))
+        worker.start()
+        worker.join()
+    assert [w.filename.rsplit("/", 2)[-2:] for w in got] == [["model", "_inputs.py"]]
+
+
 # -------------------------------------------------------------- callbacks
 class _Epochs(keras.callbacks.Callback):
     """Counts the epochs it saw."""
@@ -366,6 +381,31 @@ def test_callbacks_run_as_copies_and_survive_clone_and_pickle(faces, make_clf):
     restored = pickle.loads(pickle.dumps(clf))
     assert not hasattr(restored, "callbacks_")  # copies of Keras callbacks are not stored
     np.testing.assert_allclose(restored.predict_proba(X[:4]), clf.predict_proba(X[:4]), atol=1e-6)
+
+
+class _Uncopyable(keras.callbacks.Callback):
+    """A callback holding what cannot be copied (an open file, a lock)."""
+
+    def __deepcopy__(self, memo):
+        raise TypeError("cannot copy an open file")
+
+
+def test_a_fit_refused_at_its_callbacks_changes_nothing(faces, make_clf):
+    """The estimator copies its callbacks before it holds a new network: a first fit
+    refused there leaves it unfitted, a refit leaves every fitted attribute."""
+    X, y = faces
+    clf = make_clf(callbacks=[_Uncopyable()])
+    with pytest.raises(TypeError, match="open file"):
+        clf.fit(X, y)
+    assert [k for k in vars(clf) if k.endswith("_") or k == "_architecture"] == []
+
+    fitted = make_clf().fit(X, y)
+    before = {k: v for k, v in vars(fitted).items() if k.endswith("_") or k == "_architecture"}
+    with pytest.raises(TypeError, match="open file"):
+        fitted.set_params(callbacks=[_Uncopyable()], warm_start=True).fit(X, y)
+    assert all(vars(fitted)[k] is v for k, v in before.items())
+    fitted.set_params(callbacks=None).fit(X, y)  # the warm start goes on from it
+    assert len(fitted.history_["loss"]) == 2 * fitted.epochs
 
 
 def test_callbacks_must_be_a_list(faces, make_clf):

@@ -246,6 +246,14 @@ def test_export_then_load_gives_the_same_classifier(fitted, faces, tmp_path):
     # without a directory, only the shipped names
     with pytest.raises(ValueError, match="Received: name='tiny'"):
         load_pretrained("tiny")
+    # what the record takes from the estimator cannot be overwritten, nor an unfitted one written
+    with pytest.raises(ValueError, match="Received: classes, params"):
+        export_pretrained(fitted, tmp_path, "bad", params={}, classes=["x"], scores={})
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        export_pretrained(BiLSTMFaceEmotionClassifier(), tmp_path, "bad")
+    assert not list(tmp_path.glob("bad.*"))
 
 
 @pytest.mark.parametrize("name", PRETRAINED)

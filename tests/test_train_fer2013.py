@@ -82,9 +82,11 @@ def test_like_retrains_a_distilled_model_and_exports_it(tool, tiny_fer2013, tmp_
     )
 
 
-def test_an_unknown_parameter_stops_the_run_before_any_training(tool, tiny_fer2013, tmp_path):
-    with pytest.raises(SystemExit, match="row_hiden"):
-        tool.main([str(tiny_fer2013), "--like", "bilstm", "--set", "row_hiden=3"])
+def test_an_unknown_parameter_stops_the_run_before_the_data_are_read(tool, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the record would go by default
+    missing = tmp_path / "no-such-fer2013"  # reading it would fail otherwise
+    with pytest.raises(SystemExit, match="Received: row_hiden"):
+        tool.main([str(missing), "--like", "bilstm", "--set", "row_hiden=3"])
     assert not list(tmp_path.iterdir())  # no record, no model
 
 
@@ -93,12 +95,18 @@ def test_a_sample_of_the_training_faces_is_drawn_with_the_runs_seed(
     tool, tiny_fer2013, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("BILSTM_EMOTION_DATA", str(tmp_path / "cache"))
-    recipe = [str(tiny_fer2013), "--like", "bilstm", "--set", "epochs=1", "--train-size", "24"]
+    # conv-xl-flip ships with seed 9, not the tool's default, 0
+    recipe = [str(tiny_fer2013), "--like", "conv-xl-flip", "--set", "epochs=1"]
     runs = []
     for run in ("a", "b"):
-        tool.main([*recipe, "--set", "verbose=0", "--out", str(tmp_path / f"{run}.json")])
-        runs.append(json.loads((tmp_path / f"{run}.json").read_text()))
+        out = tmp_path / f"{run}.json"
+        tool.main([*recipe, "--train-size", "24", "--set", "verbose=0", "--out", str(out)])
+        runs.append(json.loads(out.read_text()))
     assert runs[0]["n_train"] == 24
+    assert runs[0]["params"]["random_state"] == pretrained_params("conv-xl-flip")["random_state"]
+    assert runs[0]["params"]["random_state"] == 9
+    # the command that made it, as given (not the test runner's arguments)
+    assert runs[0]["command"].endswith("--set verbose=0 --out " + str(tmp_path / "a.json"))
     # the shipped model's seed draws the sample, so the same command trains the same way
     assert runs[0]["history"] == runs[1]["history"]
     accuracy = [{k: v["accuracy"] for k, v in run["scores"].items()} for run in runs]

@@ -138,6 +138,7 @@ def main(argv=None):
     parser.add_argument(
         "--teacher-dtype",
         default=None,
+        choices=("float32", "bfloat16", "auto"),  # predict_dtype's documented values
         help="predict_dtype of the shipped models of a teacher vote (default: float32, or "
         "what the record of --like says); "
         "'auto' makes teacher_views='online' cheaper where the CPU has bfloat16 units",
@@ -192,7 +193,7 @@ def main(argv=None):
         else:
             params["teacher"] = shipped_vote(X_train, y_train, names, args.teacher_dtype)
     averaging = None
-    if "average_from" in params:  # stochastic weight averaging (experiments/averaging.py)
+    if "average_from" in params:  # stochastic weight averaging (training/averaging.py)
         averaging = {"from_epoch": params.pop("average_from"), "lr": params.pop("average_lr")}
         first = averaging["from_epoch"]
         rate = averaging_schedule(params["learning_rate"], averaging["lr"], first)
@@ -259,7 +260,8 @@ def main(argv=None):
         "benchmark": "train_fer2013",
         "preset": args.preset,
         "like": args.like,
-        "command": "python " + " ".join(["tools/train_fer2013.py", *sys.argv[1:]]),
+        "command": "python "
+        + " ".join(["tools/train_fer2013.py", *(sys.argv[1:] if argv is None else argv)]),
         "params": {
             k: v
             for k, v in clf.get_params(deep=False).items()

@@ -212,7 +212,7 @@ PRESETS = {
         "predict_dtype": "auto",
     },
     # Issue 27, the default at the big model's accuracy: conv-mid-kd (teachers asked once, same
-    # network and prediction setting) with stochastic weight averaging (experiments/averaging.py):
+    # network and prediction setting) with stochastic weight averaging (training/averaging.py):
     # the learning rate follows a cosine from 2e-3 to 2e-4 over 60 epochs, stays at 2e-4 for the
     # last 20, whose end-of-epoch weights are averaged; batch statistics recomputed after.
     # Six one-view runs of this recipe scored 68.35-69.04 % and were about 1 point below their
@@ -254,11 +254,11 @@ PRESETS = {
     # 64-128-256, the four teachers' vote asked once, weight 0.7, 80 epochs), predicting with
     # mirror images in bfloat16 where the CPU has bf16 units, through the inference copy: its
     # three seeds scored 69.74-70.33 % with mirror images (seen, not counted), and folded it
-    # predicts with them at 2.19x fer's throughput in bfloat16 (speed.py, 2026-12-06).
-    # Pre-registered (plan_conv-xl-flip.md), seed 9 (133 min): 69.60 % with mirror images in
-    # float32, 69.52 % in bfloat16 (2,498 / 2,495 of 3,589; 69.04 % from one view, not
-    # counted), 2.24x fer in bfloat16 in the deciding speed.py run: both halves hold, it ships
-    # as the default.
+    # predicts with them at 2.19x fer's throughput in bfloat16 (benchmarks/speed.py, now
+    # throughput.py, 2026-12-06). Pre-registered (plan_conv-xl-flip.md), seed 9 (133 min):
+    # 69.60 % with mirror images in float32, 69.52 % in bfloat16 (2,498 / 2,495 of 3,589;
+    # 69.04 % from one view, not counted), 2.24x fer in bfloat16 in the deciding speed.py
+    # run: both halves hold, it ships as the default.
     "conv-xl-flip": {
         **RECIPE,
         **XL,

@@ -14,7 +14,9 @@ __all__ = [
 ]
 
 # Whose frames a warning looks past: the package's and the libraries that call into it.
-_LIBRARIES = ("bilstm_emotion", "sklearn", "keras", "joblib")
+_LIBRARIES = ("bilstm_emotion", "sklearn", "keras", "joblib", "tensorflow")
+# The frames a thread of its own starts with (no line of the user's below them).
+_THREADS = ("threading", "concurrent", "multiprocessing", "loky", "dask", "distributed")
 
 
 def user_stacklevel():
@@ -22,12 +24,15 @@ def user_stacklevel():
 
     Called by the function that warns, it counts from that function's caller outward to
     the first frame outside the package and the libraries that call into it (a
-    pipeline's, a search's, Keras' callbacks), however deep the warning is issued, so no
-    warning points inside the package whichever public call led to it.
+    pipeline's, a search's, Keras' callbacks), however deep the warning is issued. Where
+    this thread has no such frame (a worker thread reading batches, a search's worker
+    process), the warning points at the function's caller, as ``stacklevel=2`` would.
     """
     frame, level = sys._getframe(2), 2  # the warning function's caller: stacklevel=2
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _LIBRARIES:
         frame, level = frame.f_back, level + 1
+    if frame is None or frame.f_globals.get("__name__", "").split(".")[0] in _THREADS:
+        return 2  # nothing of the user's in this thread
     return level
 
 

@@ -448,21 +448,23 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
             )
             run = distillation.run(network, examples, settings)
 
-        # 4. Train: from here the estimator holds the network being trained.
-        self.model_, self.classes_ = network, classes
+            # 4. Train: the callbacks and the optimizer first (either may refuse), then the
+            # estimator holds the network being trained.
+            callbacks = []
+            if early_stopping:
+                callbacks.append(
+                    keras.callbacks.EarlyStopping(
+                        monitor="val_loss" if run.validation_data is not None else "loss",
+                        patience=self.patience,
+                        restore_best_weights=True,
+                    )
+                )
+            own_callbacks = copy.deepcopy(list(self.callbacks or []))
+            self._compile(network, run, new_optimizer=new_optimizer)
+        self.model_, self.classes_, self.callbacks_ = network, classes, own_callbacks
+        self._architecture = asdict(config)  # plain data: skops stores it
         if first:
             self.history_ = {}
-        self._compile(run, new_optimizer=new_optimizer)
-        callbacks = []
-        if early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss" if run.validation_data is not None else "loss",
-                    patience=self.patience,
-                    restore_best_weights=True,
-                )
-            )
-        self.callbacks_ = copy.deepcopy(list(self.callbacks or []))
         history = run.network.fit(
             **run.inputs,
             epochs=epochs,
@@ -471,11 +473,10 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
             verbose=int(min(self.verbose, 2)),
         )
 
-        # 5. Record: the metrics of every epoch, and the architecture warm starts keep.
+        # 5. Record: the metrics of every epoch.
         for key, values in history.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
         self.n_iter_ = len(history.history.get("loss", []))
-        self._architecture = asdict(config)  # plain data: skops stores it
         return self
 
     def _check_same_architecture(self, config):
@@ -501,11 +502,12 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
             seed=seed,  # not Python's global random, which other threads may draw from
         )
 
-    def _compile(self, run, *, new_optimizer):
-        """Compile ``model_`` (so that it predicts and trains on alone) and, when the run
-        trains a graph around it, that graph, both with one optimizer: a new one, or
-        the one ``model_`` trained with (``partial_fit`` goes on from its state)."""
-        if not new_optimizer and run.network is self.model_:
+    def _compile(self, network, run, *, new_optimizer):
+        """Compile ``network``, the estimator's network to be (so that it predicts and
+        trains on alone) and, when the run trains a graph around it, that graph, both with
+        one optimizer: a new one, or the one ``network`` trained with (``partial_fit`` goes
+        on from its state)."""
+        if not new_optimizer and run.network is network:
             return
         if new_optimizer:
             steps = self.epochs * -(-run.n_train // self.batch_size)
@@ -513,10 +515,10 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
                 self.optimizer, self.learning_rate, schedule=self.lr_schedule, decay_steps=steps
             )
         else:
-            optimizer = self.model_.optimizer
+            optimizer = network.optimizer
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
-        self.model_.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-        if run.network is not self.model_:
+        network.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+        if run.network is not network:
             run.network.compile(optimizer=optimizer, loss=run.loss, metrics=[run.metric])
 
     # ------------------------------------------------------------- predict

