@@ -252,7 +252,8 @@ def _private_names(path):
             continue
         for name in names:
             parts = name.split(".")
-            private = [p for p in parts[1:] if p.startswith("_") and not p.startswith("__")]
+            dunder = [p for p in parts if p.startswith("__") and p.endswith("__")]
+            private = [p for p in parts[1:] if p.startswith("_") and p not in dunder]
             if parts[0] == "bilstm_emotion" and private:
                 yield name
 

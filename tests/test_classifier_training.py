@@ -314,6 +314,7 @@ def test_float_pixels_on_an_8_bit_scale_are_warned_about(faces, fitted):
         fitted.predict_proba((X - X.mean()) / X.std())  # standardised: used as it is
 
 
+@pytest.mark.slow
 def test_the_pixel_warning_points_at_the_callers_line_whichever_call_led_to_it(faces, make_clf):
     """fit, partial_fit, predict and a search: each warning names this file and the line
     of the call, not a line inside the package, scikit-learn or joblib."""
@@ -390,6 +391,7 @@ class _Uncopyable(keras.callbacks.Callback):
         raise TypeError("cannot copy an open file")
 
 
+@pytest.mark.slow
 def test_a_fit_refused_at_its_callbacks_changes_nothing(faces, make_clf):
     """The estimator copies its callbacks before it holds a new network: a first fit
     refused there leaves it unfitted, a refit leaves every fitted attribute."""

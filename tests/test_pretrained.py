@@ -253,7 +253,28 @@ def test_export_then_load_gives_the_same_classifier(fitted, faces, tmp_path):
 
     with pytest.raises(NotFittedError):
         export_pretrained(BiLSTMFaceEmotionClassifier(), tmp_path, "bad")
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        export_pretrained(fitted, tmp_path, "bad", scores={"when": object()})
     assert not list(tmp_path.glob("bad.*"))
+
+
+@pytest.mark.slow
+def test_a_loaded_model_goes_on_training_with_partial_fit(tmp_path):
+    """A network read from a file was compiled by nobody: partial_fit gives it an
+    optimizer, as a warm-started fit does."""
+    from bilstm_emotion.datasets import make_synthetic_faces
+
+    X, y = make_synthetic_faces(28, random_state=0, return_X_y=True)
+    clf = load_pretrained("conv-lite")
+    before = [w.copy() for w in clf.model_.get_weights()]
+    trained = len(clf.history_["loss"])  # its own epochs, from its record
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 1 and clf.classes_.tolist() == sorted(EMOTIONS)
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(before, clf.model_.get_weights(), strict=True)
+    )
+    clf.partial_fit(X, y)  # the next call goes on with that optimizer
+    assert len(clf.history_["loss"]) == trained + 2
 
 
 @pytest.mark.parametrize("name", PRETRAINED)

@@ -34,6 +34,7 @@ over ``E`` epochs and stays there, and the weights of the later epochs are avera
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -261,7 +262,7 @@ def main(argv=None):
         "preset": args.preset,
         "like": args.like,
         "command": "python "
-        + " ".join(["tools/train_fer2013.py", *(sys.argv[1:] if argv is None else argv)]),
+        + shlex.join(["tools/train_fer2013.py", *(sys.argv[1:] if argv is None else argv)]),
         "params": {
             k: v
             for k, v in clf.get_params(deep=False).items()

@@ -16,7 +16,19 @@ __all__ = [
 # Whose frames a warning looks past: the package's and the libraries that call into it.
 _LIBRARIES = ("bilstm_emotion", "sklearn", "keras", "joblib", "tensorflow")
 # The frames a thread of its own starts with (no line of the user's below them).
-_THREADS = ("threading", "concurrent", "multiprocessing", "loky", "dask", "distributed")
+# (or of the server's thread pool, or of ``python -m``).
+_THREADS = (
+    "threading",
+    "concurrent",
+    "multiprocessing",
+    "loky",
+    "dask",
+    "distributed",
+    "asyncio",
+    "anyio",
+    "starlette",
+    "runpy",
+)
 
 
 def user_stacklevel():

@@ -505,21 +505,22 @@ class BiLSTMFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
     def _compile(self, network, run, *, new_optimizer):
         """Compile ``network``, the estimator's network to be (so that it predicts and
         trains on alone) and, when the run trains a graph around it, that graph, both with
-        one optimizer: a new one, or the one ``network`` trained with (``partial_fit`` goes
-        on from its state)."""
-        if not new_optimizer and run.network is network:
+        one optimizer: a new one, or the one ``network`` trained with (``partial_fit``
+        goes on from its state; a network read from a file has none and gets a new one)."""
+        keep = not new_optimizer and network.compiled
+        if keep and run.network is network:
             return
-        if new_optimizer:
+        if keep:
+            optimizer = network.optimizer
+        else:
             steps = self.epochs * -(-run.n_train // self.batch_size)
             optimizer = make_optimizer(
                 self.optimizer, self.learning_rate, schedule=self.lr_schedule, decay_steps=steps
             )
-        else:
-            optimizer = network.optimizer
+        if run.network is not network:  # first: refused there, ``network`` is as it was
+            run.network.compile(optimizer=optimizer, loss=run.loss, metrics=[run.metric])
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
         network.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-        if run.network is not network:
-            run.network.compile(optimizer=optimizer, loss=run.loss, metrics=[run.metric])
 
     # ------------------------------------------------------------- predict
     def predict_proba(self, X):

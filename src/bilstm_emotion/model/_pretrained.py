@@ -89,7 +89,7 @@ def load_pretrained(name="conv-xl-flip", *, directory=None):
         Without ``directory``, a ``name`` that is not a shipped model's; a
         record that lacks an estimator parameter.
     FileNotFoundError
-        With ``directory``, a folder without ``<name>.json`` and
+        With ``directory``, a folder without ``<name>.json`` or
         ``<name>.keras``.
 
     See Also
@@ -204,12 +204,6 @@ def export_pretrained(clf, directory, name, **metadata):
             f"Expected metadata beside the record's own entries {list(RECORD_KEYS)}. "
             f"Received: {', '.join(taken)}"
         )
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    # A fresh, never-compiled copy: saving clf.model_ (or a clone of it, which Keras
-    # compiles like the original) would store the optimizer's slots too, three times the size.
-    model = network_in_dtype(clf.model_, "float32", fresh=True)
-    model.save(directory / f"{name}.keras")
     params = {k: v for k, v in clf.get_params(deep=False).items() if k not in NOT_RECORDED}
     info = {
         "params": params,
@@ -218,4 +212,11 @@ def export_pretrained(clf, directory, name, **metadata):
         "history": clf.history_,
         **metadata,
     }
-    (directory / f"{name}.json").write_text(json.dumps(info), encoding="utf-8")
+    record = json.dumps(info)  # metadata that is not JSON is refused before any file is written
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # A fresh, never-compiled copy: saving clf.model_ (or a clone of it, which Keras
+    # compiles like the original) would store the optimizer's slots too, three times the size.
+    model = network_in_dtype(clf.model_, "float32", fresh=True)
+    model.save(directory / f"{name}.keras")
+    (directory / f"{name}.json").write_text(record, encoding="utf-8")
