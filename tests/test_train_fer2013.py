@@ -111,3 +111,17 @@ def test_a_sample_of_the_training_faces_is_drawn_with_the_runs_seed(
     assert runs[0]["history"] == runs[1]["history"]
     accuracy = [{k: v["accuracy"] for k, v in run["scores"].items()} for run in runs]
     assert accuracy[0] == accuracy[1]
+
+
+@pytest.mark.slow
+def test_the_tool_keeps_tensorflows_start_up_lines_off_the_terminal():
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "train_fer2013.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "--like" in done.stdout
+    assert done.stderr == ""

@@ -39,11 +39,8 @@ import sys
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
-from training.averaging import WeightAveraging, averaging_schedule  # tools/ is on sys.path
-from training.presets import PRESETS
-from training.resuming import EpochLog, recorded_teacher
+from training.presets import PRESETS  # tools/ is on sys.path
 
 from bilstm_emotion import (
     EMOTIONS,
@@ -152,6 +149,11 @@ def main(argv=None):
         "--out", default=None, metavar="FILE", help="the run's record (default: train_NAME.json)"
     )
     args = parser.parse_args(argv)
+    # Keras as the package loaded it above (the backend chosen, TensorFlow's start-up
+    # lines kept off the terminal); importing it first would let them through.
+    import keras
+    from training.averaging import WeightAveraging, averaging_schedule
+    from training.resuming import EpochLog, recorded_teacher
 
     params = dict(shipped_recipe(args.like)) if args.like else dict(PRESETS[args.preset])
     if args.like and args.teacher_dtype is None:  # the dtype its teachers were asked in
