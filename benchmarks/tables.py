@@ -188,15 +188,17 @@ def speed_tables():
     """The estimator's speed: overhead over Keras, throughput against fer, Keras' knobs
     per backend, cost growth (one benchmark script each)."""
     parts = []
-    scripts = ("overhead", "throughput", "training_knobs", "growth")
-    missing = [name for name in scripts if _result(name) is None]
+    results = {
+        name: _result(name) for name in ("overhead", "throughput", "training_knobs", "growth")
+    }
+    missing = [name for name, r in results.items() if r is None]
     if missing:
         parts.append(
             "Not measured yet: "
             + ", ".join(f"``python benchmarks/{name}.py``" for name in missing)
             + ".\n"
         )
-    o = _result("overhead")
+    o = results["overhead"]
     if o:
         parts.append(
             grid(
@@ -220,7 +222,7 @@ def speed_tables():
             "alternating runs; the estimator's time includes validation, seeding, building and "
             "compiling the network. " + _by(o, "overhead")
         )
-    t = _result("throughput")
+    t = results["throughput"]
     if t:
         bf16 = any(key.endswith("_bf16_faces_per_s") for key in t)
         rows = [["model", "faces/s (batch 256)", *(["bfloat16", "ratio"] if bf16 else [])]]
@@ -276,7 +278,7 @@ def speed_tables():
             grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
             f"{t['n_images']:,} faces.{shipped} " + _by(t, "throughput")
         )
-    k = _result("training_knobs")
+    k = results["training_knobs"]
     if k:
         rows = [
             [
@@ -297,7 +299,7 @@ def speed_tables():
             grid(rows) + "\nTraining images/s, shipped ``bilstm`` architecture, "
             "one epoch after a warm-up. " + _by(k, "training_knobs", backend=False)
         )
-    g = _result("growth")
+    g = results["growth"]
     if g:
         rows = [["faces", "share", "fit, 1 epoch (s)", "s per 1,000 faces"]]
         for f in g["fit"]:

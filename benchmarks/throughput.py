@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from _common import write_report  # benchmarks/ is on sys.path when run as a script
 
-from bilstm_emotion import PRETRAINED, load_pretrained
+from bilstm_emotion import PRETRAINED, load_pretrained, pretrained_params
 from bilstm_emotion.datasets import make_synthetic_faces
 from bilstm_emotion.evaluation import environment
 
@@ -77,7 +77,7 @@ def throughput(n, batch=256, repeat=5, models=None):
             out[f"{PRETRAINED[0]}_tta_bf16_faces_per_s"] / out["fer_faces_per_s"]
         )
         # the default as it ships: its predict_dtype ("auto": bfloat16 only where it pays)
-        shipped = load_pretrained(PRETRAINED[0]).predict_dtype
+        shipped = pretrained_params(PRETRAINED[0])["predict_dtype"]
         here = environment()["predict_dtype_auto"] if shipped == "auto" else shipped
         out["default_predict_dtype"] = {"shipped": shipped, "here": here}
         out["ratio_vs_fer_shipped"] = out[

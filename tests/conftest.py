@@ -1,4 +1,6 @@
+import importlib.util
 import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -34,6 +36,26 @@ def fast_clf(**params):
 def make_clf():
     """Factory of fast classifiers: ``make_clf(epochs=3)``."""
     return fast_clf
+
+
+def _load_script(path):
+    """A script of the repository (``tools/``, ``benchmarks/``) as a module, its folder on
+    ``sys.path`` while it loads, as when it runs (its own helpers import from there)."""
+    folder = str(path.parent)
+    sys.path.insert(0, folder)
+    try:
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """Loader of the repository's scripts: ``load_script(ROOT / "tools" / "x.py")``."""
+    return _load_script
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ its benchmark, the machine and the date (the public-API rule is
 """
 
 import ast
-import importlib.util
 import json
 from datetime import datetime
 from pathlib import Path
@@ -47,10 +46,8 @@ def test_each_result_names_its_benchmark_machine_and_date(path):
     datetime.strptime(report["date"][:10], "%Y-%m-%d")  # raises on anything else
 
 
-def test_a_report_without_its_benchmark_is_refused(tmp_path):
-    spec = importlib.util.spec_from_file_location("_common", BENCHMARKS / "_common.py")
-    common = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(common)
+def test_a_report_without_its_benchmark_is_refused(tmp_path, load_script):
+    common = load_script(BENCHMARKS / "_common.py")
     with pytest.raises(ValueError, match=r"naming its benchmark. Received: keys \['faces'\]"):
         common.write_report({"faces": 3}, tmp_path / "r.json")
     assert not (tmp_path / "r.json").exists()

@@ -4,7 +4,6 @@ CI runs every block itself (``.ci/run``); these tests check the reading of the
 documents, so that a block cannot escape the run unnoticed.
 """
 
-import importlib.util
 import re
 import socket
 import sys
@@ -17,13 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location(
-        "run_docs_commands", ROOT / "tools" / "run_docs_commands.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_script):
+    return load_script(ROOT / "tools" / "run_docs_commands.py")
 
 
 def test_every_block_of_the_readme_and_the_docs_is_known(tool):

@@ -5,7 +5,6 @@ and exports it the way the package ships its models; here on a few generated fac
 Kaggle layout, for one epoch, so that a change to the public API it stands on shows.
 """
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -21,17 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def tool():
-    sys.path.insert(0, str(ROOT / "tools"))  # as when it runs: its training/ helpers
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "train_fer2013", ROOT / "tools" / "train_fer2013.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-    return module
+def tool(load_script):
+    return load_script(ROOT / "tools" / "train_fer2013.py")  # with its training/ helpers
 
 
 @pytest.fixture(scope="module")

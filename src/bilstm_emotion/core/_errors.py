@@ -15,8 +15,8 @@ __all__ = [
 
 # Whose frames a warning looks past: the package's and the libraries that call into it.
 _LIBRARIES = ("bilstm_emotion", "sklearn", "keras", "joblib", "tensorflow")
-# The frames a thread of its own starts with (no line of the user's below them).
-# (or of the server's thread pool, or of ``python -m``).
+# The frames a thread of its own starts with, the server's thread pool's, or ``python -m``'s:
+# no line of the user's below them.
 _THREADS = (
     "threading",
     "concurrent",
@@ -41,11 +41,16 @@ def user_stacklevel():
     process), the warning points at the function's caller, as ``stacklevel=2`` would.
     """
     frame, level = sys._getframe(2), 2  # the warning function's caller: stacklevel=2
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in _LIBRARIES:
+    while frame is not None and _top_package(frame) in _LIBRARIES:
         frame, level = frame.f_back, level + 1
-    if frame is None or frame.f_globals.get("__name__", "").split(".")[0] in _THREADS:
+    if frame is None or _top_package(frame) in _THREADS:
         return 2  # nothing of the user's in this thread
     return level
+
+
+def _top_package(frame):
+    """The top-level package of the module ``frame`` runs in (``""`` for none)."""
+    return frame.f_globals.get("__name__", "").split(".")[0]
 
 
 class ImageReadError(ValueError):
