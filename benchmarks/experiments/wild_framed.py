@@ -1,0 +1,142 @@
+"""The pre-registered ``conv-lite-framed`` run (``docs/experiments/plan_conv-lite-framed.md``), issue 44.
+
+Does the photo path lose accuracy because its crops are framed differently from the
+faces the models learned from? This trains on FER2013 faces that went through the very
+crop the photo path makes, and scores the result beside the shipped ``conv-lite``.
+
+``frame`` writes every FER2013 face (``train/`` and PublicTest) as the photo path sees
+it: the default detector finds the largest face of the 48x48 image, which is cropped
+(aligned, margin, edges repeated past the image) and normalised to 48x48, exactly as
+``bilstm-emotion predict`` does (:class:`bilstm_emotion.monitoring.FacePredictor`); a
+face where none is found stays as it is. The folder has the Kaggle layout, so the
+training tool reads it as it reads FER2013::
+
+    python benchmarks/experiments/wild_framed.py frame ../shared/data/fer2013-dev.zip \\
+        /tmp/fer2013-framed
+    python tools/train_fer2013.py /tmp/fer2013-framed --like conv-lite --name conv-lite-framed \\
+        --export /tmp/framed-model --out docs/experiments/train_conv-lite-framed.json
+    python benchmarks/experiments/wild_framed.py score ../shared/data/fer2013-dev.zip \\
+        /tmp/fer2013-framed ../shared/data/wild-dev /tmp/framed-model \\
+        --out docs/experiments/conv-lite-framed.json
+
+``score`` measures the shipped ``conv-lite`` and the new model alike: ``wild-dev`` end to
+end (the largest face) and as crops, PublicTest as the photo path frames it, and
+PublicTest as FER2013 gives it.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/_common
+from _common import write_report  # noqa: E402
+
+from bilstm_emotion import EMOTIONS, load_pretrained  # noqa: E402
+from bilstm_emotion.datasets import load_fer2013  # noqa: E402
+from bilstm_emotion.evaluation import score_predictions  # noqa: E402
+from bilstm_emotion.monitoring import FacePredictor  # noqa: E402
+from bilstm_emotion.preprocessing import FaceDetector, ImageLoader  # noqa: E402
+
+CLASSES = sorted(EMOTIONS)
+
+
+def photo_path_face(predictor, image):
+    """``image``'s largest face as the photo path gives it to a model, and whether
+    one was found (``image`` itself, unchanged, where none was)."""
+    faces = predictor.boxes(image)
+    if not faces:
+        return image, False
+    largest = max(faces, key=lambda f: f["height"] * f["width"])
+    return predictor.faces(image, [largest])[0], True
+
+
+def frame(args):
+    predictor = FacePredictor(load_pretrained("conv-lite"), detector=FaceDetector(select="all"))
+    report = {"benchmark": "wild_framed_frame", "source": str(args.fer2013)}
+    for subset, folder in (("train", "train"), ("test", "test")):
+        bunch = load_fer2013(args.fer2013, subset=subset)
+        found = 0
+        for i, (pixels, target) in enumerate(zip(bunch.data, bunch.target, strict=True)):
+            face, ok = photo_path_face(predictor, pixels.astype(np.float32) / 255)
+            found += ok
+            out = args.out / folder / EMOTIONS[target] / f"{Path(bunch.filenames[i]).stem}.png"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.round(np.clip(face, 0, 1) * 255).astype(np.uint8)).save(out)
+        report[subset] = {"faces": len(bunch.target), "found": found}
+        print(f"{subset}: a face found in {found} of {len(bunch.target)}", flush=True)
+    write_report(report, args.out / "framing.json")
+
+
+def accuracy_of(estimator, X, y):
+    return score_predictions(y, estimator.predict(X), labels=CLASSES)
+
+
+def wild_scores(estimator, wild_dev, predictor):
+    """End-to-end and as-crops accuracy and macro recall on ``wild-dev``."""
+    labels = json.loads((wild_dev / "labels.json").read_text())
+    names = sorted(labels)
+    truth = [labels[n] for n in names]
+    order = [list(np.asarray(estimator.classes_).astype(str)).index(c) for c in CLASSES]
+    end_to_end, whole = [], []
+    for name in names:
+        image = ImageLoader(color=True).transform([str(wild_dev / "images" / name)])[0]
+        face, found = photo_path_face(predictor, image)
+        end_to_end.append(face if found else None)
+        whole.append(FacePredictor(estimator, detect=False).faces(image, [None])[0])
+    found = [i for i, f in enumerate(end_to_end) if f is not None]
+    proba = estimator.predict_proba(np.stack([end_to_end[i] for i in found]))[:, order]
+    predicted = np.full(len(names), "", dtype=object)
+    predicted[found] = np.asarray(CLASSES)[proba.argmax(axis=1)]
+    as_crops = np.asarray(CLASSES)[estimator.predict_proba(np.stack(whole))[:, order].argmax(1)]
+    out = {}
+    for key, guess in (("end_to_end", list(predicted)), ("crops", list(as_crops))):
+        report = score_predictions(truth, guess, labels=CLASSES)
+        recall = [report.per_class[c]["recall"] for c in CLASSES]
+        out[key] = {"accuracy": report.accuracy, "macro_recall": float(np.mean(recall))}
+    out["found"] = len(found) / len(names)
+    return out
+
+
+def score(args):
+    names = np.asarray(EMOTIONS)
+    X_test, y_test = load_fer2013(args.fer2013, subset="test", return_X_y=True)
+    X_framed, y_framed = load_fer2013(args.framed, subset="test", return_X_y=True)
+    models = {
+        "conv-lite": load_pretrained("conv-lite"),
+        "conv-lite-framed": load_pretrained("conv-lite-framed", directory=args.model),
+    }
+    report = {"benchmark": "wild_framed", "models": {}}
+    for name, estimator in models.items():
+        predictor = FacePredictor(estimator, detector=FaceDetector(select="all"))
+        row = {
+            "public_test": accuracy_of(estimator, X_test / 255, names[y_test]).accuracy,
+            "public_test_framed": accuracy_of(estimator, X_framed / 255, names[y_framed]).accuracy,
+            "wild": wild_scores(estimator, args.wild_dev, predictor),
+        }
+        report["models"][name] = row
+        print(name, json.dumps(row), flush=True)
+    write_report(report, args.out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("frame", help="write FER2013 as the photo path frames it")
+    p.add_argument("fer2013", type=Path)
+    p.add_argument("out", type=Path)
+    p = commands.add_parser("score", help="score the shipped and the framed conv-lite")
+    p.add_argument("fer2013", type=Path)
+    p.add_argument("framed", type=Path)
+    p.add_argument("wild_dev", type=Path)
+    p.add_argument("model", type=Path, help="the folder --export wrote")
+    p.add_argument("--out", default="docs/experiments/conv-lite-framed.json")
+    args = parser.parse_args(argv)
+    {"frame": frame, "score": score}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
