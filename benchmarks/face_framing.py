@@ -26,7 +26,7 @@ from scipy.ndimage import gaussian_filter
 
 from bilstm_emotion import load_pretrained
 from bilstm_emotion.evaluation import score_predictions
-from bilstm_emotion.faces import BlazeFaceDetector, crop_face
+from bilstm_emotion.faces import crop_face
 from bilstm_emotion.preprocessing import FaceDetector, FaceNormalizer
 
 MARGINS = (0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2)
@@ -158,7 +158,7 @@ def main(argv=None):
     val = rng.choice(len(X_train), args.validation, replace=False)
     clf = load_pretrained(args.model)
     shipped = FaceDetector()
-    detector = BlazeFaceDetector(min_score=shipped.min_score, tiles=shipped.tiles)
+    detector = shipped.backend()  # the default's BlazeFace, all its parameters
     report = {
         "benchmark": "face_framing",
         "model": args.model,

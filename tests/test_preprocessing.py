@@ -209,6 +209,8 @@ def test_detector_parameters_are_validated_and_grid_searchable():
         FaceDetector(detector="haar").detect([np.zeros((10, 10))])
     with pytest.raises(ValueError, match=r"'min_score' parameter"):
         FaceDetector(min_score=1.5).transform([np.zeros((10, 10))])
+    with pytest.raises(ValueError, match=r"'short_range_min_score' parameter"):
+        FaceDetector(short_range_min_score=-0.1).transform([np.zeros((10, 10))])
 
 
 def test_detector_crops_colour_input_to_gray_faces():

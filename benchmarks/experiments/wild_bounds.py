@@ -6,9 +6,8 @@ face counts as wrong):
 
 - ``accuracy``: as shipped;
 - ``top2``: the true emotion among the model's two most probable ones;
-- ``oracle_prior``: the probabilities reweighted from FER2013 ``train/``'s class shares
-  to ``wild-dev``'s own (the best any prior correction or calibration of the classes'
-  shares could do);
+- ``oracle_prior``: the class prior corrected, the probabilities reweighted from
+  FER2013 ``train/``'s class shares to ``wild-dev``'s own (which no user knows);
 - ``uniform_prior``: reweighted to equal shares (what balancing the classes would do).
 
 ::
@@ -63,7 +62,13 @@ def main(argv=None):
     def share_right(right):
         return float(np.sum(right) / len(names))  # photos without a face: wrong
 
-    report = {"benchmark": "wild_bounds", "photos": len(names), "found": len(found), "models": {}}
+    report = {
+        "benchmark": "wild_bounds",
+        "detector": detector.get_params(),
+        "photos": len(names),
+        "found": len(found),
+        "models": {},
+    }
     for name in PRETRAINED:
         estimator = load_pretrained(name)
         order = [list(np.asarray(estimator.classes_).astype(str)).index(c) for c in CLASSES]

@@ -14,7 +14,7 @@ training tool reads it as it reads FER2013::
     python benchmarks/experiments/wild_framed.py frame ../shared/data/fer2013-dev.zip \\
         /tmp/fer2013-framed
     python tools/train_fer2013.py /tmp/fer2013-framed --like conv-lite --name conv-lite-framed \\
-        --export /tmp/framed-model --out docs/experiments/train_conv-lite-framed.json
+        --export /tmp/framed-model --out docs/experiments/framed-train_conv-lite-framed.json
     python benchmarks/experiments/wild_framed.py score ../shared/data/fer2013-dev.zip \\
         /tmp/fer2013-framed ../shared/data/wild-dev /tmp/framed-model \\
         --out docs/experiments/conv-lite-framed.json
@@ -28,7 +28,7 @@ PublicTest as FER2013 gives it. ``both`` writes the training folder of the secon
         /tmp/fer2013-framed /tmp/fer2013-both
     python tools/train_fer2013.py /tmp/fer2013-both --like conv-lite --set epochs=20 \\
         --name conv-lite-both --export /tmp/both-model \\
-        --out docs/experiments/train_conv-lite-both.json
+        --out docs/experiments/framed-train_conv-lite-both.json
     python benchmarks/experiments/wild_framed.py score ../shared/data/fer2013-dev.zip \\
         /tmp/fer2013-framed ../shared/data/wild-dev /tmp/both-model --name conv-lite-both \\
         --out docs/experiments/conv-lite-both.json
@@ -132,9 +132,10 @@ def score(args):
         "conv-lite": load_pretrained("conv-lite"),
         args.name: load_pretrained(args.name, directory=args.model),
     }
-    report = {"benchmark": "wild_framed", "models": {}}
+    detector = FaceDetector(select="all")
+    report = {"benchmark": "wild_framed", "detector": detector.get_params(), "models": {}}
     for name, estimator in models.items():
-        predictor = FacePredictor(estimator, detector=FaceDetector(select="all"))
+        predictor = FacePredictor(estimator, detector=detector)
         row = {
             "public_test": accuracy_of(estimator, X_test / 255, names[y_test]).accuracy,
             "public_test_framed": accuracy_of(estimator, X_framed / 255, names[y_framed]).accuracy,

@@ -53,7 +53,7 @@ class FaceDetector(StatelessTransformer):
         aligned, as a pipeline being fitted needs), leave the image out with a
         :class:`~bilstm_emotion.preprocessing.SkippedInputsWarning` listing it, or raise an error.
     min_score : float, default=0.6
-        Confidence a BlazeFace detection needs.
+        Confidence a BlazeFace detection needs (its full-range model).
     tiles : {"auto", "fine", "off"}, default="auto"
         BlazeFace: also search images over 384 pixels in four overlapping
         tiles, which finds faces down to about 5 % of the image's longer side;
@@ -63,6 +63,8 @@ class FaceDetector(StatelessTransformer):
         BlazeFace: also search the whole image with the short-range model,
         which finds faces that fill most of the frame or are cut by its edges
         (close-ups, profile pictures, selfies); ``False`` leaves them unfound.
+    short_range_min_score : float, default=0.5
+        Confidence a detection of BlazeFace's short-range model needs.
     min_size : int or None, default=None
         Smallest face kept, in pixels. ``None``: every face BlazeFace finds,
         24 pixels of the searched image for the cascade (its smallest window).
@@ -100,6 +102,7 @@ class FaceDetector(StatelessTransformer):
         "min_score": [Interval(Real, 0, 1, closed="both")],
         "tiles": [StrOptions({"auto", "fine", "off"})],
         "short_range": ["boolean"],
+        "short_range_min_score": [Interval(Real, 0, 1, closed="both")],
         "min_size": [Interval(Integral, 0, None, closed="left"), None],
         "scale_factor": [Interval(Real, 1, None, closed="neither")],
         "min_neighbors": [Interval(Integral, 1, None, closed="left")],
@@ -118,6 +121,7 @@ class FaceDetector(StatelessTransformer):
         min_score=0.6,
         tiles="auto",
         short_range=True,
+        short_range_min_score=0.5,
         min_size=None,
         scale_factor=1.2,
         min_neighbors=4,
@@ -132,6 +136,7 @@ class FaceDetector(StatelessTransformer):
         self.min_score = min_score
         self.tiles = tiles
         self.short_range = short_range
+        self.short_range_min_score = short_range_min_score
         self.min_size = min_size
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
@@ -152,6 +157,7 @@ class FaceDetector(StatelessTransformer):
             min_size=self.min_size or 0,
             tiles=self.tiles,
             short_range=self.short_range,
+            short_range_min_score=self.short_range_min_score,
         )
 
     def detect(self, X):
