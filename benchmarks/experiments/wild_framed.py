@@ -57,11 +57,10 @@ CLASSES = sorted(EMOTIONS)
 def photo_path_face(predictor, image):
     """``image``'s largest face as the photo path gives it to a model, and whether
     one was found (``image`` itself, unchanged, where none was)."""
-    faces = predictor.boxes(image)
+    faces = predictor.boxes(image)  # largest first
     if not faces:
         return image, False
-    largest = max(faces, key=lambda f: f["height"] * f["width"])
-    return predictor.faces(image, [largest])[0], True
+    return predictor.faces(image, faces[:1])[0], True
 
 
 def frame(args):
@@ -98,29 +97,36 @@ def accuracy_of(estimator, X, y):
     return score_predictions(y, estimator.predict(X), labels=CLASSES)
 
 
-def wild_scores(estimator, wild_dev, predictor):
-    """End-to-end and as-crops accuracy and macro recall on ``wild-dev``."""
+def wild_faces(wild_dev, predictor):
+    """``wild-dev``'s labels, each photo's largest face as the photo path crops it
+    (``None`` where no face is found) and each whole photo as a crop (``--no-detect``);
+    found once, classified by every model."""
     labels = json.loads((wild_dev / "labels.json").read_text())
     names = sorted(labels)
-    truth = [labels[n] for n in names]
-    order = [list(np.asarray(estimator.classes_).astype(str)).index(c) for c in CLASSES]
+    whole_photo = FacePredictor(predictor.estimator, detect=False)
     end_to_end, whole = [], []
     for name in names:
         image = ImageLoader(color=True).transform([str(wild_dev / "images" / name)])[0]
         face, found = photo_path_face(predictor, image)
         end_to_end.append(face if found else None)
-        whole.append(FacePredictor(estimator, detect=False).faces(image, [None])[0])
+        whole.append(whole_photo.faces(image, [None])[0])
+    return [labels[n] for n in names], end_to_end, np.stack(whole)
+
+
+def wild_scores(estimator, truth, end_to_end, whole):
+    """End-to-end and as-crops accuracy and macro recall on ``wild-dev``."""
+    order = [list(np.asarray(estimator.classes_).astype(str)).index(c) for c in CLASSES]
     found = [i for i, f in enumerate(end_to_end) if f is not None]
     proba = estimator.predict_proba(np.stack([end_to_end[i] for i in found]))[:, order]
-    predicted = np.full(len(names), "", dtype=object)
+    predicted = np.full(len(truth), "", dtype=object)
     predicted[found] = np.asarray(CLASSES)[proba.argmax(axis=1)]
-    as_crops = np.asarray(CLASSES)[estimator.predict_proba(np.stack(whole))[:, order].argmax(1)]
+    as_crops = np.asarray(CLASSES)[estimator.predict_proba(whole)[:, order].argmax(1)]
     out = {}
     for key, guess in (("end_to_end", list(predicted)), ("crops", list(as_crops))):
         report = score_predictions(truth, guess, labels=CLASSES)
         recall = [report.per_class[c]["recall"] for c in CLASSES]
         out[key] = {"accuracy": report.accuracy, "macro_recall": float(np.mean(recall))}
-    out["found"] = len(found) / len(names)
+    out["found"] = len(found) / len(truth)
     return out
 
 
@@ -133,13 +139,14 @@ def score(args):
         args.name: load_pretrained(args.name, directory=args.model),
     }
     detector = FaceDetector(select="all")
+    # both models take 48x48 faces: the photos' faces are cropped once
+    wild = wild_faces(args.wild_dev, FacePredictor(models["conv-lite"], detector=detector))
     report = {"benchmark": "wild_framed", "detector": detector.get_params(), "models": {}}
     for name, estimator in models.items():
-        predictor = FacePredictor(estimator, detector=detector)
         row = {
             "public_test": accuracy_of(estimator, X_test / 255, names[y_test]).accuracy,
             "public_test_framed": accuracy_of(estimator, X_framed / 255, names[y_framed]).accuracy,
-            "wild": wild_scores(estimator, args.wild_dev, predictor),
+            "wild": wild_scores(estimator, *wild),
         }
         report["models"][name] = row
         print(name, json.dumps(row), flush=True)
