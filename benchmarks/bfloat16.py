@@ -50,7 +50,9 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/results/bfloat16.json")
     args = parser.parse_args(argv)
     _, _, X, y = fer2013_train_test(args.path)
-    loaders = {name: lambda name=name: load_pretrained(name) for name in args.models}
+    loaders = {
+        name: lambda name=name: load_pretrained(name, engine="keras") for name in args.models
+    }
     for extra in map(Path, args.extra):
         loaders[extra.name] = lambda extra=extra: load_pretrained(
             extra.name, directory=extra.parent

@@ -49,9 +49,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     _, _, X, y = fer2013_train_test(args.path)
-    models = {name: load_pretrained(name) for name in PRETRAINED}
+    models = {name: load_pretrained(name, engine="keras") for name in PRETRAINED}
     for extra in args.extra:
-        models[Path(extra).name] = load_pretrained(Path(extra).name, directory=Path(extra).parent)
+        models[Path(extra).name] = load_pretrained(
+            Path(extra).name, directory=Path(extra).parent, engine="keras"
+        )
     classes = models[PRETRAINED[0]].classes_
     proba = {0: {}, args.shift: {}}
     shipped_shift = {name: clf.test_time_shift for name, clf in models.items()}
@@ -96,7 +98,7 @@ def main(argv=None):
     ).fit(X[:70], np.repeat(classes, 10))  # fit learns only the class names
     X_speed = np.resize(X, (args.speed_faces, *X.shape[1:]))
     default = models[PRETRAINED[0]]
-    shifted = load_pretrained(PRETRAINED[0]).set_params(test_time_shift=args.shift)
+    shifted = load_pretrained(PRETRAINED[0], engine="keras").set_params(test_time_shift=args.shift)
     candidates = {
         PRETRAINED[0]: default,
         f"{PRETRAINED[0]}, test_time_shift={args.shift}": shifted,

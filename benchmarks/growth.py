@@ -43,7 +43,7 @@ def growth(n, batches, data=None):
     slope, intercept = np.polyfit(sizes, secs, 1)
     residual = np.asarray(secs) - (slope * np.asarray(sizes) + intercept)
     r2 = 1 - float(residual @ residual) / float(np.var(secs) * len(secs))
-    clf = load_pretrained()
+    clf = load_pretrained(engine="keras")
     Xf = (X[:2048] / np.float32(255)).astype(np.float32)
     predict = []
     for batch in batches:

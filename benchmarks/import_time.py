@@ -36,6 +36,12 @@ CASES = {
         "-c",
         "from bilstm_emotion import BiLSTMFaceEmotionClassifier",
     ],
+    "load_pretrained() and one prediction": [
+        "-c",
+        "import numpy as np; from bilstm_emotion import load_pretrained; "
+        "load_pretrained().predict(np.zeros((1, 48, 48), np.uint8))",
+    ],
+    "bilstm-emotion predict --demo": ["-m", "bilstm_emotion", "predict", "--demo"],
 }
 # Appended to every case: prints whether Keras was imported, at exit.
 PROBE = "import atexit, sys; atexit.register(lambda: print('KERAS', 'keras' in sys.modules))"

@@ -62,7 +62,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     models = []
     for name in args.models:
-        clf = load_pretrained(name)
+        clf = load_pretrained(name, engine="keras")
         rows = layer_costs(clf.model_)
         total = sum(r["macs"] for r in rows)
         by_kind = {}

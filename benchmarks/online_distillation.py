@@ -60,7 +60,12 @@ def main(argv=None):
     keep = np.random.default_rng(0).permutation(len(X))[: args.faces]
     X, y = X[keep], y[keep]
     members = [
-        (name, FrozenEstimator(load_pretrained(name).set_params(predict_dtype=args.teacher_dtype)))
+        (
+            name,
+            FrozenEstimator(
+                load_pretrained(name, engine="keras").set_params(predict_dtype=args.teacher_dtype)
+            ),
+        )
         for name in args.teachers
     ]
     vote = FrozenEstimator(VotingClassifier(members, voting="soft").fit(X, y))

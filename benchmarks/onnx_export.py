@@ -27,7 +27,7 @@ def measure(name, X, y, repeat):
 
     from bilstm_emotion import export_onnx, load_pretrained
 
-    clf = load_pretrained(name)  # the package picks the Keras backend first
+    clf = load_pretrained(name, engine="keras")  # the package picks the Keras backend first
     import keras
 
     with tempfile.TemporaryDirectory() as folder:

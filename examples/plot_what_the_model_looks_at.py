@@ -40,7 +40,9 @@ if zip_path.is_file():
 else:  # no FER2013 here
     X, y = make_synthetic_faces(700, random_state=0, return_X_y=True)
 
-clf = load_pretrained("conv-bilstm")  # the most accurate shipped model
+# its Keras network (a backend extra), not the ONNX graph load_pretrained gives by
+# default: gradient saliency differentiates it, and its test-time views change below
+clf = load_pretrained("conv-bilstm", engine="keras")
 report = evaluate(clf, X, y, batch_sizes=(256,))
 print(report.classification_report())
 print(report.to_markdown())

@@ -203,6 +203,60 @@ def test_the_estimator_loads_on_first_use():
     assert result == [False, True, "BiLSTMFaceEmotionClassifier", True]
 
 
+#: The keras-free side of ``model/``: what a shipped model predicts through (issue 45).
+ONNX_ENGINE = (
+    "bilstm_emotion.model._pretrained",
+    "bilstm_emotion.model._onnx_classifier",
+    "bilstm_emotion.model._persistence",
+    "bilstm_emotion.faces._blazeface",
+)
+
+
+def test_the_onnx_engine_imports_no_keras_module_at_its_top():
+    """What a shipped model needs to load, detect and predict reaches no module that
+    imports Keras (through its top-level imports: ``engine="keras"`` imports the Keras
+    side inside a function, when asked)."""
+    names = {module for _, module, _ in MODULES}
+    top, keras_modules = {}, set()
+    for path, module, package in MODULES:
+        top[module] = set()
+        for name, at_top in _imports(path, package):
+            if not at_top:
+                continue
+            if name.split(".")[0] == "keras" or name.endswith("._backend.load_keras"):
+                keras_modules.add(module)
+            parts = name.split(".")
+            while parts and ".".join(parts) not in names:
+                parts.pop()
+            if parts:
+                top[module].add(".".join(parts))
+    keras_modules |= {m for m in names if m.endswith("model._keras")}
+    for start in ONNX_ENGINE:
+        seen, todo = set(), [start]
+        while todo:
+            module = todo.pop()
+            if module not in seen:
+                seen.add(module)
+                todo.extend(top.get(module, ()))
+        assert not seen & keras_modules, f"{start} reaches {sorted(seen & keras_modules)}"
+
+
+@pytest.mark.slow
+def test_a_shipped_model_finds_and_reads_faces_without_a_backend(tmp_path):
+    """``predict --demo`` as a user runs it: BlazeFace and the default model answer, and
+    neither Keras nor any backend is imported (issue 45)."""
+    out = tmp_path / "faces.json"
+    loaded = _fresh(
+        "import json, sys\n"
+        "from bilstm_emotion.cli import main\n"
+        f"code = main(['predict', '--demo', '--json', {str(out)!r}])\n"
+        "print(json.dumps([code, sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch')"
+        " if m in sys.modules)]))"
+    )
+    assert loaded == [0, []]
+    assert [r["label"] for r in json.loads(out.read_text())] == ["happy"]
+
+
 def test_an_unknown_attribute_is_an_attribute_error():
     import bilstm_emotion
 

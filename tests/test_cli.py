@@ -374,8 +374,9 @@ def test_predict_with_test_time_shifts(tmp_path, rng, capsys):
     rows = _predict_three_faces(
         tmp_path, X, capsys, "--model", "conv-lite", "--test-time-shift", "2"
     )
-    shifted = load_pretrained("conv-lite").set_params(test_time_shift=2).predict_proba(X)
-    plain = load_pretrained("conv-lite").predict_proba(X)
+    keras_lite = load_pretrained("conv-lite", engine="keras")
+    shifted = keras_lite.set_params(test_time_shift=2).predict_proba(X)
+    plain = load_pretrained("conv-lite", engine="keras").predict_proba(X)
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
     np.testing.assert_allclose(got, shifted, atol=1e-3)
     assert np.abs(shifted - plain).max() > 0.01  # the option changed the numbers
@@ -392,14 +393,22 @@ def test_predict_in_bfloat16(tmp_path, rng, capsys):
     rows = _predict_three_faces(
         tmp_path, X, capsys, "--model", "conv-lite", "--predict-dtype", "bfloat16"
     )
-    low = load_pretrained("conv-lite").set_params(predict_dtype="bfloat16").predict_proba(X)
+    low = (
+        load_pretrained("conv-lite", engine="keras")
+        .set_params(predict_dtype="bfloat16")
+        .predict_proba(X)
+    )
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
     np.testing.assert_allclose(got, low, atol=1e-3)
-    assert not np.array_equal(low, load_pretrained("conv-lite").predict_proba(X))
+    assert not np.array_equal(low, load_pretrained("conv-lite", engine="keras").predict_proba(X))
     rows = _predict_three_faces(
         tmp_path, X, capsys, "--model", "conv-lite", "--predict-dtype", "auto", "--overwrite"
     )
-    auto = load_pretrained("conv-lite").set_params(predict_dtype="auto").predict_proba(X)
+    auto = (
+        load_pretrained("conv-lite", engine="keras")
+        .set_params(predict_dtype="auto")
+        .predict_proba(X)
+    )
     got = np.array([[float(r[c]) for c in sorted(CLASSES)] for r in rows])
     np.testing.assert_allclose(got, auto, atol=1e-3)
     args = ["predict", str(tmp_path / "*.png"), "--no-detect", "--predict-dtype", "float16"]
@@ -720,3 +729,33 @@ def test_console_script_exit_codes(photo_folder, tmp_path):
     assert bad.returncode == 1 and bad.stderr.strip().endswith(
         "No such video file: " + str(tmp_path / "x.mp4")
     )
+
+
+@pytest.mark.slow
+def test_without_a_backend_predicting_works_and_training_says_what_to_install(tmp_path):
+    """Issue 45: the package depends on no Keras backend. With none installed (hidden
+    here from the backend chooser), the demo answers and train fails in one line that
+    names the extras."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib.util, sys\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = lambda name, *a, **k: (\n"
+        "    None if name in ('tensorflow', 'jax', 'torch') else real(name, *a, **k))\n"
+        "from bilstm_emotion.cli import main\n"
+        "print('demo', main(['predict', '--demo', '-q']))\n"
+        f"print('train', main(['train', 'faces/', '--out', {str(tmp_path / 'm.skops')!r}]))\n"
+        "print('loaded', sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch')"
+        " if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "demo 0" in done.stdout and "train 1" in done.stdout
+    assert "loaded []" in done.stdout
+    (line,) = [line for line in done.stderr.splitlines() if "train: error" in line]
+    assert 'pip install "bilstm-emotion[tensorflow]" (or [jax], [torch])' in line

@@ -30,6 +30,7 @@ from bilstm_emotion.faces import (
     non_max_suppression,
     score_detections,
 )
+from bilstm_emotion.faces._blazeface_graphs import BLAZEFACE_GRAPHS, run_blazeface
 
 FACES_DEV = Path(
     os.environ.get("BILSTM_EMOTION_FACES_DEV")
@@ -378,6 +379,27 @@ def test_shipped_network_is_a_safe_keras_archive(tmp_path):
     again = keras.saving.load_model(tmp_path / "copy.keras", safe_mode=True, compile=False)
     for a, b in zip(expected, again.predict_on_batch(tensor[None]), strict=True):
         np.testing.assert_allclose(a, np.asarray(b), atol=1e-5)
+
+
+@pytest.mark.parametrize(("model", "size"), BLAZEFACE_GRAPHS)
+def test_each_shipped_graph_is_the_keras_port(model, size):
+    """The detector runs ONNX graphs exported from the Keras port (which the next test
+    checks against MediaPipe's own interpreter): the same outputs on real photos, within
+    float32 sums of another order."""
+    from bilstm_emotion.faces._network import load_blazeface
+
+    network = load_blazeface(size, model=model)
+    for photo in (data.astronaut(), data.coffee(), _close_up(0.9)):
+        tensor, _ = BlazeFaceDetector.input_tensor(photo, size)
+        want = network.predict_on_batch(np.stack([tensor, tensor[::-1]]))
+        got = run_blazeface(np.stack([tensor, tensor[::-1]]), model=model)
+        for a, b in zip(want, got, strict=True):
+            np.testing.assert_allclose(np.asarray(a), b, atol=2e-3, rtol=1e-5)
+
+
+def test_a_graph_size_that_does_not_ship_is_named():
+    with pytest.raises(ValueError, match=r"Received: model='short_range', size=96"):
+        run_blazeface(np.zeros((1, 96, 96, 3), np.float32), model="short_range")
 
 
 @pytest.mark.skipif(

@@ -10,7 +10,7 @@ onnx = pytest.importorskip("onnx")
 
 from skimage import data  # noqa: E402
 
-from bilstm_emotion import export_onnx, load_pretrained  # noqa: E402
+from bilstm_emotion import OnnxFaceEmotionClassifier, export_onnx, load_pretrained  # noqa: E402
 from bilstm_emotion.cli import main  # noqa: E402
 from bilstm_emotion.monitoring import FacePredictor  # noqa: E402
 
@@ -39,7 +39,7 @@ def real_faces(estimator):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["conv-lite", "conv-xl-kd"])  # mirror; mirror and shifts
 def test_the_graph_predicts_as_the_estimator(name, tmp_path):
-    clf = load_pretrained(name)
+    clf = load_pretrained(name, engine="keras")
     path = export_onnx(clf, tmp_path / f"{name}.onnx")
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == ["faces"]
@@ -58,6 +58,13 @@ def test_the_graph_predicts_as_the_estimator(name, tmp_path):
     assert json.loads(meta["classes"]) == list(clf.classes_)
     assert meta["test_time_views"] == str(10 if name == "conv-xl-kd" else 2)
     one = session.run(None, {"faces": faces[:1]})[0]  # any batch size
+    # the user's own exported file, the scikit-learn way and without Keras (issue 45)
+    mine = OnnxFaceEmotionClassifier.from_onnx(path)
+    assert mine.classes_.tolist() == clf.classes_.tolist() and mine.image_shape_ == (48, 48)
+    np.testing.assert_allclose(mine.predict_proba(faces), expected, atol=1e-4)
+    # an ONNX estimator is a graph already: exporting one is refused, saying what to do
+    with pytest.raises(ValueError, match=r"already an ONNX graph.*engine=\"keras\""):
+        export_onnx(load_pretrained(name), tmp_path / "again.onnx")
     np.testing.assert_allclose(one, expected[:1], atol=1e-4)
     ops = {node.op_type for node in onnx.load(str(path)).graph.node}
     assert not any("Random" in op for op in ops)  # training-only layers left out
@@ -107,12 +114,13 @@ def test_the_export_command(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_the_graph_is_float32_whatever_predict_dtype_says(tmp_path):
-    clf = load_pretrained().set_params(predict_dtype="bfloat16")
+    clf = load_pretrained(engine="keras").set_params(predict_dtype="bfloat16")
     path = export_onnx(clf, tmp_path / "x.onnx")  # checked against float32: no error
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     faces = real_faces(clf)
     got = session.run(None, {"faces": faces})[0]
-    exact = load_pretrained().set_params(predict_dtype="float32").predict_proba(faces)
+    exact = load_pretrained(engine="keras").set_params(predict_dtype="float32")
+    exact = exact.predict_proba(faces)
     np.testing.assert_allclose(got, exact, atol=1e-4)
     assert clf.predict_dtype == "bfloat16"  # the estimator given is left as it was
 
@@ -124,7 +132,7 @@ def test_a_graph_off_the_model_is_refused(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(_onnx, "check_onnx", lambda estimator, path: 2 * _onnx.TOLERANCE)
     with pytest.raises(ValueError, match=r"within 0.0001\. Received: a largest difference"):
-        export_onnx(load_pretrained(), tmp_path / "x.onnx")
+        export_onnx(load_pretrained(engine="keras"), tmp_path / "x.onnx")
     out = tmp_path / "model.onnx"
     assert main(["export", str(out)]) == 1
     assert f"nothing written to {out}" in capsys.readouterr().err
@@ -141,7 +149,7 @@ def test_other_backends_are_told_to_use_tensorflow(tmp_path):
     pytest.importorskip("jax")
     code = (
         "from bilstm_emotion import export_onnx, load_pretrained\n"
-        "export_onnx(load_pretrained(), 'x.onnx')"
+        "export_onnx(load_pretrained(engine='keras'), 'x.onnx')"
     )
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     done = subprocess.run(

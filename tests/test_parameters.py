@@ -27,17 +27,14 @@ from bilstm_emotion import (
 )
 from bilstm_emotion.core._registry import record_params, weights_dir
 from bilstm_emotion.model._config import NetworkConfig
+from bilstm_emotion.model._keras_pretrained import NOT_RECORDED, shipped_params
 from bilstm_emotion.model._parameters import (
     PARAMETERS,
     idle,
     parameter_defaults,
     unused_parameters,
 )
-from bilstm_emotion.model._pretrained import (
-    NOT_RECORDED,
-    load_pretrained,
-    shipped_params,
-)
+from bilstm_emotion.model._pretrained import load_pretrained
 
 NAMES = [p.name for p in PARAMETERS]
 
@@ -207,7 +204,7 @@ def test_a_shipped_record_holds_every_parameter_and_none_idle(name):
 
 
 def test_the_loaded_default_model_is_its_record_less_its_teachers_share():
-    params = load_pretrained().get_params()
+    params = load_pretrained(engine="keras").get_params()
     assert params["teacher_weight"] == 0.5 != pretrained_info()["params"]["teacher_weight"]
     assert unused_parameters(params) == []
 

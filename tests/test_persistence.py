@@ -104,3 +104,47 @@ def test_save_estimator_writes_skops_only_and_never_replaces_silently(fitted, tm
         save_estimator(fitted, tmp_path / "m.skops")
     save_estimator(fitted, tmp_path / "m.skops", overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.skops"]  # no partial left
+
+
+def test_the_keras_estimator_is_trusted_by_its_own_name():
+    from bilstm_emotion import BiLSTMFaceEmotionClassifier
+    from bilstm_emotion.model._persistence import KERAS_ESTIMATOR
+
+    cls = BiLSTMFaceEmotionClassifier
+    assert KERAS_ESTIMATOR == f"{cls.__module__}.{cls.__qualname__}"
+    assert KERAS_ESTIMATOR in trusted_types()
+
+
+@pytest.mark.slow
+def test_a_frozen_vote_of_shipped_models_saves_and_loads_without_a_backend(tmp_path):
+    """skops files of ONNX estimators (the user guide's soft vote over shipped models)
+    round-trip, and loading and predicting with one imports no Keras (issue 45)."""
+    import json
+    import subprocess
+    import sys
+
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.frozen import FrozenEstimator
+
+    from bilstm_emotion import load_pretrained
+
+    members = [(n, FrozenEstimator(load_pretrained(n))) for n in ("conv-lite", "bilstm")]
+    X = np.random.default_rng(0).integers(0, 256, (6, 48, 48), dtype=np.uint8)
+    vote = VotingClassifier(members, voting="soft").fit(X, ["angry", "happy"] * 3)
+    path = save_estimator(vote, tmp_path / "vote.skops")
+    assert set(skops.io.get_untrusted_types(file=path)) <= set(trusted_types())
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import json, sys\n"
+        "import numpy as np\n"
+        "from bilstm_emotion import load_estimator\n"
+        f"vote = load_estimator({str(path)!r})\n"
+        f"proba = vote.predict_proba(np.load({str(tmp_path / 'X.npy')!r}))\n"
+        "print(json.dumps([proba.tolist(), [m for m in ('keras', 'tensorflow') "
+        "if m in sys.modules]]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    proba, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded == []
+    np.testing.assert_allclose(proba, vote.predict_proba(X), atol=1e-12)

@@ -73,7 +73,9 @@ def shipped_vote(X, y, names, dtype=None):
     from sklearn.frozen import FrozenEstimator
 
     def member(name):
-        return FrozenEstimator(load_pretrained(name).set_params(predict_dtype=dtype or "float32"))
+        return FrozenEstimator(
+            load_pretrained(name, engine="keras").set_params(predict_dtype=dtype or "float32")
+        )
 
     vote = VotingClassifier([(name, member(name)) for name in names], voting="soft")
     return FrozenEstimator(vote.fit(X, y))  # the members stay as they are

@@ -16,7 +16,8 @@ from .core._version import __version__
 _LAZY = {
     "BiLSTMFaceEmotionClassifier": ".model._classifier",
     "export_onnx": ".model._onnx",
-    "export_pretrained": ".model._pretrained",
+    "export_pretrained": ".model._keras_pretrained",
+    "OnnxFaceEmotionClassifier": ".model._onnx_classifier",
     "PRETRAINED": ".core._registry",
     "load_pretrained": ".model._pretrained",
     "pretrained_info": ".core._registry",

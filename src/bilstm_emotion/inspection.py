@@ -265,7 +265,14 @@ def gradient_saliency(estimator, X, y=None, *, method="gradient", steps=32, batc
     -------
     maps : ndarray of shape (n_samples, height, width)
     """
-    check_is_fitted(estimator, "model_")
+    check_is_fitted(estimator)
+    if not hasattr(estimator, "model_"):
+        raise ValueError(
+            "Expected an estimator with a Keras network (model_) to take gradients through. "
+            f"Received: {type(estimator).__name__}; for a shipped model, "
+            'load_pretrained(name, engine="keras"). occlusion_sensitivity, row_importance '
+            "and column_importance need only predict_proba"
+        )
     if method not in ("gradient", "integrated"):
         raise ValueError(
             f"Expected method='gradient' or 'integrated'. Received: method={method!r}"

@@ -55,15 +55,17 @@ def add_model_options(parser):
         default=None,
         metavar="PIXELS",
         help="also average each face moved by PIXELS up, down, left and right: "
-        "5x the time, more accurate (e.g. 2; default: the model's own setting)",
+        "5x the time, more accurate (e.g. 2; default: the model's own setting); runs the "
+        "model on Keras (a backend extra, e.g. bilstm-emotion[tensorflow])",
     )
     group.add_argument(
         "--predict-dtype",
         default=None,
         choices=PREDICT_DTYPE_CHOICES,
-        help="arithmetic of the network: bfloat16 is up to 2.2x faster on processors with "
-        "bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere; auto picks it with "
-        "TensorFlow on such a processor, else float32 (default: the model's own)",
+        help="run the model on Keras in this arithmetic: bfloat16 is up to 2.2x faster on "
+        "processors with bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere; auto "
+        "picks it with TensorFlow on such a processor, else float32 (default: the shipped "
+        "model's ONNX graph on onnxruntime, in int8 or float32)",
     )
 
 
@@ -92,12 +94,19 @@ def add_output_options(parser):
     )
 
 
-def load_model(args):
-    model = _load_model(args)
+#: Model options that only a Keras network takes (a shipped model then loads its network).
+KERAS_ONLY = ("test_time_shift", "predict_dtype")
+
+
+def load_model(args, engine="auto"):
+    """The model the options name: ``--estimator``'s file, or a shipped model on
+    ``engine`` (its Keras network whatever ``engine`` says when a Keras-only option is
+    given)."""
+    model = _load_model(args, engine)
     shift = getattr(args, "test_time_shift", None)
     if shift is not None and shift < 0:
         raise UsageError(f"Expected --test-time-shift >= 0. Received: {shift}")
-    for param in ("test_time_shift", "predict_dtype"):
+    for param in KERAS_ONLY:
         value = getattr(args, param, None)
         if value is None:
             continue
@@ -110,7 +119,7 @@ def load_model(args):
     return model
 
 
-def _load_model(args):
+def _load_model(args, engine):
     if args.estimator:
         from ..model._persistence import load_estimator
 
@@ -129,7 +138,9 @@ def _load_model(args):
         return model
     from ..model._pretrained import load_pretrained
 
-    return load_pretrained(args.model)
+    # the two Keras-only settings run the model's network; otherwise its ONNX graph
+    keras_only = any(getattr(args, p, None) is not None for p in KERAS_ONLY)
+    return load_pretrained(args.model, engine="keras" if keras_only else engine)
 
 
 def check_outputs(paths, overwrite):

@@ -23,7 +23,7 @@ def _export(args):
     if out.suffix != ".onnx":
         raise ValueError(f"Expected an output file ending in .onnx. Received: {out}")
     check_outputs([out], args.overwrite)
-    model = load_model(args)
+    model = load_model(args, engine="keras")  # the export runs the Keras network
     from ..model._onnx import export_onnx, verify_onnx
 
     partial = out.with_name(out.name + ".partial")

@@ -93,7 +93,7 @@ def _predict(args):
             args, inputs, sources, predictor, outputs, annotated
         )
     if not args.quiet:
-        print(_model_line(args))
+        print(_model_line(args, predictor.estimator))
         rows = [{**r, "box": _box_text(r)} for r in records]
         print_table(rows, ["source", "face", "box", "label", *predictor.classes, "status"])
         n_faces = sum(1 for r in records if r["label"])
@@ -147,17 +147,27 @@ def _box_text(record):
     return ",".join(str(record[k]) for k in BOX_FIELDS)
 
 
-def _model_line(args):
-    """Which model answered: a shipped one with its PublicTest accuracy, or the file."""
-    from ..core._backend import backend_name
+def _model_line(args, model):
+    """Which model answered, on which engine: a shipped one with its PublicTest accuracy
+    (its ONNX graph's own where that ran), or the file."""
     from ..core._registry import pretrained_info
 
+    graph = getattr(model, "graph_", None)
+    if graph is not None:
+        engine = f"ONNX graph on onnxruntime, {graph.metadata.get('arithmetic', 'float32')}"
+    else:
+        from ..core._backend import backend_name  # Keras is loaded: the model runs on it
+
+        engine = f"Keras backend {backend_name()}"
     if args.estimator:
-        return f"Model {args.estimator} (Keras backend {backend_name()})"
+        return f"Model {args.estimator} ({engine})"
     info = pretrained_info(args.model)
+    accuracy = info["accuracy"]
+    if graph is not None and "onnx" in info:
+        accuracy = info["onnx"]["scores"][info["onnx"]["arithmetic"]]["public_test"]
     return (
-        f"Model {args.model} (FER2013 PublicTest accuracy {info['accuracy']:.3f}, Keras "
-        f"backend {backend_name()}): each face's emotion probabilities"
+        f"Model {args.model} (FER2013 PublicTest accuracy {accuracy:.3f}, {engine}): "
+        "each face's emotion probabilities"
     )
 
 

@@ -29,7 +29,7 @@ def make_estimator(args):
     params = {}
     if args.like:
         from ..core._registry import pretrained_info
-        from ..model._pretrained import shipped_params
+        from ..model._keras_pretrained import shipped_params
 
         params = shipped_params(pretrained_info(args.like))
     params.update(parse_assignments(args.set, "--set"))

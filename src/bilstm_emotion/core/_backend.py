@@ -2,10 +2,12 @@
 
 Keras reads its backend once, at import, from ``KERAS_BACKEND`` or from
 ``~/.keras/keras.json`` (default: TensorFlow), and fails to import when that
-backend is not installed. bilstm-emotion depends on TensorFlow, the backend
-that trained fastest in ``benchmarks/backends.py`` (JAX and PyTorch come with
-the ``all-backends`` extra); a ``keras.json`` left by another project may name
-a backend this environment lacks. So when the user has expressed no working
+backend is not installed. bilstm-emotion depends on Keras, not on a backend
+(Keras' own convention: the shipped models predict on onnxruntime); training
+needs one of the extras ``[tensorflow]`` (it trained fastest in
+``benchmarks/backends.py``), ``[jax]`` or ``[torch]``, and without any,
+:func:`load_keras` says which to install. A ``keras.json`` left by another
+project may name a backend this environment lacks. So when the user has expressed no working
 choice, :func:`choose_backend` sets ``KERAS_BACKEND`` in ``os.environ`` to an
 installed backend (TensorFlow first). It never overrides a choice: an explicit
 ``KERAS_BACKEND`` always wins, and so does a ``keras.json`` that names an
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_BACKENDS",
     "PREDICT_DTYPE_CHOICES",
     "backend_name",
+    "check_backend_installed",
     "choose_backend",
     "load_keras",
 ]
@@ -130,6 +133,7 @@ def load_keras():
     if "keras" in sys.modules:
         return sys.modules["keras"]
     choose_backend()
+    check_backend_installed()
     with _native_startup_noise_filtered():
         import keras
 
@@ -139,6 +143,21 @@ def load_keras():
             tf.config.list_physical_devices()  # the CUDA probe, while filtered
             logging.getLogger("tensorflow").addFilter(_expected_retracing)
     return keras
+
+
+def check_backend_installed():
+    """Raise an ImportError naming the extras to install when the backend Keras would
+    load is not installed (the package depends on keras, not on a backend: predicting
+    with the shipped models needs none; training and Keras networks do)."""
+    backend = os.environ.get("KERAS_BACKEND") or _configured_backend() or DEFAULT_BACKENDS[0]
+    if backend in DEFAULT_BACKENDS and not _installed(backend):
+        installed = [b for b in DEFAULT_BACKENDS if _installed(b)]
+        raise ImportError(
+            "Expected a Keras backend for training and Keras networks (the shipped models "
+            'predict without one): pip install "bilstm-emotion[tensorflow]" (or [jax], '
+            f"[torch]). Received: backend {backend!r}, not installed"
+            + (f"; installed: {installed}" if installed else "")
+        )
 
 
 def _expected_retracing(record):

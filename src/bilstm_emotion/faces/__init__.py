@@ -4,7 +4,8 @@ Detectors (:class:`BlazeFaceDetector`, the default; :class:`LBPCascadeDetector`)
 share one protocol, :class:`FaceFinder`; boxes become :class:`Face` values,
 overlapping detections are merged by :func:`non_max_suppression`, and
 :func:`crop_face` cuts each face out, rotated so that its eyes are level.
-Nothing here imports Keras until a network runs.
+Nothing here imports Keras: BlazeFace runs on onnxruntime (``_blazeface_graphs``);
+``_network``, its Keras port, serves the tools that make and check those graphs.
 """
 
 from ._align import crop_face, eye_angle

@@ -1,4 +1,4 @@
-"""BlazeFace face detection at every scale (MediaPipe's two models, run by Keras 3).
+"""BlazeFace face detection at every scale (MediaPipe's two models, run by onnxruntime).
 
 Each image is letterboxed into the full-range network's 192x192 input (scaled
 to fit, padded to a square), the network scores 2,304 anchors (a 48x48 grid)
@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..core._pixels import to_rgb_uint8
+from ._blazeface_graphs import run_blazeface
 from ._nms import non_max_suppression
 from ._types import LANDMARKS, Face, iou
 
@@ -199,14 +200,11 @@ class BlazeFaceDetector:
 
     def _run(self, tensors, close_up=None):
         """Raw boxes and scores of the full-range model on ``tensors`` and, given a
-        ``close_up`` tensor, of the short-range model on it, in one network call."""
-        from ._network import load_blazeface, load_both_ranges
-
-        batch = np.stack(tensors)
-        if close_up is None:
-            return [np.asarray(a) for a in load_blazeface(len(tensors[0])).predict_on_batch(batch)]
-        network = load_both_ranges(len(tensors[0]), len(close_up))
-        return [np.asarray(a) for a in network.predict_on_batch([batch, close_up[None]])]
+        ``close_up`` tensor, of the short-range model on it (onnxruntime)."""
+        raw = run_blazeface(np.stack(tensors))
+        if close_up is not None:
+            raw += run_blazeface(close_up[None], model="short_range")
+        return raw
 
     def _views(self, image):
         """``(row, col, crop)`` of every view searched: the whole image, then tiles."""

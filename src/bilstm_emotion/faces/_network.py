@@ -1,7 +1,8 @@
 """The BlazeFace network in Keras 3: its one custom layer and the shipped model.
 
-Imported only when a network runs, so reading images and the LBP cascade
-never load Keras. The weights ship as a ``.keras`` archive (layer configs and
+The port the detector's ONNX graphs are exported from (``tools/export_onnx_models.py``)
+and checked against; the detector itself runs the graphs (:mod:`._blazeface_graphs`),
+so detecting never loads Keras. The weights ship as a ``.keras`` archive (layer configs and
 arrays, no code), loaded with ``safe_mode=True``; ``tools/convert_blazeface.py``
 made them from MediaPipe's ``face_detection_full_range.tflite`` and
 ``face_detection_short_range.tflite``.
@@ -17,7 +18,7 @@ load_keras()  # picks a backend; keeps its start-up lines off the terminal
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
-__all__ = ["ChannelPad", "blazeface_file", "load_blazeface", "load_both_ranges"]
+__all__ = ["ChannelPad", "blazeface_file", "load_blazeface"]
 
 
 def blazeface_file(model):
@@ -85,23 +86,6 @@ def _unjitted(network):
     """
     network.compile(jit_compile=False)
     return network
-
-
-@lru_cache(maxsize=2)
-def load_both_ranges(size=192, close_up_size=128):
-    """Both models in one network: full range on ``size`` views, short range on
-    ``close_up_size`` ones (two inputs, each its own batch; four outputs).
-
-    One call of it costs one network call's overhead instead of two: with it the
-    close-up view took the default detector from 1.0 to 1.20 times the full-range
-    model's time on 640x480 photos (``benchmarks/faces.py``), against 1.29 with a
-    call of its own.
-    """
-    full = load_blazeface(size)
-    short = load_blazeface(close_up_size, model="short_range")
-    inputs = [keras.Input((size, size, 3)), keras.Input((close_up_size, close_up_size, 3))]
-    both = keras.Model(inputs, [*full(inputs[0]), *short(inputs[1])], name="blazeface_both")
-    return _unjitted(both)
 
 
 @lru_cache(maxsize=2)

@@ -1,33 +1,46 @@
-"""The model: the estimator, its network and layers, training, prediction, storage.
+"""The model: the estimators, the network and its layers, training, prediction, storage.
 
-The only subpackage (with :mod:`bilstm_emotion.faces`' BlazeFace network) that
-imports Keras. ``_parameters`` declares every parameter of the estimator once,
-``_classifier`` holds the estimator's public face (signature, docstring, tags),
-``_config`` the frozen network configuration built from those parameters by name,
-``_network`` / ``_layers`` the Keras graph, ``_training`` / ``_batches`` /
-``_predicting`` / ``_test_time`` what fit and predict run, ``_persistence`` safe
-files, ``_pretrained`` the shipped models; docs/architecture.rst names the rest.
+Two engines. The Keras modules (with :mod:`bilstm_emotion.faces`' BlazeFace port the
+only ones that import Keras, through ``_keras``) build, train and run the Bi-LSTM:
+``_parameters`` declares every parameter of the estimator once, ``_classifier`` holds
+the estimator's public face (signature, docstring, tags), ``_config`` the frozen network
+configuration built from those parameters by name, ``_network`` / ``_layers`` the Keras
+graph, ``_training`` / ``_batches`` / ``_predicting`` / ``_test_time`` what fit and
+predict run, ``_persistence`` safe files, ``_keras_pretrained`` the shipped networks,
+``_onnx`` the export. The keras-free ones run a model's exported prediction on
+onnxruntime: ``_onnx_classifier`` (the estimator around an ONNX graph) and
+``_pretrained`` (:func:`load_pretrained`, which picks the engine); with ``_inputs``
+(what an estimator accepts as images) they import neither Keras nor a backend, so the
+names are read lazily here (PEP 562). docs/architecture.rst names the rest.
 """
 
-from ..core._backend import load_keras
+import importlib
 
-load_keras()  # picks a backend; keeps its start-up lines off the terminal
+# Public name -> the module that defines it, imported when the name is first read.
+_LAZY = {
+    "PRETRAINED": "..core._registry",
+    "pretrained_info": "..core._registry",
+    "pretrained_params": "..core._registry",
+    "BiLSTMFaceEmotionClassifier": "._classifier",
+    "OnnxFaceEmotionClassifier": "._onnx_classifier",
+    "build_row_col_bilstm": "._network",
+    "export_pretrained": "._keras_pretrained",
+    "load_estimator": "._persistence",
+    "load_pretrained": "._pretrained",
+    "save_estimator": "._persistence",
+    "trusted_types": "._persistence",
+}
 
-from ..core._registry import PRETRAINED, pretrained_info, pretrained_params  # noqa: E402
-from ._classifier import BiLSTMFaceEmotionClassifier  # noqa: E402
-from ._network import build_row_col_bilstm  # noqa: E402
-from ._persistence import load_estimator, save_estimator, trusted_types  # noqa: E402
-from ._pretrained import export_pretrained, load_pretrained  # noqa: E402
+__all__ = sorted(_LAZY)
 
-__all__ = [
-    "PRETRAINED",
-    "BiLSTMFaceEmotionClassifier",
-    "build_row_col_bilstm",
-    "export_pretrained",
-    "load_estimator",
-    "load_pretrained",
-    "pretrained_info",
-    "pretrained_params",
-    "save_estimator",
-    "trusted_types",
-]
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

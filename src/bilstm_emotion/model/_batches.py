@@ -1,9 +1,9 @@
 """Lazy images fed to Keras batch by batch, two reader threads ahead of training."""
 
-import keras
 import numpy as np
 
 from ..datasets._streaming import read_images
+from ._keras import keras
 
 __all__ = ["FaceBatches"]
 

@@ -11,7 +11,6 @@ import contextlib
 import copy
 from dataclasses import asdict
 
-import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
@@ -23,6 +22,7 @@ from ..datasets._streaming import chunks, is_lazy, mean_variance, read_images
 from ._config import NetworkConfig
 from ._distillation import Examples, Settings, distillation_for
 from ._inputs import check_images, check_images_and_labels, check_images_on_disk
+from ._keras import keras
 from ._keras_archive import network_from_bytes, network_to_bytes
 from ._network import build_row_col_bilstm
 from ._parameters import idle, parameter_constraints, warn_unused_parameters

@@ -19,10 +19,10 @@ all four. Early stopping watches the true labels in every strategy.
 
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 
 from ..datasets._streaming import is_lazy
+from ._keras import keras
 from ._online import distillation_loss, online_trainer, teacher_networks
 from ._parameters import idle
 from ._teacher_views import (

@@ -7,7 +7,7 @@ trip; it is read back with Keras' ``safe_mode=True``, so no code travels with it
 import tempfile
 from pathlib import Path
 
-import keras
+from ._keras import keras
 
 __all__ = ["network_from_bytes", "network_to_bytes"]
 

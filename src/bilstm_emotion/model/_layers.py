@@ -4,8 +4,7 @@ Registered for safe-mode loading of saved models (``bilstm_emotion>FoldRows``
 and so on), so importing :mod:`bilstm_emotion` is enough to load one.
 """
 
-import keras
-from keras import layers, ops
+from ._keras import keras, layers, ops
 
 __all__ = ["FoldRows", "Patchify", "UnfoldRows"]
 

@@ -9,11 +9,9 @@ Keras 3 backend (JAX, TensorFlow, PyTorch) because it only uses ``keras`` and
 import random
 from dataclasses import asdict
 
-import keras
-from keras import layers
-
 from ..core._checks import check_height_width
 from ._config import NetworkConfig
+from ._keras import keras, layers
 from ._layers import FoldRows, Patchify, UnfoldRows
 
 __all__ = ["build_row_col_bilstm"]

@@ -13,11 +13,10 @@ a network the graph can run: a fitted estimator of this package, or a soft
 test-time views (mirror image, shifts) in its own ``predict_dtype``.
 """
 
-import keras
 import numpy as np
-from keras import ops
 from sklearn.frozen import FrozenEstimator
 
+from ._keras import keras, ops
 from ._predicting import network_in_dtype, resolve_dtype
 from ._teacher_views import (
     augmentation_layers,
@@ -52,7 +51,8 @@ def teacher_networks(teacher, classes, image_shape):
         raise ValueError(
             "Expected with teacher_views='online' a teacher whose network can run in the "
             "training step: a fitted BiLSTMFaceEmotionClassifier, or a soft VotingClassifier "
-            "of them (either may be wrapped in FrozenEstimator). Received: "
+            "of them (either may be wrapped in FrozenEstimator; a shipped model: "
+            'load_pretrained(name, engine="keras")). Received: '
             f"{type(teacher).__name__}. Use teacher_views=0 or an int for any other teacher"
         )
     teacher_columns(teacher, classes)  # the same classes, or a ValueError naming them

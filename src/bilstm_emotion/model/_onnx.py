@@ -14,17 +14,19 @@ batch normalisation folded into the convolution before it.
 import json
 from pathlib import Path
 
-import keras
 import numpy as np
-from keras import ops
 
+from ._keras import keras, ops
+from ._onnx_classifier import (
+    BATCH_NAME,
+    INPUT_NAME,
+    OUTPUT_NAME,
+    OnnxFaceEmotionClassifier,
+    OnnxGraph,
+)
 from ._predicting import network_in_dtype
 from ._test_time import mean_over_views, n_views, test_time_views
 
-#: What the exported graph calls its input and output.
-INPUT_NAME, OUTPUT_NAME = "faces", "probabilities"
-#: The name of the graph's batch dimension: the number of faces.
-BATCH_NAME = "n_faces"
 #: The largest difference from ``predict_proba`` an exported graph may show.
 TOLERANCE = 1e-4
 
@@ -50,8 +52,10 @@ def export_onnx(estimator, path, *, check=True, opset=None):
     Returns
     -------
     path : pathlib.Path
-        The file written. Its metadata holds ``classes`` (JSON), ``image_shape``
-        and the package version.
+        The file written. Its metadata holds ``classes`` (JSON), ``image_shape``,
+        ``test_time_views``, ``arithmetic`` (``"float32"``) and the package
+        version; :meth:`OnnxFaceEmotionClassifier.from_onnx
+        <bilstm_emotion.OnnxFaceEmotionClassifier.from_onnx>` predicts with it.
 
     Examples
     --------
@@ -61,6 +65,12 @@ def export_onnx(estimator, path, *, check=True, opset=None):
     >>> session = onnxruntime.InferenceSession(path)  # doctest: +SKIP
     >>> session.run(None, {"faces": faces_uint8})[0]  # doctest: +SKIP
     """
+    if isinstance(estimator, OnnxFaceEmotionClassifier):
+        raise ValueError(
+            "Expected a fitted BiLSTMFaceEmotionClassifier. Received: an "
+            "OnnxFaceEmotionClassifier, already an ONNX graph (its bytes: clf.graph_.data); "
+            'for a shipped model\'s network, load_pretrained(name, engine="keras")'
+        )
     if not hasattr(estimator, "model_") or "test_time_shift" not in estimator.get_params():
         raise ValueError(
             "Expected a fitted BiLSTMFaceEmotionClassifier. Received: "
@@ -96,6 +106,7 @@ def export_onnx(estimator, path, *, check=True, opset=None):
         "classes": json.dumps([str(c) for c in estimator.classes_]),
         "image_shape": json.dumps(list(estimator.image_shape_)),
         "producer": f"bilstm-emotion {__version__}",
+        "arithmetic": "float32",
         "test_time_views": str(
             n_views(flip=estimator.test_time_flip, shift=estimator.test_time_shift)
         ),
@@ -124,13 +135,10 @@ def check_onnx(estimator, path, faces=None):
 
     ``faces``: uint8 ``(n, height, width)``; ``None``: 16 random ones.
     """
-    import onnxruntime
-
     if faces is None:
         rng = np.random.default_rng(0)
         faces = rng.integers(0, 256, (16, *estimator.image_shape_), dtype=np.uint8)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run([OUTPUT_NAME], {INPUT_NAME: np.asarray(faces, dtype=np.uint8)})[0]
+    got = OnnxGraph.read(path).run(np.asarray(faces, dtype=np.uint8))
     exact = type(estimator).from_network(  # the same network in the graph's arithmetic
         estimator.model_,
         classes=estimator.classes_,

@@ -17,7 +17,7 @@ from pathlib import Path
 from sklearn.base import BaseEstimator
 
 from .. import preprocessing
-from ._classifier import BiLSTMFaceEmotionClassifier
+from ._onnx_classifier import OnnxFaceEmotionClassifier, OnnxGraph
 
 __all__ = [
     "UntrustedFileError",
@@ -30,6 +30,10 @@ __all__ = [
 #: Types beyond this package's own and scikit-learn's estimators that a fitted
 #: estimator of ours may hold (the teacher of a distilled model is often one of
 #: these), by fully qualified name.
+#: The Keras estimator, named rather than imported: skops imports it (and Keras) only
+#: for a file that holds one, so a file of ONNX estimators loads without a backend.
+KERAS_ESTIMATOR = "bilstm_emotion.model._classifier.BiLSTMFaceEmotionClassifier"
+
 _EXTRA_TRUSTED = (
     "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.ensemble._voting.VotingClassifier",
@@ -58,8 +62,8 @@ class UntrustedFileError(ValueError):
 def trusted_types():
     """The fully qualified names of the types :func:`load_estimator` rebuilds by default.
 
-    This package's estimators and transformers (the classifier, the
-    preprocessing steps) and a few scikit-learn types that hold them
+    This package's estimators and transformers (the classifiers and an ONNX
+    graph's holder, the preprocessing steps) and a few scikit-learn types that hold them
     (``Pipeline``, ``FrozenEstimator``, ``VotingClassifier``). skops itself
     already trusts scikit-learn's estimators, NumPy arrays and Python's
     builtin containers.
@@ -68,13 +72,15 @@ def trusted_types():
     -------
     names : list of str
     """
-    ours = [BiLSTMFaceEmotionClassifier]
+    ours = [OnnxFaceEmotionClassifier]
     ours += [getattr(preprocessing, name) for name in preprocessing.__all__]
     names = [
         f"{cls.__module__}.{cls.__qualname__}"
         for cls in ours
         if isinstance(cls, type) and issubclass(cls, BaseEstimator)
     ]
+    # an ONNX graph is data: onnxruntime runs only the standard operators it names
+    names += [f"{OnnxGraph.__module__}.{OnnxGraph.__qualname__}", KERAS_ESTIMATOR]
     return sorted(set(names) | set(_EXTRA_TRUSTED))
 
 

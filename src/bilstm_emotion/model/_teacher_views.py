@@ -10,10 +10,10 @@ matching", Beyer et al., CVPR 2022). The saved network is the usual one:
 the augmentation layers stay in it and, as always, do nothing at prediction.
 """
 
-import keras
 import numpy as np
 
 from ..core._pixels import to_unit_float
+from ._keras import keras
 
 __all__ = [
     "ViewBatches",

@@ -9,7 +9,8 @@ round trip through the backend's tensors before the network's own.
 """
 
 import numpy as np
-from keras import ops
+
+from ._keras import ops
 
 __all__ = ["SHIFTS", "mean_over_views", "n_views", "test_time_views"]
 

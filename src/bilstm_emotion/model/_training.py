@@ -1,7 +1,6 @@
 """Pieces of a training run that need no estimator: labels, weights, validation split,
 the data handed to ``Model.fit``, optimizer, and the soft targets of a teacher."""
 
-import keras
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
@@ -10,6 +9,7 @@ from sklearn.utils.validation import _check_sample_weight, _num_samples, check_i
 
 from ..datasets._streaming import is_lazy
 from ._batches import FaceBatches
+from ._keras import keras
 
 OPTIMIZERS = {
     "adam": keras.optimizers.Adam,

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import re
+import sys
 import time
 from importlib.resources import files
 from typing import Annotated
@@ -125,6 +126,14 @@ def create_app(
         from ..model._pretrained import load_pretrained
 
         estimator, model_name = load_pretrained(), model_name or PRETRAINED[0]
+    # what runs the model: its ONNX graph, or Keras (already loaded: the model is a network)
+    engine_name = (
+        "onnxruntime"
+        if hasattr(estimator, "graph_")
+        else f"keras ({backend_name()})"
+        if "keras" in sys.modules
+        else type(estimator).__name__
+    )
     engine = Engine(
         FacePredictor(estimator, detector=detector),
         queue_size=queue_size,
@@ -183,7 +192,7 @@ def create_app(
         return {
             "status": "ok",
             "version": __version__,
-            "backend": backend_name(),
+            "engine": engine_name,
             "model": model_name,
             "uptime_s": round(time.time() - started, 1),
             "streams": engine.streams,
