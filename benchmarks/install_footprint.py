@@ -14,7 +14,7 @@ Targets (issue 45): at most 500 MB, no TensorFlow, the demo in at most 2 s on a 
 
 Usage::
 
-    python benchmarks/install_footprint.py [--repeat 5] [--keep /tmp/venv] \
+    python benchmarks/install_footprint.py [--repeat 5] [--keep /tmp/venv] [--source TREE] \
         [--out benchmarks/results/install_footprint.json]
 """
 
@@ -61,6 +61,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", default=None, help="build the venv here and keep it")
+    parser.add_argument(
+        "--source",
+        default=str(ROOT),
+        help="the tree to install (e.g. a worktree of an earlier commit, to compare)",
+    )
     parser.add_argument("--out", default="benchmarks/results/install_footprint.json")
     args = parser.parse_args(argv)
 
@@ -71,7 +76,7 @@ def main(argv=None):
     python = venv / "bin" / "python"
     start = time.perf_counter()
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-cache-dir", str(ROOT)], check=True
+        [str(python), "-m", "pip", "install", "-q", "--no-cache-dir", args.source], check=True
     )
     install_s = time.perf_counter() - start
     site = next((venv / "lib").glob("python*/site-packages"))
@@ -96,6 +101,7 @@ def main(argv=None):
     report = {
         "benchmark": "install_footprint",
         "command": "pip install . && bilstm-emotion predict --demo",
+        "source": args.source,
         "site_packages_mb": tree_size(site) / 1e6,
         "largest_distributions_mb": {k: v / 1e6 for k, v in list(sizes.items())[:10]},
         "backends_installed": backends,

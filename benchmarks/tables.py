@@ -591,8 +591,95 @@ def bfloat16_table():
     )
 
 
+def onnx_models_table():
+    """The shipped graphs: each record's ``onnx`` entry (the arithmetic its rule chose, the
+    scores of both graphs), with each graph's speed from ``throughput.json``."""
+    from bilstm_emotion import PRETRAINED, pretrained_info
+
+    speed = (_result("throughput") or {}).get("models", {})
+    rows = [
+        [
+            "model",
+            "ships in",
+            "validation: float32 / shipped",
+            "PublicTest: float32 / shipped",
+            "network (Keras, float32)",
+            "file",
+            "faces/s: graph / Keras float32 / Keras bfloat16",
+        ]
+    ]
+    for name in PRETRAINED:
+        info = pretrained_info(name)
+        o = info["onnx"]
+        f32, shipped = o["scores"]["float32"], o["scores"][o["arithmetic"]]
+        s = speed.get(name)
+        rows.append(
+            [
+                name,
+                o["arithmetic"],
+                f"{100 * f32['validation']:.2f} / {100 * shipped['validation']:.2f} %",
+                f"{100 * f32['public_test']:.2f} / {100 * shipped['public_test']:.2f} %",
+                f"{100 * info['accuracy']:.2f} %",
+                f"{o['bytes'] / 2**20:.1f} MB",
+                " / ".join(
+                    f"{s[engine]['faces_per_s']:,.0f}"
+                    for engine in ("onnx", "keras_float32", "keras_bfloat16")
+                )
+                if s
+                else "-",
+            ]
+        )
+    first = pretrained_info(PRETRAINED[0])["onnx"]
+    return (
+        grid(rows) + f"\nValidation: {first['validation']}; calibration: "
+        f"{first['calibration']}. The rule: {first['rule']}. Made by "
+        "``tools/export_onnx_models.py``; speeds at each model's shipped views, from "
+        "``benchmarks/throughput.py`` (:doc:`benchmarks`).\n"
+    )
+
+
+def install_table():
+    """README command 1's footprint, as it stands and (where measured in the same session)
+    before issue 45, from the same script."""
+    runs = {"now": _result("install_footprint"), "before": _result("install_footprint_before")}
+    runs = {label: r for label, r in runs.items() if r is not None}
+    if "now" not in runs:
+        return "Not measured yet: run ``python benchmarks/install_footprint.py``.\n"
+    rows = [[""] + [r["source"] for r in runs.values()]]
+
+    def row(label, cell):
+        rows.append([label] + [cell(r) for r in runs.values()])
+
+    row("``site-packages``", lambda r: f"{r['site_packages_mb']:,.0f} MB")
+    row(
+        "largest (MB)",
+        lambda r: ", ".join(
+            f"{k} {v:,.0f}" for k, v in list(r["largest_distributions_mb"].items())[:5]
+        ),
+    )
+    row("backends installed", lambda r: ", ".join(r["backends_installed"]) or "none")
+    row(
+        "``predict --demo``",
+        lambda r: (
+            f"{r['demo_median_s']:.2f} s (median of {len(r['demo_runs'])}; first "
+            f"{r['demo_cold_s']:.2f} s)"
+        ),
+    )
+    row(
+        "TensorFlow lines on stderr",
+        lambda r: str(sum(x["tensorflow_lines"] for x in r["demo_runs"])),
+    )
+    now = runs["now"]
+    return (
+        grid(rows) + f"\n{_measured(now, backend=False)}, by "
+        "``benchmarks/install_footprint.py`` (``--source`` for the earlier tree).\n"
+    )
+
+
 def main():
     OUT.mkdir(exist_ok=True)
+    (OUT / "onnx_models.rst").write_text(onnx_models_table())
+    (OUT / "install.rst").write_text(install_table())
     (OUT / "bfloat16.rst").write_text(bfloat16_table())
     (OUT / "serving.rst").write_text(serving_tables())
     (OUT / "ensemble.rst").write_text(ensemble_table())

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -732,10 +733,12 @@ def test_console_script_exit_codes(photo_folder, tmp_path):
 
 
 @pytest.mark.slow
-def test_without_a_backend_predicting_works_and_training_says_what_to_install(tmp_path):
+def test_without_a_backend_predicting_works_and_training_says_what_to_install(
+    tmp_path, face_video
+):
     """Issue 45: the package depends on no Keras backend. With none installed (hidden
-    here from the backend chooser), the demo answers and train fails in one line that
-    names the extras."""
+    here from the backend chooser), the demo and a video answer, and train fails in one
+    line that names the extras."""
     import subprocess
     import sys
 
@@ -746,6 +749,8 @@ def test_without_a_backend_predicting_works_and_training_says_what_to_install(tm
         "    None if name in ('tensorflow', 'jax', 'torch') else real(name, *a, **k))\n"
         "from bilstm_emotion.cli import main\n"
         "print('demo', main(['predict', '--demo', '-q']))\n"
+        f"print('video', main(['video', {str(face_video)!r}, '--out', {str(tmp_path / 'v')!r},"
+        " '-q']))\n"
         f"print('train', main(['train', 'faces/', '--out', {str(tmp_path / 'm.skops')!r}]))\n"
         "print('loaded', sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch')"
         " if m in sys.modules))\n"
@@ -755,7 +760,8 @@ def test_without_a_backend_predicting_works_and_training_says_what_to_install(tm
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "demo 0" in done.stdout and "train 1" in done.stdout
+    assert "demo 0" in done.stdout and "video 0" in done.stdout and "train 1" in done.stdout
+    assert not re.search(r"absl|cuInit|oneDNN|cuda|^[IWE]\d{4} ", done.stderr, re.M)
     assert "loaded []" in done.stdout
     (line,) = [line for line in done.stderr.splitlines() if "train: error" in line]
     assert 'pip install "bilstm-emotion[tensorflow]" (or [jax], [torch])' in line

@@ -20,9 +20,9 @@ from bilstm_emotion import (
 )
 from bilstm_emotion.core._registry import weights_dir
 
-#: The most an int8 graph's probabilities may differ from its float32 network's on the
-#: record's reference faces (measured: up to 0.0x; see the record's ``onnx`` entry for
-#: the accuracy each kept).
+#: The most a quantised graph's probabilities may differ from its float32 network's on
+#: the record's reference faces (measured 2026-12-07: 0.011 to 0.038 over the seven;
+#: the record's ``onnx`` scores say what each kept of its accuracy).
 INT8_TOLERANCE = 0.08
 
 
@@ -53,12 +53,20 @@ def test_each_graph_follows_its_records_rule_and_its_network(name):
     info = pretrained_info(name)
     onnx = info["onnx"]
     scores = onnx["scores"]
-    drop = 100 * (scores["float32"]["validation"] - scores["int8"]["validation"])
-    assert onnx["arithmetic"] == ("int8" if drop <= 0.3 else "float32")
+    within = [
+        arithmetic
+        for arithmetic in onnx["candidates"]
+        if 100 * (scores["float32"]["validation"] - scores[arithmetic]["validation"]) <= 0.3
+        and scores[arithmetic]["batch_effect"] <= 1e-5
+    ]
+    assert onnx["arithmetic"] == within[0]  # the fastest candidate that kept its accuracy
     clf = load_pretrained(name)
     assert clf.graph_.metadata["arithmetic"] == onnx["arithmetic"]
     images = np.asarray(info["reference"]["images"], dtype=np.uint8)
     proba = clf.predict_proba(images)
+    # a face's answer does not depend on the faces beside it in the batch
+    alone = np.concatenate([clf.predict_proba(image[None]) for image in images])
+    np.testing.assert_allclose(alone, proba, atol=1e-5)
     tolerance = 1e-4 if onnx["arithmetic"] == "float32" else INT8_TOLERANCE
     np.testing.assert_allclose(proba, info["reference"]["proba"], atol=tolerance)
     # issue 45's bar on PublicTest: within 0.3 points of the network in float32
@@ -78,6 +86,17 @@ def test_rows_are_probabilities_of_its_classes(default, reference):
     assert proba.shape == (len(reference[0]), 7) and proba.dtype == np.float64
     np.testing.assert_allclose(proba.sum(axis=1), 1)
     assert default.predict(reference[0]).tolist() == default.classes_[proba.argmax(1)].tolist()
+
+
+def test_floats_beyond_0_1_are_refused_not_clipped(default, reference):
+    """The graph reads 8-bit pixels: 0-255 floats (or standardised ones) would be read
+    wrongly, so they are refused with their range, as the Keras engine cannot."""
+    images = reference[0].astype(np.float32)
+    with pytest.raises(ValueError, match=r"floats in \[0, 1\].*Received: floats in \[\d+, 255\]"):
+        default.predict(images)
+    with pytest.raises(ValueError, match="Received: floats in"):
+        default.predict(images / 255 - 0.5)
+    assert default.graph_.run(np.zeros((0, 48, 48), np.uint8)).shape == (0, 7)
 
 
 def test_bad_images_are_named(default):

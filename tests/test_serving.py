@@ -65,6 +65,9 @@ def client(estimator):
 def test_health_models_and_page(client):
     health = client.get("/api/health").json()
     assert health["status"] == "ok" and health["model"] == "conv-lite"
+    # the shipped model runs on onnxruntime, and the page shows what runs it (issue 45)
+    assert health["engine"] == "ONNX graph on onnxruntime, int8"
+    assert "h.engine" in client.get("/static/app.js").text
     assert set(health["frames"]) == {"received", "processed", "dropped", "skipped", "errors"}
     models = client.get("/api/models").json()
     assert models["loaded"]["classes"] == [

@@ -6,37 +6,23 @@ The estimator and the model functions are imported on first use (PEP 562):
 backend.
 """
 
-import importlib
-
+from . import model
 from .core._errors import UnusedParameterWarning
 from .core._labels import EMOTIONS
 from .core._version import __version__
 
-# Public name -> the module that defines it, imported when the name is first read.
-_LAZY = {
-    "BiLSTMFaceEmotionClassifier": ".model._classifier",
-    "export_onnx": ".model._onnx",
-    "export_pretrained": ".model._keras_pretrained",
-    "OnnxFaceEmotionClassifier": ".model._onnx_classifier",
-    "PRETRAINED": ".core._registry",
-    "load_pretrained": ".model._pretrained",
-    "pretrained_info": ".core._registry",
-    "pretrained_params": ".core._registry",
-    "load_estimator": ".model._persistence",
-    "save_estimator": ".model._persistence",
-    "trusted_types": ".model._persistence",
-}
-
-__all__ = ["EMOTIONS", "UnusedParameterWarning", "__version__", *sorted(_LAZY)]
+__all__ = ["EMOTIONS", "UnusedParameterWarning", "__version__", *model.__all__]
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    # the model's public names, read lazily there (PEP 562): the Keras side loads only
+    # when one of its names is first read
+    if name in model.__all__:
+        value = getattr(model, name)
         globals()[name] = value  # the next read does not come back here
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(model.__all__))

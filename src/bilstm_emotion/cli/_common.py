@@ -65,7 +65,7 @@ def add_model_options(parser):
         help="run the model on Keras in this arithmetic: bfloat16 is up to 2.2x faster on "
         "processors with bfloat16 units (Intel AMX, AVX512-BF16), slower elsewhere; auto "
         "picks it with TensorFlow on such a processor, else float32 (default: the shipped "
-        "model's ONNX graph on onnxruntime, in int8 or float32)",
+        "model's ONNX graph on onnxruntime, in the arithmetic it ships in)",
     )
 
 

@@ -150,20 +150,15 @@ def _box_text(record):
 def _model_line(args, model):
     """Which model answered, on which engine: a shipped one with its PublicTest accuracy
     (its ONNX graph's own where that ran), or the file."""
+    from ..core._backend import engine_name
     from ..core._registry import pretrained_info
 
-    graph = getattr(model, "graph_", None)
-    if graph is not None:
-        engine = f"ONNX graph on onnxruntime, {graph.metadata.get('arithmetic', 'float32')}"
-    else:
-        from ..core._backend import backend_name  # Keras is loaded: the model runs on it
-
-        engine = f"Keras backend {backend_name()}"
+    engine = engine_name(model)
     if args.estimator:
         return f"Model {args.estimator} ({engine})"
     info = pretrained_info(args.model)
     accuracy = info["accuracy"]
-    if graph is not None and "onnx" in info:
+    if hasattr(model, "graph_"):
         accuracy = info["onnx"]["scores"][info["onnx"]["arithmetic"]]["public_test"]
     return (
         f"Model {args.model} (FER2013 PublicTest accuracy {accuracy:.3f}, {engine}): "

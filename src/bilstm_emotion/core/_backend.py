@@ -41,6 +41,7 @@ __all__ = [
     "backend_name",
     "check_backend_installed",
     "choose_backend",
+    "engine_name",
     "load_keras",
 ]
 
@@ -165,6 +166,18 @@ def _expected_retracing(record):
     tf.function retracing" warning: every fit of a search or a cross-validation builds
     a new network, whose predict function is traced anew by design (issue 45)."""
     return "triggered tf.function retracing" not in record.getMessage()
+
+
+def engine_name(estimator):
+    """What runs ``estimator``'s predictions, in words, loading nothing: its ONNX graph on
+    onnxruntime (and the graph's arithmetic), Keras and its backend where Keras is loaded
+    (the estimator is a network, or holds one), else the estimator's type."""
+    graph = getattr(estimator, "graph_", None)
+    if graph is not None:
+        return f"ONNX graph on onnxruntime, {graph.metadata.get('arithmetic', 'float32')}"
+    if "keras" in sys.modules:
+        return f"Keras backend {backend_name()}"
+    return type(estimator).__name__
 
 
 def backend_name():

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._errors import ImageReadError, PixelRangeWarning, user_stacklevel
 
-__all__ = ["to_gray", "to_rgb", "to_rgb_uint8", "to_unit_float"]
+__all__ = ["to_gray", "to_rgb", "to_rgb_uint8", "to_uint8", "to_unit_float"]
 
 
 def to_gray(image, name="image"):
@@ -70,10 +70,30 @@ def to_rgb_uint8(image):
     """
     array = np.asarray(image)
     if array.dtype.kind == "f":
-        array = np.clip(array * 255 + 0.5, 0, 255)
+        array = _bytes(array)
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     return np.ascontiguousarray(array[:, :, :3], dtype=np.uint8)
+
+
+def _bytes(floats):
+    """[0, 1] floats as the nearest uint8 values (scaled by 255, rounded, clipped)."""
+    return np.clip(np.asarray(floats, dtype=np.float32) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def to_uint8(X, *, name="X"):
+    """Pixels that :func:`to_unit_float` made (floats in [0, 1]) as the uint8 values they
+    stand for, to the nearest: exact for 8-bit pixels divided by 255. For graphs that
+    read bytes; values outside [0, 1] (beyond half a step) are refused, not clipped."""
+    X = np.asarray(X)
+    if X.size:
+        lo, hi = float(np.min(X)), float(np.max(X))
+        if not (lo >= -0.5 / 255 and hi <= 1 + 0.5 / 255):  # NaN fails both
+            raise ValueError(
+                f"Expected the pixels of {name} as uint8 or as floats in [0, 1] (the ONNX "
+                f"graph reads 8-bit pixels). Received: floats in [{lo:g}, {hi:g}]"
+            )
+    return _bytes(X)
 
 
 def to_unit_float(X, *, name="X", image=False):

@@ -19,17 +19,14 @@ from functools import lru_cache
 import numpy as np
 
 from ..core._pixels import to_rgb_uint8
-from ._blazeface_graphs import run_blazeface
+from ._blazeface_graphs import INPUT_SIZE, NEAR_SIZE, SHORT_RANGE_SIZE, run_blazeface
 from ._nms import non_max_suppression
 from ._types import LANDMARKS, Face, iou
 
 __all__ = ["BlazeFaceDetector", "blazeface_anchors", "decode_blazeface"]
 
-INPUT_SIZE = 192
-_NEAR_SIZE = 128  # input side of the search around a tracked face
 #: MediaPipe's SSD anchor layers of each model: (stride, anchors per cell) on its input.
 ANCHOR_LAYERS = {"full_range": ((4, 1),), "short_range": ((8, 2), (16, 6))}
-SHORT_RANGE_SIZE = 128
 # The short-range view: the whole image in the middle of a square 1.5 times its longer
 # side, so a face that fills the frame (or is cut by its edges) fills two thirds of the
 # input. Chosen on 400 FER2013 training faces (faces that fill their frame) enlarged to
@@ -109,8 +106,8 @@ class BlazeFaceDetector:
 
     The full-range model (faces far from the camera; Apache-2.0, 0.5 M
     parameters) and the short-range model (faces near it; 0.1 M) ship inside
-    the package as Keras 3 archives, so detection is offline and runs on every
-    Keras backend.
+    the package as ONNX graphs that onnxruntime runs, so detection is offline
+    and needs no Keras backend.
 
     Parameters
     ----------
@@ -137,8 +134,9 @@ class BlazeFaceDetector:
         size, with the short-range model: it finds the faces that fill most
         of the frame or are cut by its edges (close-ups, profile pictures, ID
         photos, selfies, a webcam at arm's length), which the full-range
-        model misses. One 128x128 view in the same network call as the
-        full-range views: about 1.2 times their time on a 640x480 photo.
+        model misses. One 128x128 view, with the full-range views: about 1.2
+        times their time on a 640x480 photo (measured on Keras, where both
+        models ran in one network call).
         ``False`` searches for faces far from the camera only.
     short_range_min_score : float, default=0.5
         Confidence a detection of the short-range model needs: MediaPipe's
@@ -241,7 +239,7 @@ class BlazeFaceDetector:
         faces = []
         for chunk in range(0, len(inputs), 16):
             part = inputs[chunk : chunk + 16]
-            # the close-up view goes with the first chunk: one network call
+            # the close-up view goes with the first chunk
             near = close_up[0] if chunk == 0 and close_up is not None else None
             raw_boxes, raw_scores, *raw_near = self._run([t for t, _ in part], near)
             for (top, left, crop), (_, scale), boxes, scores in zip(
@@ -312,7 +310,7 @@ class BlazeFaceDetector:
         if bottom - top < 8 or right - left < 8:
             return None
         window = image[top:bottom, left:right]
-        tensor, scale = self.input_tensor(window, _NEAR_SIZE)
+        tensor, scale = self.input_tensor(window, NEAR_SIZE)
         # where the frame's edges cut the window down, the face fills much of it: a
         # close-up, which the short-range model finds
         close_up = None
@@ -321,7 +319,7 @@ class BlazeFaceDetector:
         raw_boxes, raw_scores, *raw_near = self._run(
             [tensor], None if close_up is None else close_up[0]
         )
-        found = self._faces(raw_boxes[0], raw_scores[0], scale, (top, left), _NEAR_SIZE)
+        found = self._faces(raw_boxes[0], raw_scores[0], scale, (top, left), NEAR_SIZE)
         if raw_near:
             found += self._close_up_faces(raw_near, close_up, (top, left))
         found = non_max_suppression(found, iou_threshold=self.iou_threshold)

@@ -2,9 +2,10 @@
 
 ``tools/export_onnx_models.py`` exports the Keras port of MediaPipe's models
 (:mod:`._network`, made by ``tools/convert_blazeface.py``) once per input size the
-detector uses, in float32, checked against it within 1e-4; detection then needs neither
-Keras nor a backend. The graphs take ``images`` ``(n, size, size, 3)`` float32 in
-[-1, 1] and give ``boxes`` ``(n, anchors, 16)`` and ``scores`` ``(n, anchors, 1)``.
+detector uses, in float32, checked against it within 1e-5 of each output's range;
+detection then needs neither Keras nor a backend. The graphs take ``images``
+``(n, size, size, 3)`` float32 in [-1, 1] and give ``boxes`` ``(n, anchors, 16)`` and
+``scores`` ``(n, anchors, 1)``.
 """
 
 from functools import lru_cache
@@ -14,11 +15,32 @@ import numpy as np
 
 from ..core._onnxruntime import inference_session
 
-__all__ = ["BLAZEFACE_GRAPHS", "blazeface_graph", "run_blazeface"]
+__all__ = [
+    "BLAZEFACE_GRAPHS",
+    "INPUT_NAME",
+    "INPUT_SIZE",
+    "NEAR_SIZE",
+    "OUTPUT_NAMES",
+    "SHORT_RANGE_SIZE",
+    "blazeface_graph",
+    "run_blazeface",
+]
 
-#: ``(model, input size)`` of each shipped graph: the full-range model on whole images
-#: and tiles (192) and around tracked faces (128), the short-range one on close-ups (128).
-BLAZEFACE_GRAPHS = (("full_range", 192), ("full_range", 128), ("short_range", 128))
+#: The full-range model's input side on whole images and tiles (MediaPipe's).
+INPUT_SIZE = 192
+#: Its input side in the search around a tracked face.
+NEAR_SIZE = 128
+#: The short-range model's input side, on close-ups (MediaPipe's).
+SHORT_RANGE_SIZE = 128
+#: ``(model, input size)`` of each shipped graph: the sizes the detector runs (the
+#: networks' bilinear upsampling needs a fixed size in the exported graph).
+BLAZEFACE_GRAPHS = (
+    ("full_range", INPUT_SIZE),
+    ("full_range", NEAR_SIZE),
+    ("short_range", SHORT_RANGE_SIZE),
+)
+#: What the graphs call their input and outputs.
+INPUT_NAME, OUTPUT_NAMES = "images", ("boxes", "scores")
 
 
 def blazeface_graph(model, size):
@@ -39,4 +61,4 @@ def _session(model, size):
 def run_blazeface(batch, model="full_range"):
     """``[raw_boxes, raw_scores]`` of BlazeFace ``model`` on ``batch`` ``(n, size, size, 3)``."""
     batch = np.ascontiguousarray(batch, dtype=np.float32)
-    return _session(model, batch.shape[1]).run(["boxes", "scores"], {"images": batch})
+    return _session(model, batch.shape[1]).run(list(OUTPUT_NAMES), {INPUT_NAME: batch})

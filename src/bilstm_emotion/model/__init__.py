@@ -1,7 +1,8 @@
 """The model: the estimators, the network and its layers, training, prediction, storage.
 
-Two engines. The Keras modules (with :mod:`bilstm_emotion.faces`' BlazeFace port the
-only ones that import Keras, through ``_keras``) build, train and run the Bi-LSTM:
+Two engines. The Keras modules (which import Keras through ``_keras``; outside this
+package only BlazeFace's Keras port, which the tools use, imports it) build, train and
+run the Bi-LSTM:
 ``_parameters`` declares every parameter of the estimator once, ``_classifier`` holds
 the estimator's public face (signature, docstring, tags), ``_config`` the frozen network
 configuration built from those parameters by name, ``_network`` / ``_layers`` the Keras
@@ -16,7 +17,8 @@ names are read lazily here (PEP 562). docs/architecture.rst names the rest.
 
 import importlib
 
-# Public name -> the module that defines it, imported when the name is first read.
+# Public name -> the module that defines it, imported when the name is first read (the
+# package's own public names are these too: bilstm_emotion/__init__.py).
 _LAZY = {
     "PRETRAINED": "..core._registry",
     "pretrained_info": "..core._registry",
@@ -24,6 +26,7 @@ _LAZY = {
     "BiLSTMFaceEmotionClassifier": "._classifier",
     "OnnxFaceEmotionClassifier": "._onnx_classifier",
     "build_row_col_bilstm": "._network",
+    "export_onnx": "._onnx",
     "export_pretrained": "._keras_pretrained",
     "load_estimator": "._persistence",
     "load_pretrained": "._pretrained",

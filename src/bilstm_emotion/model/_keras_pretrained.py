@@ -1,9 +1,11 @@
 """The shipped models' Keras networks: how they are stored, read and written.
 
-Each model is two files in ``bilstm_emotion/model/weights/``: ``<name>.keras`` (the
-network without optimizer state, loaded with ``safe_mode=True``) and
-``<name>.json`` (the estimator's parameters, classes, the scores it reached
-and reference probabilities used by the tests to check every backend).
+A shipped model's network is ``<name>.keras`` in ``bilstm_emotion/model/weights/``
+(without optimizer state, loaded with ``safe_mode=True``), beside its record
+``<name>.json`` (the estimator's parameters, classes, the scores it reached and
+reference probabilities used by the tests to check every backend) and its graph
+``<name>.onnx`` (:mod:`._pretrained` names the three). :func:`export_pretrained` writes
+the first two the same way for a model of the user's.
 """
 
 import json

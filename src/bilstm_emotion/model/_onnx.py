@@ -61,7 +61,8 @@ def export_onnx(estimator, path, *, check=True, opset=None):
     --------
     >>> import onnxruntime
     >>> from bilstm_emotion import export_onnx, load_pretrained
-    >>> path = export_onnx(load_pretrained("conv-lite"), "conv-lite.onnx")  # doctest: +SKIP
+    >>> clf = load_pretrained("conv-lite", engine="keras")  # doctest: +SKIP
+    >>> path = export_onnx(clf, "conv-lite.onnx")  # doctest: +SKIP
     >>> session = onnxruntime.InferenceSession(path)  # doctest: +SKIP
     >>> session.run(None, {"faces": faces_uint8})[0]  # doctest: +SKIP
     """
@@ -99,7 +100,7 @@ def export_onnx(estimator, path, *, check=True, opset=None):
         str(path), format="onnx", verbose=False, **({"opset_version": opset} if opset else {})
     )
     model = onnx.load(str(path))
-    _rename_io(model)
+    name_graph_io(model, [INPUT_NAME], [OUTPUT_NAME])
     from ..core._version import __version__
 
     for key, value in {
@@ -180,16 +181,18 @@ class _Standardize(keras.layers.Layer):
         return (x - self._mean) / self._std
 
 
-def _rename_io(model):
-    """Name the graph's input ``faces`` and output ``probabilities`` (the exporters call
-    them after their own tensors: ``Identity:0``, ``output_0``, ...)."""
+def name_graph_io(model, inputs, outputs, batch=BATCH_NAME):
+    """Name an exported graph's inputs, outputs and their free batch dimension (the
+    exporters call them after their own tensors: ``Identity:0``, ``output_0``,
+    ``unk__396``, ...). ``model``: an ``onnx.ModelProto``, changed in place."""
     graph = model.graph
-    renames = {graph.input[0].name: INPUT_NAME, graph.output[0].name: OUTPUT_NAME}
+    renames = {
+        **{value.name: name for value, name in zip(graph.input, inputs, strict=True)},
+        **{value.name: name for value, name in zip(graph.output, outputs, strict=True)},
+    }
     for node in graph.node:
         node.input[:] = [renames.get(name, name) for name in node.input]
         node.output[:] = [renames.get(name, name) for name in node.output]
-    graph.input[0].name = INPUT_NAME
-    graph.output[0].name = OUTPUT_NAME
-    # the free batch dimension: the exporter names it after a tensor (``unk__396``)
-    for value in (graph.input[0], graph.output[0]):
-        value.type.tensor_type.shape.dim[0].dim_param = BATCH_NAME
+    for value in [*graph.input, *graph.output]:
+        value.name = renames[value.name]
+        value.type.tensor_type.shape.dim[0].dim_param = batch

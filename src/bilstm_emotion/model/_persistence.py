@@ -27,13 +27,13 @@ __all__ = [
     "trusted_types",
 ]
 
-#: Types beyond this package's own and scikit-learn's estimators that a fitted
-#: estimator of ours may hold (the teacher of a distilled model is often one of
-#: these), by fully qualified name.
 #: The Keras estimator, named rather than imported: skops imports it (and Keras) only
 #: for a file that holds one, so a file of ONNX estimators loads without a backend.
 KERAS_ESTIMATOR = "bilstm_emotion.model._classifier.BiLSTMFaceEmotionClassifier"
 
+#: Types beyond this package's own and scikit-learn's estimators that a fitted
+#: estimator of ours may hold (the teacher of a distilled model is often one of
+#: these), by fully qualified name.
 _EXTRA_TRUSTED = (
     "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.ensemble._voting.VotingClassifier",

@@ -9,12 +9,11 @@ import asyncio
 import contextlib
 import json
 import re
-import sys
 import time
 from importlib.resources import files
 from typing import Annotated
 
-from ..core._backend import backend_name
+from ..core._backend import engine_name
 from ..core._registry import PRETRAINED, pretrained_info
 from ..core._version import __version__
 from ..monitoring import FacePredictor
@@ -126,14 +125,7 @@ def create_app(
         from ..model._pretrained import load_pretrained
 
         estimator, model_name = load_pretrained(), model_name or PRETRAINED[0]
-    # what runs the model: its ONNX graph, or Keras (already loaded: the model is a network)
-    engine_name = (
-        "onnxruntime"
-        if hasattr(estimator, "graph_")
-        else f"keras ({backend_name()})"
-        if "keras" in sys.modules
-        else type(estimator).__name__
-    )
+    engine_in_words = engine_name(estimator)  # what runs the model (loads nothing)
     engine = Engine(
         FacePredictor(estimator, detector=detector),
         queue_size=queue_size,
@@ -192,7 +184,7 @@ def create_app(
         return {
             "status": "ok",
             "version": __version__,
-            "engine": engine_name,
+            "engine": engine_in_words,
             "model": model_name,
             "uptime_s": round(time.time() - started, 1),
             "streams": engine.streams,

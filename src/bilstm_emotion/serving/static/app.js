@@ -34,7 +34,7 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
 }
 
 fetch("/api/health").then((r) => r.json()).then((h) => {
-  $("model").textContent = `model ${h.model ?? "custom"} · ${h.backend} · v${h.version}`;
+  $("model").textContent = `model ${h.model ?? "custom"} · ${h.engine} · v${h.version}`;
 }).catch(() => {});
 
 // ------------------------------------------------------------------ camera
