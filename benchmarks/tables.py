@@ -634,7 +634,7 @@ def onnx_models_table():
         grid(rows) + f"\nValidation: {first['validation']}; calibration: "
         f"{first['calibration']}. The rule: {first['rule']}. Made by "
         "``tools/export_onnx_models.py``; speeds at each model's shipped views, from "
-        "``benchmarks/throughput.py`` (:doc:`benchmarks`).\n"
+        "``benchmarks/throughput.py``.\n"
     )
 
 
