@@ -373,6 +373,58 @@ def streaming_memory_table():
     )
 
 
+def predict_scale_tables():
+    path = RESULTS / "predict_scale.json"
+    if not path.is_file():
+        return "Not measured yet: run ``python benchmarks/predict_scale.py``.\n"
+    r = json.loads(path.read_text())
+    one = next(run for run in r["runs"] if "1 worker" in run["how"])
+    rows = [["how", "photos", "wall time", "photos/s", "vs 1 worker"]]
+    for run in r["runs"]:
+        rows.append(
+            [
+                run["how"],
+                f"{run['photos']:,}",
+                f"{run['wall_s']:.1f} s",
+                f"{run['photos_per_s']:.1f}",
+                f"{run['photos_per_s'] / one['photos_per_s']:.2f}x",
+            ]
+        )
+    memory = [
+        [
+            "Dask's profiler",
+            "photos/s",
+            "worker RSS at 10 % of the photos",
+            "at the end",
+            "growth per 10,000 photos of a worker",
+        ]
+    ]
+    for long in r["long_runs"]:
+        memory.append(
+            [
+                long["dask_profiler"],
+                f"{long['photos_per_s']:.0f}",
+                ", ".join(f"{v:.0f}" for v in long["worker_rss_mb_at_10pct"]) + " MB",
+                ", ".join(f"{v:.0f}" for v in long["worker_rss_mb_at_end"]) + " MB",
+                ", ".join(f"{v:.1f}" for v in long["mb_per_10000_photos_of_a_worker"]) + " MB",
+            ]
+        )
+    hours = r["hours_for_10_million_real_photos_by_workers"]
+    projection = [["workers", "hours for 10 million photos"]]
+    projection += [[n, f"{h:,.1f}"] for n, h in hours.items()]
+    return (
+        grid(rows) + f"\nThe folder: {r['folder']}; model {r['model']}, partitions "
+        f"{r['partition_size']}. {_measured(r, backend=False)}, by "
+        "``benchmarks/predict_scale.py``.\n\n"
+        + f"Memory of the 2 workers over {r['long_runs'][0]['photos']:,} generated 320x240 "
+        "photos, sampled every second (growth: the slope of a line fitted after the "
+        "first 10 %):\n\n"
+        + grid(memory)
+        + "\nProjected from the 2-worker run's photos/s per worker (real photos), workers "
+        "with a core each:\n\n" + grid(projection)
+    )
+
+
 def search_scale_table():
     path = RESULTS / "search_scale.json"
     if not path.is_file():
@@ -685,6 +737,7 @@ def main():
     (OUT / "ensemble.rst").write_text(ensemble_table())
     (OUT / "streaming_memory.rst").write_text(streaming_memory_table())
     (OUT / "search_scale.rst").write_text(search_scale_table())
+    (OUT / "predict_scale.rst").write_text(predict_scale_tables())
     (OUT / "training.rst").write_text(training_tables())
     (OUT / "grid_search.rst").write_text(grid_search_tables())
     (OUT / "compare.rst").write_text(compare_table())

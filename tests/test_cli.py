@@ -449,7 +449,7 @@ def test_summary_from_a_predictions_csv(photo_folder, tmp_path, capsys):
     bad = tmp_path / "other.csv"
     bad.write_text("a,b\n1,2\n")
     assert main(["summary", str(bad)]) == 1
-    assert "Expected a CSV written by" in capsys.readouterr().err
+    assert "Expected the columns of `bilstm-emotion predict` records" in capsys.readouterr().err
 
 
 # -------------------------------------------------------------------- video
@@ -765,3 +765,71 @@ def test_without_a_backend_predicting_works_and_training_says_what_to_install(
     assert "loaded []" in done.stdout
     (line,) = [line for line in done.stderr.splitlines() if "train: error" in line]
     assert 'pip install "bilstm-emotion[tensorflow]" (or [jax], [torch])' in line
+
+
+def test_predict_to_parquet_resumes_and_every_output_reads_back(tmp_path, photo_folder, capsys):
+    from bilstm_emotion.monitoring import read_records
+
+    out = tmp_path / "faces"
+    args = ["predict", str(photo_folder), "--parquet", str(out), "--partition-size", "2"]
+    code = main([*args, "--csv", str(tmp_path / "a.csv"), "--json", str(tmp_path / "a.json")])
+    captured = capsys.readouterr()
+    assert code == 3 and "skipped Cannot read image" in captured.err  # broken.jpg
+    assert "record(s) of 4 image(s) predicted, 0 already in" in captured.out
+    assert sorted(p.name for p in out.iterdir()) == ["part-000000.parquet", "part-000001.parquet"]
+    # the same rows, typed alike, from each output
+    outputs = [out, tmp_path / "a.csv", tmp_path / "a.json"]
+    (parquet, rows), *others = [read_records(path) for path in outputs]
+    rows = list(rows)
+    assert len(rows) == len(_csv(tmp_path / "a.csv")) >= 4
+    for classes, other in others:
+        assert classes == parquet and list(other) == rows
+    # a second run is refused without --resume; with it, only the unreadable file is redone
+    assert main(args) == 1
+    assert "--resume" in capsys.readouterr().err
+    assert main([*args, "--resume", "--csv", str(tmp_path / "b.csv")]) == 3
+    assert "1 record(s) of 1 image(s) predicted, 3 already in" in capsys.readouterr().out
+    # the whole folder's rows, partition by partition: the file redone comes last now
+    rows_b, rows_a = _csv(tmp_path / "b.csv"), _csv(tmp_path / "a.csv")
+    assert rows_b[-1]["source"].endswith("broken.jpg")
+    assert sorted(rows_b, key=lambda r: r["source"]) == sorted(rows_a, key=lambda r: r["source"])
+    assert main(["summary", str(out), "--by", "none", "--csv", str(tmp_path / "s.csv")]) == 3
+    [summary] = _csv(tmp_path / "s.csv")
+    assert (summary["images"], summary["errors"], summary["no_face"]) == ("4", "1", "1")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--resume"], "Expected --parquet DIR with --resume"),
+        (["--partition-size", "5"], "Expected --partition-size with --scheduler or --parquet"),
+        (["--parquet", "x", "--partition-size", "0"], "Expected --partition-size >= 1"),
+        (["--parquet", "x", "--annotate", "y"], "Expected --annotate without --scheduler"),
+        (["--scheduler", "local"], "Expected --csv, --json or --parquet with --scheduler"),
+        (["--parquet", "x", "--resume", "--overwrite"], "not both. Received: both"),
+    ],
+)
+def test_partition_options_are_checked_before_any_work(
+    tmp_path, photo_folder, options, message, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", str(photo_folder), *options]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_predict_and_summary_on_a_dask_scheduler(tmp_path, photo_folder):
+    from distributed import LocalCluster
+
+    files = ["predict", str(photo_folder), "-q"]
+    assert main([*files, "--csv", str(tmp_path / "here.csv")]) == 3
+    # A cluster in this process (threads): the same rows, in the same order.
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+        address = ["--scheduler", cluster.scheduler_address]
+        assert main([*files, *address, "--csv", str(tmp_path / "there.csv")]) == 3
+        assert (
+            main(["summary", str(photo_folder), *address, "--csv", str(tmp_path / "s.csv")]) == 3
+        )
+    assert _csv(tmp_path / "there.csv") == _csv(tmp_path / "here.csv")
+    assert [row["group"] for row in _csv(tmp_path / "s.csv")] == ["a", "b"]

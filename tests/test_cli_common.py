@@ -207,7 +207,8 @@ def test_an_interrupted_run_leaves_a_partial_csv(tmp_path, capsys, monkeypatch):
 
     assert _common.PARTIAL_SUFFIX in PREDICT_EPILOG
     assert not out.exists() and not (tmp_path / "o.json").exists()
-    assert not (tmp_path / "o.json.partial").exists()  # nothing was written to it
+    # --json too is written as the photos are done: the first photo's record is in it
+    assert '"source": ' in (tmp_path / "o.json.partial").read_text()
     rows = _rows(tmp_path / "o.csv.partial")
     assert [os.path.basename(r["source"]) for r in rows] == ["0.png"]
     # the next run says what is in the way, and --overwrite clears it

@@ -280,3 +280,24 @@ def test_a_zip_entry_far_larger_than_a_face_is_not_read(tmp_path, monkeypatch):
     with pytest.raises(ImageReadError, match=r"fer.zip!train/sad/bomb.png: 3,1\d\d,\d+ bytes"):
         load_fer2013(path, cache=False)
     assert "train/sad/bomb.png" not in read
+
+
+def test_fsspec_urls_are_stamped_and_read_with_errors_naming_them(tmp_path):
+    import fsspec
+
+    from bilstm_emotion.datasets._remote import file_stamp, is_url, read_url, url_filesystem
+
+    assert is_url("s3://bucket/a.jpg") and is_url("file:///tmp/a.jpg")
+    assert not is_url("/tmp/a.jpg") and not is_url("C:/photos/a.jpg") and not is_url(b"s3://")
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/stamps/a.txt", b"one")
+    size, modified = file_stamp("memory:///stamps/a.txt")
+    assert size == 3 and modified is not None
+    assert file_stamp("memory:///stamps/missing.txt") == (None, None)
+    local = tmp_path / "a.bin"
+    local.write_bytes(b"12345")
+    assert file_stamp(str(local))[0] == 5 and file_stamp(str(tmp_path / "no")) == (None, None)
+    with pytest.raises(ImageReadError, match=r"memory:///stamps/a\.txt: not an image file"):
+        read_url("memory:///stamps/a.txt")
+    with pytest.raises(ValueError, match=r"Expected an fsspec URL .* Received: nope://x"):
+        url_filesystem("nope://x")

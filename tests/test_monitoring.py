@@ -172,3 +172,137 @@ def test_a_photo_decoded_reduced_keeps_its_boxes_in_its_own_pixels(
     row, col = round(reduced["row"] * 400 / 1024), round(reduced["col"] * 400 / 1024)
     near_top = drawn[row - 1 : row + 2, col + 5 : col + 6].reshape(-1, 3)
     assert ((near_top == (255, 200, 0)).all(axis=1)).any()  # the box's top edge, where it is
+
+
+def test_fsspec_urls_are_listed_and_read_like_paths(photo_folder, pretrained):
+    import fsspec
+
+    url = f"file://{photo_folder}"
+    files = expand_paths([url])
+    assert files == [f"file://{p}" for p in expand_paths([photo_folder])]
+    by_url = predict_images(files, pretrained)
+    by_path = predict_images(expand_paths([photo_folder]), pretrained)
+    assert [{**r, "source": r["source"].removeprefix("file://")} for r in by_url] == [
+        {**r, "status": r["status"].replace(str(photo_folder), url)} for r in by_path
+    ]
+    # an in-memory filesystem: fsspec's, nothing on disk
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/posts/day1/a.jpg", (photo_folder / "a" / "astronaut.jpg").read_bytes())
+    memory.pipe("/posts/day1/notes.txt", b"not an image")
+    assert expand_paths(["memory://posts/"]) == ["memory:///posts/day1/a.jpg"]
+    [face] = predict_images(["memory:///posts/day1/a.jpg"], pretrained)
+    assert face["label"] == "happy" and face["source"] == "memory:///posts/day1/a.jpg"
+    [missing] = predict_images(["memory:///posts/day2/b.jpg"], pretrained)
+    assert missing["status"] == "error: Cannot read image memory:///posts/day2/b.jpg: no such file"
+    with pytest.raises(FileNotFoundError, match="memory://nowhere/"):
+        expand_paths(["memory://nowhere/"])
+
+
+def _parquet_rows(path):
+    from bilstm_emotion.monitoring import read_records
+
+    classes, rows = read_records(path)
+    return classes, _sorted(rows)
+
+
+def _sorted(records):
+    return sorted(records, key=lambda r: (r["source"], r["face"]))
+
+
+def test_predict_to_parquet_resumes_what_changed_or_failed(tmp_path, photo_folder, pretrained):
+    import shutil
+
+    from PIL import Image
+
+    from bilstm_emotion.monitoring import predict_to_parquet
+
+    posts = tmp_path / "posts"
+    shutil.copytree(photo_folder, posts)
+    files = expand_paths([posts])
+    out = tmp_path / "faces"
+    first = predict_to_parquet(files, out, pretrained, partition_size=1)
+    assert (first["predicted"], first["partitions"], first["failed"]) == (4, 4, 1)
+    classes, rows = _parquet_rows(out)
+    assert classes == CLASSES
+    assert rows == sorted(
+        predict_images(files, pretrained), key=lambda r: (r["source"], r["face"])
+    )
+    # Nothing changed: nothing predicted, but the unreadable file is tried again.
+    again = predict_to_parquet(files, out, pretrained, resume=True)
+    assert (again["skipped"], again["predicted"], again["failed"]) == (3, 1, 1)
+    # A photo replaced by another: its old rows go, its new ones come, once.
+    wall = posts / "b" / "wall.png"
+    Image.open(posts / "b" / "head.png").save(wall)
+    (posts / "b" / "broken.jpg").write_bytes((posts / "b" / "head.png").read_bytes())
+    third = predict_to_parquet(files, out, pretrained, resume=True)
+    assert (third["skipped"], third["predicted"], third["failed"]) == (2, 2, 0)
+    _, rows = _parquet_rows(out)
+    assert rows == sorted(
+        predict_images(files, pretrained), key=lambda r: (r["source"], r["face"])
+    )
+    assert [r["status"] for r in rows if r["source"] == str(wall)] == ["ok"]  # a face now
+
+
+def test_predict_to_parquet_refuses_what_it_would_spoil(tmp_path, photo_folder, pretrained):
+    from bilstm_emotion.monitoring import FacePredictor, predict_to_parquet, run_settings
+
+    files = expand_paths([photo_folder / "a"])
+    out = tmp_path / "faces"
+    predict_to_parquet(files, out, pretrained)
+    with pytest.raises(FileExistsError, match=r"or --resume.*holds 1 partition\(s\)"):
+        predict_to_parquet(files, out, pretrained)
+    with pytest.raises(ValueError, match=r"--resume .* or --overwrite .*, not both"):
+        predict_to_parquet(files, out, pretrained, resume=True, overwrite=True)
+    other = {**run_settings(FacePredictor(pretrained)), "model": "bilstm"}
+    with pytest.raises(ValueError, match=r"Expected the same model.*'bilstm'.*'conv-xl-flip'"):
+        predict_to_parquet(files, out, pretrained, resume=True, settings=other)
+    assert predict_to_parquet(files, out, pretrained, overwrite=True)["predicted"] == 1
+    assert len(list(out.iterdir())) == 1
+    # a folder of something else is not written into
+    with pytest.raises(FileExistsError, match=r"holds astronaut\.jpg"):
+        predict_to_parquet(files, photo_folder / "a", pretrained)
+    # a partition left half-written by a killed run is cleared, not read
+    (out / f".part-000001.parquet.{'0' * 32}.tmp").write_bytes(b"half a partition")
+    assert predict_to_parquet(files, out, pretrained, resume=True)["skipped"] == 1
+    assert sorted(p.name for p in out.iterdir()) == ["part-000000.parquet"]
+
+
+def test_a_photo_is_the_same_however_its_path_is_written(
+    tmp_path, photo_folder, pretrained, monkeypatch
+):
+    from bilstm_emotion.monitoring import predict_to_parquet
+
+    out = tmp_path / "faces"
+    monkeypatch.chdir(photo_folder)
+    predict_to_parquet(expand_paths(["a", "b"]), out, pretrained)
+    # the same photos named from elsewhere, absolutely: nothing to do but the broken one
+    monkeypatch.chdir(tmp_path)
+    again = predict_to_parquet(expand_paths([photo_folder]), out, pretrained, resume=True)
+    assert (again["skipped"], again["predicted"]) == (3, 1)
+    _, rows = _parquet_rows(out)
+    assert len([r for r in rows if r["source"].endswith("broken.jpg")]) == 1
+
+
+def test_a_parquet_output_in_an_object_store_without_folders(tmp_path, photo_folder, pretrained):
+    import fsspec
+
+    from bilstm_emotion.monitoring import predict_to_parquet, read_records
+
+    memory = fsspec.filesystem("memory")
+    url = "memory://bucket/faces/2026-12-07"
+    assert not memory.exists("/bucket/faces/2026-12-07")  # a prefix nothing is under yet
+    files = expand_paths([photo_folder / "a"])
+    assert predict_to_parquet(files, url, pretrained)["partitions"] == 1
+    assert predict_to_parquet(files, url, pretrained, resume=True)["skipped"] == 1
+    _, rows = read_records(url)
+    assert [r["label"] for r in rows] == ["happy"]
+
+
+def test_onnxruntime_threads_follow_omp_num_threads(monkeypatch):
+    from bilstm_emotion.core._onnxruntime import environment_threads
+
+    for value, expected in [("1", 1), (" 3 ", 3), ("0", None), ("many", None), ("", None)]:
+        monkeypatch.setenv("OMP_NUM_THREADS", value)
+        assert environment_threads() == expected
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert environment_threads() is None

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import joblib
 import keras
@@ -145,3 +146,171 @@ def test_data_parallel_training_over_two_devices_matches_one_device():
     assert result["multi_accuracy"] == pytest.approx(result["single_accuracy"], abs=0.02)
     assert result["max_proba_difference"] < 1e-4
     assert result["one_face"] == [1, 3]
+
+
+# --- predicting photos on a cluster: bilstm_emotion.monitoring ----------------------------
+
+
+@pytest.fixture(scope="module")
+def crowd(tmp_path_factory):
+    """16 photos: the astronaut cropped and turned 14 ways, a faceless wall, a broken file."""
+    from PIL import Image
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("crowd")
+    photo = Image.fromarray(data.astronaut())
+    for i in range(14):
+        crop = photo.crop((i * 8, i * 4, 512 - i * 6, 512 - i * 2))
+        if i % 2:
+            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        crop.save(folder / f"p{i:02d}.jpg", quality=90)
+    Image.new("L", (200, 150), color=90).save(folder / "p14-wall.png")
+    (folder / "p15-broken.jpg").write_bytes(b"not a jpeg")
+    return [str(p) for p in sorted(folder.iterdir())]
+
+
+@pytest.fixture(scope="module")
+def crowd_records(crowd, pretrained):
+    """The records of ``crowd`` predicted in this process, photo by photo."""
+    from bilstm_emotion.monitoring import predict_images
+
+    return predict_images(crowd, pretrained)
+
+
+def _sorted_rows(records):
+    return sorted(records, key=lambda r: (r["source"], r["face"]))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("dask_cluster")
+def test_predict_images_on_a_dask_cluster_matches_one_process(
+    dask_client, crowd, crowd_records, pretrained
+):
+    from bilstm_emotion.monitoring import FacePredictor, predict_images, predict_partitions
+    from bilstm_emotion.monitoring._partitions import split
+
+    records = predict_images(crowd, pretrained, client=dask_client, partition_size=3)
+    assert records == crowd_records  # same rows, same order, same numbers
+    assert sum(r["status"].startswith("error") for r in records) == 1
+    # Each partition was a task in a worker process, not here.
+    parts = split([(path, path) for path in crowd], 3)
+    running = predict_partitions(parts, FacePredictor(pretrained), client=dask_client)
+    done = [next(running)]
+    # mid-run, each worker holds the predictor once, as a plugin the tasks look up by name
+    held = dask_client.run(_plugins)
+    assert all(len([n for n in names if "bilstm-emotion" in n]) == 1 for names in held.values())
+    done += list(running)
+    pids = [pid for *_, pid in done]
+    worker_pids = set(dask_client.run(os.getpid).values())
+    assert sorted(index for index, *_ in done) == list(range(len(parts)))
+    assert set(pids) <= worker_pids and os.getpid() not in pids
+    # the predictor went as a worker plugin, removed again at the end of the run
+    assert not any(
+        "bilstm-emotion" in name
+        for name in dask_client.run(_plugins)[next(iter(dask_client.scheduler_info()["workers"]))]
+    )
+    # the worker threads each ran onnxruntime on one thread (Dask sets OMP_NUM_THREADS=1
+    # in its workers)
+    threads = dask_client.run(_onnx_threads)
+    assert set(threads.values()) == {"1"}, threads
+
+
+def _plugins(dask_worker):
+    return list(dask_worker.plugins)
+
+
+def _onnx_threads():
+    return os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_loses_no_photo_and_repeats_none(
+    tmp_path, crowd, crowd_records, pretrained
+):
+    import signal
+
+    from bilstm_emotion.monitoring import predict_to_parquet, read_records
+
+    killed = {}
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        pids = client.run(os.getpid)
+
+        def kill_a_busy_worker(records, n_images, report):
+            if killed or not n_images:
+                return
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            killed["worker"] = busy[0]
+            killed["tasks"] = list(client.processing()[busy[0]])
+            os.kill(pids[busy[0]], signal.SIGKILL)
+
+        report = predict_to_parquet(
+            crowd,
+            tmp_path / "faces",
+            pretrained,
+            client=client,
+            partition_size=1,
+            callback=kill_a_busy_worker,
+        )
+        restarted = client.run(os.getpid)
+    assert killed["tasks"], "the killed worker was running a partition"
+    assert (
+        killed["worker"] not in restarted or restarted[killed["worker"]] != pids[killed["worker"]]
+    )
+    assert report["predicted"] == len(crowd) and report["partitions"] == len(crowd)
+    _, rows = read_records(tmp_path / "faces")
+    rows = list(rows)
+    # every photo's rows exactly once, as one process makes them
+    assert _sorted_rows(rows) == _sorted_rows(crowd_records)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("dask_cluster")
+def test_a_rerun_after_an_interruption_predicts_only_the_missing_photos(
+    tmp_path, dask_client, crowd, crowd_records, pretrained
+):
+    from bilstm_emotion.monitoring import predict_to_parquet, read_records
+
+    class Interrupted(Exception):
+        pass
+
+    written = []
+
+    def stop_after_two(records, n_images, report):
+        if n_images:
+            written.append(n_images)
+        if len(written) == 2:
+            raise Interrupted
+
+    out = tmp_path / "faces"
+    with pytest.raises(Interrupted):
+        predict_to_parquet(
+            crowd, out, pretrained, client=dask_client, partition_size=2, callback=stop_after_two
+        )
+    assert len(list(out.glob("part-*.parquet"))) == 2  # what finished is kept
+    # nothing of the stopped run is left on the cluster (cancelling takes a moment)
+    for _ in range(100):
+        if not any(dask_client.processing().values()):
+            break
+        time.sleep(0.1)
+    assert not any(dask_client.processing().values())
+    with pytest.raises(FileExistsError, match="--resume"):
+        predict_to_parquet(crowd, out, pretrained, client=dask_client)
+    seen = []
+    report = predict_to_parquet(
+        crowd,
+        out,
+        pretrained,
+        client=dask_client,
+        partition_size=2,
+        resume=True,
+        callback=lambda records, n, report: seen.extend(r["source"] for r in records),
+    )
+    assert report["skipped"] == 4 and report["predicted"] == len(crowd) - 4
+    assert len(set(seen)) == report["predicted"] and set(seen) <= set(crowd)
+    _, rows = read_records(out)
+    assert _sorted_rows(rows) == _sorted_rows(crowd_records)

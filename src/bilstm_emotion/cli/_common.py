@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 from ..core._backend import PREDICT_DTYPE_CHOICES
@@ -296,6 +297,45 @@ class Outputs:
             )
 
 
+def add_scheduler_option(parser, what):
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=f'{what} on a Dask cluster: its scheduler\'s address (tcp://host:8786), or "local" '
+        "for a cluster of this machine's cores, one single-threaded worker each",
+    )
+
+
+@contextlib.contextmanager
+def dask_client(scheduler):
+    """A ``distributed.Client`` of the cluster at ``scheduler`` ("local": a new cluster of
+    this machine's cores, one single-threaded worker process each), closed at the end."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ValueError(
+            "Expected dask.distributed for --scheduler. Received: it is not installed; "
+            'pip install "bilstm-emotion[dask]"'
+        ) from None
+    import dask
+
+    if scheduler == "local":
+        # no dashboard, so no use for the profiler that feeds it: its call trees of the
+        # last 1,000 s of work would grow each worker by about 0.1 MB per second of it
+        options = {"threads_per_worker": 1, "dashboard_address": None}
+        settings = {"distributed.worker.profile.enabled": False}
+    else:
+        options, settings = {"address": scheduler}, {}
+    try:
+        with dask.config.set(settings):
+            client = Client(**options, timeout="20s")
+    except OSError as exc:
+        raise ValueError(f"Cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    with client:
+        yield client
+
+
 def progress(iterable=None, *, total=None, desc=None, quiet=False, unit="it"):
     """A tqdm bar on stderr, shown after one second, never with --quiet or off a terminal."""
     from tqdm.auto import tqdm
@@ -349,9 +389,39 @@ class NullSink:
         pass
 
 
+class JsonSink:
+    """A JSON list written record by record (the text ``json.dumps(records, indent=2)``
+    gives), so that no list of every record is held in memory."""
+
+    def __init__(self, outputs, path):
+        self._file = outputs.open(path)
+        self._count = 0
+
+    def write(self, rows):
+        for row in rows:
+            item = textwrap.indent(json.dumps(row, indent=2), "  ")
+            self._file.write(("[\n" if self._count == 0 else ",\n") + item)
+            self._count += 1
+
+    def close(self):
+        self._file.write("\n]\n" if self._count else "[]\n")
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def sink(outputs, path, fields):
     """A :class:`CsvSink` for ``path`` among ``outputs``, or one that drops rows if None."""
     return CsvSink(outputs, path, fields) if path else NullSink()
+
+
+def json_sink(outputs, path):
+    """A :class:`JsonSink` for ``path`` among ``outputs``, or one that drops rows if None."""
+    return JsonSink(outputs, path) if path else NullSink()
 
 
 def write_json(outputs, path, data):

@@ -7,6 +7,8 @@ import time
 from ._common import (
     Outputs,
     add_output_options,
+    add_scheduler_option,
+    dask_client,
     load_labelled,
     parse_assignments,
     progress,
@@ -124,19 +126,7 @@ def _parallel_backend(scheduler):
         return
     import joblib
 
-    try:
-        from distributed import Client
-    except ImportError:
-        raise ValueError(
-            "Expected dask.distributed for --scheduler. Received: it is not installed; "
-            'pip install "bilstm-emotion[dask]"'
-        ) from None
-    options = {"threads_per_worker": 1} if scheduler == "local" else {"address": scheduler}
-    try:
-        client = Client(**options, timeout="20s")
-    except OSError as exc:
-        raise ValueError(f"Cannot reach the Dask scheduler {scheduler}: {exc}") from None
-    with client, joblib.parallel_config(backend="dask"):
+    with dask_client(scheduler), joblib.parallel_config(backend="dask"):
         yield
 
 
@@ -161,12 +151,7 @@ def add_parser(sub):
     g.add_argument("--cv", type=int, default=3, help="cross-validation folds (3)")
     g.add_argument("--halving", action="store_true", help="successive halving over faces")
     g.add_argument("--n-jobs", type=int, default=None, help="parallel fits (joblib)")
-    g.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help='run the fits on a Dask cluster (its scheduler address, or "local")',
-    )
+    add_scheduler_option(g, "run the fits")
     g.add_argument(
         "--random-state",
         type=int,

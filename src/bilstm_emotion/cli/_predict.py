@@ -1,6 +1,9 @@
 """``predict``: the faces and emotions of photos, as a table, CSV, JSON and annotated copies."""
 
 import argparse
+import contextlib
+import itertools
+import os
 import sys
 from pathlib import Path
 
@@ -11,12 +14,14 @@ from ._common import (
     add_detector_options,
     add_model_options,
     add_output_options,
+    add_scheduler_option,
+    dask_client,
+    json_sink,
     load_model,
     make_face_detector,
     print_table,
     progress,
     sink,
-    write_json,
 )
 
 PREDICT_EPILOG = """examples:
@@ -24,10 +29,14 @@ PREDICT_EPILOG = """examples:
   bilstm-emotion predict photo.jpg posts/ "shots/*.png" --csv faces.csv --json faces.json
   bilstm-emotion predict posts/ --annotate annotated/ --model bilstm
   bilstm-emotion predict crops/ --no-detect        # images that already are cropped faces
+  bilstm-emotion predict posts/ --parquet faces/    # Parquet partitions; --resume continues
+  bilstm-emotion predict s3://bucket/posts/ --scheduler tcp://host:8786 --parquet s3://bucket/faces/
 
 outputs are claimed before any work: an existing file is not replaced without --overwrite;
 while a run works, --csv/--json are written as FILE.partial and renamed when it ends, so an
-interrupted run leaves FILE.partial, never a FILE that looks complete
+interrupted run leaves FILE.partial, never a FILE that looks complete; --parquet DIR
+writes each partition of photos as it is done, and a rerun with --resume predicts only
+the photos missing from DIR (or changed, or unreadable before)
 
 exit codes: 0 all inputs done; 1 the job failed (the message names the culprit);
 2 bad command line; 3 done, but some inputs could not be read (status column)
@@ -63,20 +72,17 @@ def classify_files(files, predictor, args, on_record=None, sources=None):
     return records, failed
 
 
-def _fields(classes):
-    from ..faces._types import BOX_FIELDS
-
-    return ["source", "face", *BOX_FIELDS, "label", "score", *classes, "status"]
-
-
 def _predict(args):
     from ..monitoring import expand_paths
 
     if not args.paths and not args.demo:
         raise UsageError("Expected image files, folders or globs (or --demo). Received: none")
+    at_scale = check_partition_options(args)
     files = expand_paths(args.paths)
     if not files and not args.demo:
         raise FileNotFoundError(f"No image files in {', '.join(map(str, args.paths))}")
+    if at_scale:
+        return _predict_partitioned(args, files)
     inputs, sources = list(files), list(files)
     if args.demo:
         from skimage import data
@@ -109,6 +115,8 @@ def _predict(args):
 
 
 def _predict_all(args, inputs, sources, predictor, outputs, annotated):
+    from ..monitoring import record_fields
+
     written = []
 
     def annotate_one(source, image, pixels, records):
@@ -125,16 +133,157 @@ def _predict_all(args, inputs, sources, predictor, outputs, annotated):
             Image.fromarray(drawn).save(f, format="PNG")
         written.append(target)
 
-    with sink(outputs, args.csv, _fields(predictor.classes)) as out:
+    with (
+        sink(outputs, args.csv, record_fields(predictor.classes)) as out,
+        json_sink(outputs, args.json) as out_json,
+    ):
 
         def on_record(source, image, pixels, records):
             out.write(records)
+            out_json.write(records)
             annotate_one(source, image, pixels, records)
 
         records, failed = classify_files(inputs, predictor, args, on_record, sources)
-    if args.json:
-        write_json(outputs, args.json, records)
     return records, failed, written
+
+
+def check_partition_options(args):
+    """Whether the run goes in partitions (``--scheduler``, ``--parquet``); refuses the
+    options that do not go with them, or need them, naming them."""
+    parquet = getattr(args, "parquet", None)
+    at_scale = bool(args.scheduler or parquet)
+    if args.partition_size is not None and args.partition_size < 1:
+        raise UsageError(f"Expected --partition-size >= 1. Received: {args.partition_size}")
+    if not at_scale and args.partition_size is not None:
+        raise UsageError("Expected --partition-size with --scheduler or --parquet")
+    if getattr(args, "resume", False) and not parquet:
+        raise UsageError("Expected --parquet DIR with --resume: the folder a rerun resumes")
+    if getattr(args, "resume", False) and args.overwrite:
+        raise UsageError(
+            "Expected --resume (keep what --parquet DIR holds) or --overwrite (remove it), "
+            "not both. Received: both (--resume rewrites --csv and --json by itself)"
+        )
+    if at_scale:
+        for option in ("demo", "annotate"):
+            if getattr(args, option, None):
+                raise UsageError(
+                    f"Expected --{option} without --scheduler and --parquet: it runs here, "
+                    "photo by photo"
+                )
+    if args.scheduler and args.command == "predict" and not (args.csv or args.json or parquet):
+        raise UsageError(
+            "Expected --csv, --json or --parquet with --scheduler: a cluster's run prints "
+            "counts, not a table of every face"
+        )
+    return at_scale
+
+
+@contextlib.contextmanager
+def partition_runner(args):
+    """``(predictor, client)``: the model and detector the options name, and the Dask
+    client of ``--scheduler`` (``None`` without one), closed at the end."""
+    with dask_client(args.scheduler) if args.scheduler else contextlib.nullcontext() as client:
+        yield make_predictor(args), client
+
+
+def _predict_partitioned(args, files):
+    """``predict`` in partitions: on a Dask cluster, into Parquet, or both. CSV and JSON
+    get the records in input order as partitions finish; with --parquet, every record
+    of the folder at the end, partition by partition (a resumed run rewrites them)."""
+    from ..datasets._remote import is_url
+    from ..monitoring import read_records, record_fields
+    from ..monitoring._parquet import PartitionedOutput
+
+    if args.parquet:  # refused before the cluster starts or the model loads
+        PartitionedOutput.check(args.parquet, resume=args.resume, overwrite=args.overwrite)
+    inputs = [f for f in files if not is_url(f)]
+    replace = args.overwrite or args.resume
+    with (
+        Outputs([args.csv, args.json], overwrite=replace, inputs=inputs) as outputs,
+        partition_runner(args) as (predictor, client),
+        sink(outputs, args.csv, record_fields(predictor.classes)) as out,
+        json_sink(outputs, args.json) as out_json,
+    ):
+        bar = progress(total=len(files), desc="images", quiet=args.quiet, unit="img")
+        with bar:
+            if args.parquet:
+                report = _to_parquet(args, files, predictor, client, bar)
+                rows = read_records(args.parquet)[1] if args.csv or args.json else ()
+            else:
+                report = {"images": len(files), "skipped": 0, "failed": 0, "records": 0}
+                rows = _in_order(args, files, predictor, client, bar, report)
+            rows = iter(rows)
+            while batch := list(itertools.islice(rows, 1000)):
+                out.write(batch)
+                out_json.write(batch)
+    if not args.quiet:
+        print(_model_line(args, predictor.estimator))
+        where = [p for p in (args.parquet, args.csv, args.json) if p]
+        print(
+            f"{report['records']} record(s) of {report['images'] - report['skipped']} "
+            f"image(s) predicted"
+            + (f", {report['skipped']} already in {args.parquet}" if args.parquet else "")
+            + f"; written to {', '.join(map(str, where))}"
+        )
+    if report["failed"]:
+        raise PartialFailure(
+            f"{report['failed']} of {report['images']} input(s) could not be read (status "
+            "column)" + (": a rerun with --resume tries them again" if args.parquet else "")
+        )
+    return 0
+
+
+def _to_parquet(args, files, predictor, client, bar):
+    from ..monitoring import predict_to_parquet, run_settings
+
+    settings = run_settings(predictor)
+    # what the command line says: a shipped model's name (its Keras network too), the
+    # estimator's file wherever it was named from
+    settings["model"] = os.path.abspath(args.estimator) if args.estimator else args.model
+
+    def advance(records, n_images, report):
+        if n_images == 0:  # the photos to predict are known
+            bar.reset(total=report["images"] - report["skipped"])
+        _name_failures(args, records)
+        bar.update(n_images)
+
+    return predict_to_parquet(
+        files,
+        args.parquet,
+        predictor.estimator,
+        detect=predictor.detect,
+        detector=predictor.detector,
+        client=client,
+        partition_size=args.partition_size,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        settings=settings,
+        callback=advance,
+    )
+
+
+def _name_failures(args, records):
+    """Say on stderr which of ``records`` are of files that could not be read; how many."""
+    failed = 0
+    for record in records:
+        if str(record["status"]).startswith("error"):
+            reason = record["status"].removeprefix("error: ")
+            print(f"bilstm-emotion {args.command}: skipped {reason}", file=sys.stderr)
+            failed += 1
+    return failed
+
+
+def _in_order(args, files, predictor, client, bar, report):
+    """The records of ``files`` in input order, partition by partition (counted in
+    ``report``, each unreadable file named on stderr)."""
+    from ..monitoring import iter_partitions
+
+    done = iter_partitions(files, predictor, client=client, partition_size=args.partition_size)
+    for n_images, records in done:
+        report["failed"] += _name_failures(args, records)
+        report["records"] += len(records)
+        bar.update(n_images)
+        yield from records
 
 
 def _box_text(record):
@@ -201,7 +350,36 @@ def add_parser(sub):
     p.add_argument(
         "--no-detect", action="store_true", help="each image is one cropped face (no detection)"
     )
+    p.add_argument(
+        "--parquet",
+        default=None,
+        metavar="DIR",
+        help="write the records as Parquet partitions in DIR (a folder or an fsspec URL), "
+        "each as its photos are done",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --parquet: keep what DIR holds and predict only the photos missing from "
+        "it, changed since, or unreadable then (--csv and --json, replaced, get all of DIR's "
+        "rows)",
+    )
+    add_partition_options(p, "predict the photos")
     add_model_options(p)
     add_detector_options(p)
     add_output_options(p)
     p.set_defaults(func=_predict)
+
+
+def add_partition_options(parser, what):
+    """``--scheduler`` and ``--partition-size``, shared by ``predict`` and ``summary``."""
+    group = parser.add_argument_group("scale")
+    add_scheduler_option(group, what)
+    group.add_argument(
+        "--partition-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="photos per task of --scheduler or per file of --parquet (default: about four "
+        "partitions per worker thread, at most 1000)",
+    )

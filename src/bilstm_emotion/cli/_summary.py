@@ -1,7 +1,7 @@
 """``summary``: the emotion distribution of a folder of photos per sub-folder or day."""
 
 import argparse
-import csv
+import contextlib
 from pathlib import Path
 
 from ._common import (
@@ -11,15 +11,24 @@ from ._common import (
     add_model_options,
     add_output_options,
     print_table,
+    progress,
     save_figure,
     sink,
 )
-from ._predict import classify_files, make_predictor
+from ._predict import (
+    add_partition_options,
+    check_partition_options,
+    classify_files,
+    make_predictor,
+    partition_runner,
+)
 
 SUMMARY_EPILOG = """examples:
   bilstm-emotion summary posts/                     # one row per sub-folder
   bilstm-emotion summary posts/ --by date --csv by_day.csv --plot by_day.png
   bilstm-emotion summary faces.csv --by none        # from `predict --csv` output
+  bilstm-emotion summary faces/ --by none           # from `predict --parquet faces/`
+  bilstm-emotion summary posts/ --scheduler local   # on a local Dask cluster
 """
 
 
@@ -28,8 +37,9 @@ def _summary(args):
         from ..plotting import pyplot
 
         pyplot()  # checked before any work: an ImportError naming the extra
+    check_partition_options(args)
     source = Path(args.source)
-    inputs = [source] if source.is_file() else []
+    inputs = [source] if source.is_file() else []  # (a URL is no local file)
     with Outputs([args.csv, args.plot], overwrite=args.overwrite, inputs=inputs) as outputs:
         failed = _run_summary(args, source, outputs)
     if failed:
@@ -37,26 +47,48 @@ def _summary(args):
     return 0
 
 
-def _run_summary(args, source, outputs):
-    from ..monitoring import expand_paths, image_date, summarize
+def _is_records(source):
+    """Whether ``source`` names an output of ``predict``: a CSV, JSON or Parquet file, or
+    a folder of Parquet partitions (local or an fsspec URL)."""
+    from ..monitoring._parquet import is_dataset
 
-    if source.is_file() and source.suffix.lower() == ".csv":
-        records, classes = _read_predictions(source)
-        failed = [r["source"] for r in records if str(r["status"]).startswith("error")]
-    else:
-        files = expand_paths([source])
-        if not files:
-            raise FileNotFoundError(f"No image files in {source}")
-        predictor = make_predictor(args)
-        classes = predictor.classes
-        records, failed = classify_files(files, predictor, args)
-    root = source if source.is_dir() else source.parent
-    groupers = {
-        "none": None,
-        "folder": lambda r: _folder(r["source"], root),
-        "date": lambda r: _date(r["source"], image_date),
-    }
-    table = summarize(records, classes, by=groupers[args.by])
+    suffixes = (".csv", ".json", ".parquet")
+    return source.lower().endswith(suffixes) or is_dataset(source)
+
+
+def _run_summary(args, source, outputs):
+    from ..monitoring import expand_paths, image_date, read_records, summarize
+
+    with contextlib.ExitStack() as stack:
+        if _is_records(args.source):
+            classes, records = read_records(args.source)
+            failed = []
+            records = _noting_failures(records, failed)
+            root = _parent(args.source)  # the sources are as predict was given them
+        else:
+            files = expand_paths([args.source])
+            if not files:
+                raise FileNotFoundError(f"No image files in {args.source}")
+            root = _folder_root(args.source)
+            if args.scheduler:
+                predictor, client = stack.enter_context(partition_runner(args))
+                bar = stack.enter_context(
+                    progress(total=len(files), desc="images", quiet=args.quiet, unit="img")
+                )
+                failed = []
+                records = _noting_failures(
+                    _partitioned(args, files, predictor, client, bar), failed
+                )
+            else:
+                predictor = make_predictor(args)
+                records, failed = classify_files(files, predictor, args)
+            classes = predictor.classes
+        groupers = {
+            "none": None,
+            "folder": lambda r: _folder(r["source"], root),
+            "date": lambda r: _date(r["source"], image_date),
+        }
+        table = summarize(records, classes, by=groupers[args.by])
     columns = ["group", "images", "faces", "no_face", "errors", *classes, "dominant"]
     if not args.quiet:
         print_table(table, columns)
@@ -73,11 +105,35 @@ def _run_summary(args, source, outputs):
     return failed
 
 
+def _parent(path):
+    """The folder that holds ``path`` (a local path or a URL)."""
+    from ..datasets._remote import is_url
+
+    if is_url(path):
+        return _folder_root(path.rstrip("/").rsplit("/", 1)[0])
+    return Path(path).parent
+
+
+def _folder_root(path):
+    """``path`` as the sources found below it begin (a URL as fsspec writes it)."""
+    from ..datasets._remote import is_url, url_filesystem
+
+    if is_url(path):
+        fs, inner = url_filesystem(path)
+        return fs.unstrip_protocol(inner).rstrip("/")
+    return Path(path)
+
+
 def _folder(name, root):
-    try:
-        parts = Path(name).relative_to(root).parts
-    except ValueError:
-        return "."
+    """The first folder of ``name`` below ``root`` (``"."`` for a file right in it)."""
+    if isinstance(root, str):  # a URL
+        inside = name.startswith(root + "/")
+        parts = name[len(root) + 1 :].split("/") if inside else []
+    else:
+        try:
+            parts = Path(name).relative_to(root).parts
+        except ValueError:
+            parts = []
     return parts[0] if len(parts) > 1 else "."
 
 
@@ -88,17 +144,23 @@ def _date(name, image_date):
         return "unknown"
 
 
-def _read_predictions(path):
-    with Path(path).open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    header = list(rows[0]) if rows else []
-    if not {"source", "label", "status", "score"} <= set(header):
-        raise ValueError(
-            f"Expected a CSV written by `bilstm-emotion predict --csv`. Received: {path} "
-            f"with columns {header}"
-        )
-    classes = header[header.index("score") + 1 : header.index("status")]
-    return rows, classes
+def _noting_failures(records, failed):
+    """``records``, the sources of error records appended to ``failed`` as they pass."""
+    for record in records:
+        if str(record["status"]).startswith("error"):
+            failed.append(record["source"])
+        yield record
+
+
+def _partitioned(args, files, predictor, client, bar):
+    """The records of ``files`` predicted on the cluster, partition by partition."""
+    from ..monitoring import iter_partitions
+
+    done = iter_partitions(files, predictor, client=client, partition_size=args.partition_size)
+    with contextlib.closing(done):
+        for n_images, records in done:
+            yield from records
+            bar.update(n_images)
 
 
 def add_parser(sub):
@@ -111,7 +173,10 @@ def add_parser(sub):
         epilog=SUMMARY_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("source", help="folder of images, or a CSV written by predict --csv")
+    s.add_argument(
+        "source",
+        help="folder of images, or an output of predict: --csv, --json or --parquet",
+    )
     s.add_argument(
         "--by",
         choices=("folder", "date", "none"),
@@ -122,6 +187,7 @@ def add_parser(sub):
     s.add_argument("--csv", default=None, metavar="FILE", help="write the table here")
     s.add_argument("--plot", default=None, metavar="FILE.png", help="write a bar chart here")
     s.add_argument("--no-detect", action="store_true", help="each image is one cropped face")
+    add_partition_options(s, "predict the photos")
     add_model_options(s)
     add_detector_options(s)
     add_output_options(s)

@@ -9,10 +9,11 @@ computed exactly on CPUs without VNNI (:func:`exact_int8_needed`).
 
 import functools
 import importlib
+import os
 
 from ._machine import cpu_flags
 
-__all__ = ["VNNI_CPU_FLAGS", "exact_int8_needed", "inference_session"]
+__all__ = ["VNNI_CPU_FLAGS", "environment_threads", "exact_int8_needed", "inference_session"]
 
 #: CPU flags (Linux ``/proc/cpuinfo``) of the instructions that sum uint8 x int8
 #: products without saturating (VNNI, and AMX's int8 tiles).
@@ -34,6 +35,12 @@ def exact_int8_needed(cpuinfo="/proc/cpuinfo"):
     return not cpu_flags(cpuinfo) & set(VNNI_CPU_FLAGS)
 
 
+def environment_threads():
+    """``OMP_NUM_THREADS`` as a positive ``int``, or ``None`` where unset or not one."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def inference_session(model, *, threads=None):
     """An ``onnxruntime.InferenceSession`` on ``model``.
 
@@ -42,8 +49,10 @@ def inference_session(model, *, threads=None):
     model : str, path-like or bytes
         The ``.onnx`` file, or its bytes.
     threads : int or None, default=None
-        Threads one call may use (``intra_op_num_threads``); ``None``: onnxruntime's
-        choice, one per physical core.
+        Threads one call may use (``intra_op_num_threads``); ``None``: the
+        ``OMP_NUM_THREADS`` environment variable where it holds a positive number (Dask's
+        workers set it to 1, so that each worker thread keeps to one core), else
+        onnxruntime's choice, one per physical core.
 
     Returns
     -------
@@ -61,6 +70,7 @@ def inference_session(model, *, threads=None):
     options.log_severity_level = 3  # errors only
     if exact_int8_needed():
         options.add_session_config_entry("session.x64quantprecision", "1")
+    threads = environment_threads() if threads is None else threads
     if threads is not None:
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1

@@ -122,8 +122,9 @@ class OnnxFaceEmotionClassifier(ClassifierMixin, DocLinkMixin, BaseEstimator):
     Parameters
     ----------
     n_threads : int or None, default=None
-        Threads one prediction may use; ``None``: onnxruntime's choice (one
-        per physical core). ``1`` suits many processes side by side (Dask
+        Threads one prediction may use; ``None``: ``OMP_NUM_THREADS`` where
+        set (Dask's workers set it to 1), else onnxruntime's choice (one per
+        physical core). ``1`` suits many processes side by side (Dask
         workers, a web server's workers).
 
     Attributes

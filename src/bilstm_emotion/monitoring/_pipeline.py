@@ -10,6 +10,7 @@ from ..core._errors import ImageReadError
 from ..core._pixels import to_gray, to_rgb_uint8
 from ..datasets import _io
 from ..datasets._io import image_size, is_image_name, is_loop
+from ..datasets._remote import expand_url, is_url, open_url
 from ..faces import BOX_FIELDS
 from ..preprocessing._detector import FaceDetector
 from ..preprocessing._images import FaceNormalizer, ImageLoader
@@ -24,7 +25,8 @@ def expand_paths(paths):
         Files are kept as given (whatever their extension, so that a wrong
         file gets a clear read error later); folders contribute every image
         file below them, sorted; glob patterns (``*``, ``?``, ``[``) their
-        sorted matches.
+        sorted matches. fsspec URLs (``s3://bucket/posts/``, ``gs://...``,
+        ``file://...``) are listed the same way through fsspec, and stay URLs.
 
     Returns
     -------
@@ -43,7 +45,9 @@ def expand_paths(paths):
     files = []
     for path in paths:
         path = os.fspath(path)
-        if Path(path).is_dir():
+        if is_url(path):
+            found = expand_url(path)
+        elif Path(path).is_dir():
             found = _folder_images(path)
         elif Path(path).exists() or Path(path).is_symlink():
             found = [path]
@@ -169,7 +173,11 @@ def decoded_scale(image, pixels):
     if max(pixels.shape[:2]) != _io.MAX_IMAGE_SIDE:  # a reduced photo is exactly that long
         return 1.0
     try:  # the header only
-        height, _ = image_size(image)
+        if is_url(image):
+            with open_url(image) as f:
+                height, _ = image_size(f)
+        else:
+            height, _ = image_size(image)
     except (OSError, ValueError):
         return 1.0
     return height / pixels.shape[0]
@@ -196,41 +204,22 @@ def empty_record(source, classes, status):
     return record
 
 
-def predict_images(images, estimator=None, *, detect=True, detector=None, on_error="record"):
-    """Find and classify every face in every image.
+def source_name(image, index):
+    """The ``source`` of an input's records.
 
     Parameters
     ----------
-    images : list of str, path-like or array
-        Image files or arrays (gray or colour).
-    estimator : fitted classifier or None
-        ``None`` loads the default pretrained model.
-    detect : bool, default=True
-        ``False`` treats each image as one already cropped face (FER2013-style
-        48x48 crops, which are too small for the detector).
-    detector : FaceDetector or None
-        ``None``: ``FaceDetector(select="all")``.
-    on_error : {"record", "raise"}, default="record"
-        An image that cannot be read gets a record whose ``status`` is the
-        error message, or raises it.
+    image : str, path-like or array
+        The input.
+    index : int
+        Its position among the inputs.
 
     Returns
     -------
-    records : list of dict
-        One per face, in input order; see the module docstring.
-
-    Examples
-    --------
-    >>> from skimage import data
-    >>> from bilstm_emotion.monitoring import predict_images
-    >>> records = predict_images([data.astronaut()])
-    >>> records[0]["label"], records[0]["status"]
-    ('happy', 'ok')
+    source : str
+        Its path or URL as given, or ``"image {index}"``.
     """
-    predictor = FacePredictor(estimator, detector=detector, detect=detect)
-    return [
-        r for *_, records in iter_images(images, predictor, on_error=on_error) for r in records
-    ]
+    return os.fspath(image) if isinstance(image, (str, os.PathLike)) else f"image {index}"
 
 
 def iter_images(images, predictor, *, sources=None, on_error="record"):
@@ -245,7 +234,7 @@ def iter_images(images, predictor, *, sources=None, on_error="record"):
     sources : iterable of str or None
         Names for the records; ``None``: the path, or ``"image {i}"``.
     on_error : {"record", "raise"}, default="record"
-        See :func:`predict_images`.
+        See :func:`~bilstm_emotion.monitoring.predict_images`.
 
     Yields
     ------
@@ -260,10 +249,7 @@ def iter_images(images, predictor, *, sources=None, on_error="record"):
         )
     images = list(images)
     if sources is None:
-        sources = [
-            os.fspath(image) if isinstance(image, (str, os.PathLike)) else f"image {i}"
-            for i, image in enumerate(images)
-        ]
+        sources = [source_name(image, i) for i, image in enumerate(images)]
     for source, image in zip(sources, images, strict=True):
         try:
             pixels = ImageLoader(color=True).transform([image])[0]
@@ -315,19 +301,25 @@ def draw_faces(image, records, *, color=(255, 200, 0), scale=1.0):
 
 
 def image_date(path):
-    """The day a photo was taken (EXIF), else its file's modification day, as ``YYYY-MM-DD``."""
+    """The day a photo was taken (EXIF), else its file's modification day, as ``YYYY-MM-DD``.
+
+    A URL's photo is read through fsspec for its EXIF date; without one, an
+    ``OSError`` says that its modification day is not known.
+    """
     from datetime import datetime, timezone
 
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
+        with open_url(path) if is_url(path) else open(path, "rb") as f, Image.open(f) as img:
             exif = img.getexif()
             stamp = exif.get_ifd(0x8769).get(36867) or exif.get(306)
         if stamp:
             return str(stamp)[:10].replace(":", "-")
     except (OSError, ValueError):
         pass
+    if is_url(path):
+        raise OSError(f"No EXIF date in {path}, and no file date for a URL")
     mtime = os.stat(path).st_mtime
     return datetime.fromtimestamp(mtime, tz=timezone.utc).strftime("%Y-%m-%d")
 
@@ -337,9 +329,9 @@ def summarize(records, classes, by=None):
 
     Parameters
     ----------
-    records : list of dict
-        Face records (records without a label are counted as ``no_face`` or
-        ``errors``, not as emotions).
+    records : iterable of dict
+        Face records, read once (records without a label are counted as
+        ``no_face`` or ``errors``, not as emotions).
     classes : list of str
         The emotion names, in column order.
     by : callable or None
@@ -352,21 +344,28 @@ def summarize(records, classes, by=None):
         ``errors``, the share of faces per emotion and ``dominant``.
     """
     groups = {}
-    for record in records:
-        groups.setdefault("all" if by is None else by(record), []).append(record)
+    for record in records:  # one pass, counting: records may be an iterator of millions
+        name = "all" if by is None else by(record)
+        group = groups.setdefault(name, {"labels": {}, "images": set(), "no_face": 0, "errors": 0})
+        group["images"].add(record["source"])
+        label = record.get("label", "")
+        if label not in ("", None):
+            group["labels"][label] = group["labels"].get(label, 0) + 1
+        group["no_face"] += record["status"] == "no face"
+        group["errors"] += str(record["status"]).startswith("error")
     table = []
     for name in sorted(groups):
-        rows = groups[name]
-        faces = [r["label"] for r in rows if r.get("label", "") != ""]
-        counts = {c: faces.count(c) for c in classes}
+        group = groups[name]
+        counts = {c: group["labels"].get(c, 0) for c in classes}
+        n_faces = sum(group["labels"].values())
         row = {
             "group": name,
-            "faces": len(faces),
-            "images": len({r["source"] for r in rows}),
-            "no_face": sum(r["status"] == "no face" for r in rows),
-            "errors": sum(str(r["status"]).startswith("error") for r in rows),
+            "faces": n_faces,
+            "images": len(group["images"]),
+            "no_face": group["no_face"],
+            "errors": group["errors"],
         }
-        row.update({c: round(counts[c] / len(faces), 4) if faces else 0.0 for c in classes})
-        row["dominant"] = max(classes, key=counts.get) if faces else ""
+        row.update({c: round(counts[c] / n_faces, 4) if n_faces else 0.0 for c in classes})
+        row["dominant"] = max(classes, key=counts.get) if n_faces else ""
         table.append(row)
     return table

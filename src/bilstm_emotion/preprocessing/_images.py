@@ -15,6 +15,7 @@ from ..datasets._io import (
     decode_image,
     read_image_file,
 )
+from ..datasets._remote import is_url, read_url
 from ._base import StatelessTransformer, as_list, gray_images
 
 __all__ = ["FaceNormalizer", "ImageLoader"]
@@ -23,7 +24,9 @@ __all__ = ["FaceNormalizer", "ImageLoader"]
 class ImageLoader(StatelessTransformer):
     """Read images from paths, bytes, file objects or arrays into [0, 1] floats.
 
-    Each input may be a path (``str`` or :class:`os.PathLike`), encoded image
+    Each input may be a path (``str`` or :class:`os.PathLike`), an fsspec URL
+    (``s3://bucket/a.jpg``, ``gs://...``, ``file://...``: needs fsspec and the
+    protocol's filesystem package), encoded image
     bytes, a binary file object, or an array: a 2-D gray image or a
     ``(height, width, 3|4)`` colour one. Files are decoded with Pillow (JPEG,
     PNG, BMP, GIF, TIFF, WebP, ...) and turned upright by their EXIF
@@ -112,7 +115,9 @@ def _name(item, i):
 
 
 def _load(item, i, color=False):
-    if isinstance(item, (str, os.PathLike)):
+    if is_url(item):
+        array = read_url(item)
+    elif isinstance(item, (str, os.PathLike)):
         array = read_image_file(item)
     elif isinstance(item, (bytes, bytearray, memoryview)):
         array = decode_image(bytes(item), _name(item, i))
