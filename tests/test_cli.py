@@ -793,6 +793,8 @@ def test_predict_to_parquet_resumes_and_every_output_reads_back(tmp_path, photo_
     rows_b, rows_a = _csv(tmp_path / "b.csv"), _csv(tmp_path / "a.csv")
     assert rows_b[-1]["source"].endswith("broken.jpg")
     assert sorted(rows_b, key=lambda r: r["source"]) == sorted(rows_a, key=lambda r: r["source"])
+    assert main([*args, "--resume", "--csv", "s3://bucket/b.csv"]) == 1
+    assert "Expected a local file for this output" in capsys.readouterr().err
     assert main(["summary", str(out), "--by", "none", "--csv", str(tmp_path / "s.csv")]) == 3
     [summary] = _csv(tmp_path / "s.csv")
     assert (summary["images"], summary["errors"], summary["no_face"]) == ("4", "1", "1")

@@ -306,3 +306,16 @@ def test_onnxruntime_threads_follow_omp_num_threads(monkeypatch):
         assert environment_threads() == expected
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert environment_threads() is None
+
+
+def test_predict_to_parquet_takes_files_once_each(tmp_path, photo_folder, pretrained, monkeypatch):
+    from bilstm_emotion.monitoring import predict_to_parquet
+
+    monkeypatch.chdir(photo_folder)
+    files = [str(photo_folder / "a" / "astronaut.jpg"), "./a/astronaut.jpg", "a/astronaut.jpg"]
+    report = predict_to_parquet(files, tmp_path / "faces", pretrained)
+    assert (report["predicted"], report["skipped"]) == (1, 2)
+    _, rows = _parquet_rows(tmp_path / "faces")
+    assert [r["source"] for r in rows] == [files[0]]
+    with pytest.raises(TypeError, match="Received: ndarray at position 1"):
+        predict_to_parquet([files[0], np.zeros((48, 48))], tmp_path / "other", pretrained)

@@ -314,3 +314,64 @@ def test_a_rerun_after_an_interruption_predicts_only_the_missing_photos(
     assert len(set(seen)) == report["predicted"] and set(seen) <= set(crowd)
     _, rows = read_records(out)
     assert _sorted_rows(rows) == _sorted_rows(crowd_records)
+
+
+class _Deadly:
+    """A classifier whose process dies on an all-white face (a photo that kills its
+    worker: out of memory, a crash in a decoder)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.classes_ = model.classes_
+
+    def predict_proba(self, X):
+        if (np.asarray(X) > 0.99).all(axis=(1, 2)).any():
+            os._exit(1)
+        return self.model.predict_proba(X)
+
+
+@pytest.mark.slow
+def test_a_photo_that_kills_its_worker_every_time_gets_an_error_record(tmp_path, pretrained):
+    import sys
+
+    import cloudpickle
+    import dask
+    from PIL import Image
+
+    from bilstm_emotion.monitoring import predict_to_parquet, read_records
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(6):
+        face = np.full((48, 48), 255, np.uint8) if i == 4 else rng.integers(0, 200, (48, 48))
+        paths.append(str(tmp_path / f"f{i}.png"))
+        Image.fromarray(face.astype(np.uint8)).save(paths[-1])
+    module = sys.modules[_Deadly.__module__]
+    cloudpickle.register_pickle_by_value(module)  # the workers cannot import the tests
+    try:
+        with (
+            dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            report = predict_to_parquet(
+                paths,
+                tmp_path / "faces",
+                _Deadly(pretrained),
+                detect=False,
+                client=client,
+                partition_size=3,
+            )
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    _, rows = read_records(tmp_path / "faces")
+    by_source = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row)
+    assert sorted(by_source) == sorted(paths) and all(len(r) == 1 for r in by_source.values())
+    [deadly] = by_source[paths[4]]
+    assert deadly["status"].startswith(f"error: Cannot predict {paths[4]}: the Dask worker")
+    assert all(by_source[p][0]["status"] == "ok" for p in paths if p != paths[4])
+    assert report["failed"] == 1 and report["predicted"] == 6

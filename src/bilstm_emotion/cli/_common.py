@@ -196,6 +196,12 @@ class Outputs:
     """
 
     def __init__(self, paths, *, overwrite, inputs=(), also=()):
+        for path in [*paths, *also]:
+            if isinstance(path, str) and "://" in path:
+                raise ValueError(
+                    f"Expected a local file for this output (only --parquet may be a URL). "
+                    f"Received: {path}"
+                )
         self.paths = [Path(p) for p in paths if p is not None]
         also = list(also)
         # folders this run creates, removed again if it ends with nothing in them

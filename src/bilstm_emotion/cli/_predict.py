@@ -155,7 +155,8 @@ def check_partition_options(args):
     if args.partition_size is not None and args.partition_size < 1:
         raise UsageError(f"Expected --partition-size >= 1. Received: {args.partition_size}")
     if not at_scale and args.partition_size is not None:
-        raise UsageError("Expected --partition-size with --scheduler or --parquet")
+        needs = "--scheduler or --parquet" if hasattr(args, "parquet") else "--scheduler"
+        raise UsageError(f"Expected --partition-size with {needs}")
     if getattr(args, "resume", False) and not parquet:
         raise UsageError("Expected --parquet DIR with --resume: the folder a rerun resumes")
     if getattr(args, "resume", False) and args.overwrite:

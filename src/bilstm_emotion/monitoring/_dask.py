@@ -6,7 +6,10 @@ it to every worker, including those that join or restart later, and each worker
 keeps it deserialised for all its tasks, which carry only the plugin's name and
 their photos. A worker that dies takes its running tasks with it and Dask runs them
 again on another (its nanny starts a new one, which gets the plugin too); each task's
-result is taken once, so each partition's records arrive exactly once. Imported only
+result is taken once, so each partition's records arrive exactly once. A partition
+whose workers die every time (Dask's ``allowed-failures``) is run again photo by photo,
+and the photo that kills its worker gets an error record (or raises): the rest of its
+partition is not lost, and a resumed run does not stop on it again and again. Imported only
 when a client is given: ``distributed`` is an extra.
 """
 
@@ -14,9 +17,10 @@ import contextlib
 import os
 import uuid
 
-from distributed import WorkerPlugin, as_completed, get_worker
+from distributed import KilledWorker, WorkerPlugin, as_completed, get_worker
 
 from ._partitions import run_partition
+from ._pipeline import empty_record
 
 __all__ = ["PredictorPlugin", "cluster_threads", "predict_on_cluster"]
 
@@ -37,8 +41,7 @@ class PredictorPlugin(WorkerPlugin):
 
 def cluster_threads(client):
     """The threads of the cluster's workers, all together (at least 1)."""
-    workers = client.scheduler_info()["workers"].values()
-    return max(1, sum(w["nthreads"] for w in workers))
+    return max(1, sum(client.nthreads().values()))
 
 
 def wait_for_a_worker(client):
@@ -83,42 +86,73 @@ def predict_on_cluster(partitions, predictor, client, *, on_error="record", orde
     plugin = PredictorPlugin(predictor)
     client.register_plugin(plugin, name=plugin.name)
     pending = iter(enumerate(partitions))
-    running = {}  # future key -> (future, index)
     following = next(pending, None)
+    running = {}  # future key -> (future, partition index, photo in it or None: all)
+    retried = {}  # partition index -> {"records": [one list per photo], "left": count}
 
-    def window():  # a cluster may grow or shrink while it works
-        return 2 * cluster_threads(client)
+    def submit(index, items, photo=None):
+        future = client.submit(
+            _predict_partition,
+            plugin.name,
+            items,
+            on_error,
+            pure=False,
+            key=f"bilstm-emotion-partition-{index}-{uuid.uuid4().hex}",
+        )
+        running[future.key] = (future, index, photo)
+        completed.add(future)
 
-    def submit_while_room(completed):
+    def submit_while_room():
         nonlocal following
-        while following is not None and len(running) < window():
-            earliest = min((index for _, index in running.values()), default=following[0])
-            if ordered and following[0] >= earliest + window():
+        window = 2 * cluster_threads(client)  # a cluster may grow or shrink as it works
+        while following is not None and len(running) < window:
+            earliest = min((index for _, index, _ in running.values()), default=following[0])
+            if ordered and following[0] >= earliest + window:
                 break
-            index, items = following
-            future = client.submit(
-                _predict_partition,
-                plugin.name,
-                items,
-                on_error,
-                pure=False,
-                key=f"bilstm-emotion-partition-{index}-{uuid.uuid4().hex}",
-            )
-            running[future.key] = (future, index)
-            completed.add(future)
+            submit(*following)
             following = next(pending, None)
+
+    def killed(index, photo, error):
+        """A task whose workers died each time: its photos one by one, then the one
+        photo that kills its worker recorded as an error (or raised)."""
+        items = partitions[index]
+        if photo is None and len(items) > 1:
+            retried[index] = {"records": [None] * len(items), "left": len(items)}
+            for j, item in enumerate(items):
+                submit(index, [item], j)
+            return None
+        source = items[photo or 0][0]
+        message = (
+            f"Cannot predict {source}: the Dask worker reading it died every time it "
+            f"tried (out of memory?): {error}"
+        )
+        if on_error == "raise":
+            raise ValueError(message)
+        return [empty_record(source, predictor.classes, f"error: {message}")]
 
     try:
         completed = as_completed()
-        submit_while_room(completed)
+        submit_while_room()
         for future in completed:
-            records, pid = future.result()
-            _, index = running.pop(future.key)
-            submit_while_room(completed)
+            _, index, photo = running.pop(future.key)
+            try:
+                records, pid = future.result()
+            except KilledWorker as error:
+                records, pid = killed(index, photo, error), None
+                if records is None:
+                    continue
+            if photo is not None or index in retried:
+                retry = retried[index]
+                retry["records"][photo or 0] = records
+                retry["left"] -= 1
+                if retry["left"]:
+                    continue
+                records = [r for found in retried.pop(index)["records"] for r in found]
+            submit_while_room()
             yield index, records, pid
     finally:  # done, or stopped: nothing of this run stays on the cluster
         with contextlib.suppress(RuntimeError, OSError):  # unless the client is closed
-            client.cancel([future for future, _ in running.values()])
+            client.cancel([future for future, _, _ in running.values()])
             client.unregister_worker_plugin(plugin.name)
 
 

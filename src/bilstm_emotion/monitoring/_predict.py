@@ -142,7 +142,7 @@ def iter_partitions(images, predictor, *, client=None, partition_size=None, on_e
         Their records: partitions that finish early wait for those before them.
     """
     images = list(images)
-    items = [(source_name(image, i), image) for i, image in enumerate(images)]
+    items = [(source_name(image, i), _readable(image, client)) for i, image in enumerate(images)]
     parts = split(items, partition_size or _auto_size(len(items), client))
     waiting, following = {}, 0
     done = predict_partitions(parts, predictor, client=client, on_error=on_error, ordered=True)
@@ -183,8 +183,9 @@ def predict_to_parquet(
     Parameters
     ----------
     images : list of str or path-like
-        Image files or fsspec URLs (``s3://bucket/a.jpg``). (Arrays are predicted
-        too, but have no file to stamp: a rerun predicts them again.)
+        Image files or fsspec URLs (``s3://bucket/a.jpg``). The workers read the
+        files by their absolute paths; a file named twice (``a.jpg``, ``./a.jpg``) is
+        predicted once, under its first name.
     path : str or path-like
         The output folder, local or an fsspec URL; made if missing. One run writes
         into a folder at a time.
@@ -207,7 +208,8 @@ def predict_to_parquet(
     Returns
     -------
     report : dict
-        ``images`` (given), ``skipped`` (already in the folder), ``predicted``,
+        ``images`` (given), ``skipped`` (already in the folder, or named twice),
+        ``predicted``,
         ``records`` and ``partitions`` (written by this run), ``failed`` (images this
         run could not read, each with its error record) and ``path``.
 
@@ -220,14 +222,24 @@ def predict_to_parquet(
     ... )  # doctest: +SKIP
     """
     images = list(images)
+    for i, image in enumerate(images):
+        if not isinstance(image, (str, os.PathLike)):
+            raise TypeError(
+                "Expected image files or URLs: a rerun knows a photo done by its file. "
+                f"Received: {type(image).__name__} at position {i} (predict_images takes "
+                "arrays)"
+            )
     predictor = FacePredictor(estimator, detector=detector, detect=detect)
     settings = run_settings(predictor) if settings is None else settings
     output = PartitionedOutput(path, _as_json(settings), resume=resume, overwrite=overwrite)
     sources = [source_name(image, i) for i, image in enumerate(images)]
     keys = [file_key(image) for image in images]
+    first = {}  # a photo named twice (a.jpg, ./a.jpg) is predicted once, by its first name
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
     stamps = file_stamps(keys)
-    todo = output.todo(keys, stamps)
-    items = [(sources[i], images[i], keys[i], stamps[i]) for i in todo]
+    todo = [i for i in output.todo(keys, stamps) if first[keys[i]] == i]
+    items = [(sources[i], _readable(images[i], client), keys[i], stamps[i]) for i in todo]
     parts = split(items, partition_size or _auto_size(len(items), client))
     report = {"images": len(images), "skipped": len(images) - len(todo), "predicted": 0}
     report.update(records=0, partitions=0, failed=0, path=output.path)
@@ -259,6 +271,14 @@ def file_key(image):
     if isinstance(image, (str, os.PathLike)):
         return os.path.abspath(os.fspath(image))
     return None
+
+
+def _readable(image, client):
+    """``image`` as a worker reads it: a local path made absolute (a worker need not
+    share the command's working folder), anything else as it is."""
+    if client is None or is_url(image) or not isinstance(image, (str, os.PathLike)):
+        return image
+    return file_key(image)
 
 
 def file_stamps(keys):
