@@ -8,11 +8,13 @@ their photos. A worker that dies takes its running tasks with it and Dask runs t
 again on another (its nanny starts a new one, which gets the plugin too); each task's
 result is taken once, so each partition's records arrive exactly once. A partition
 whose workers die every time (Dask's ``allowed-failures``) is run again photo by photo,
-and the photo that kills its worker gets an error record (or raises): the rest of its
-partition is not lost, and a resumed run does not stop on it again and again. Imported only
+each photo alone on the cluster, so that a death is that photo's; the photo that kills
+its worker even so gets an error record (or raises): the rest of its partition is not
+lost, and a resumed run does not stop on it again and again. Imported only
 when a client is given: ``distributed`` is an extra.
 """
 
+import collections
 import contextlib
 import os
 import uuid
@@ -89,6 +91,10 @@ def predict_on_cluster(partitions, predictor, client, *, on_error="record", orde
     following = next(pending, None)
     running = {}  # future key -> (future, partition index, photo in it or None: all)
     retried = {}  # partition index -> {"records": [one list per photo], "left": count}
+    # Photos of partitions whose workers died: each is run alone, with nothing else on
+    # the cluster, so that a worker's death is that photo's (a task queued on a worker
+    # that another task kills counts that death too, and may reach Dask's limit).
+    alone = collections.deque()
 
     def submit(index, items, photo=None):
         future = client.submit(
@@ -104,6 +110,11 @@ def predict_on_cluster(partitions, predictor, client, *, on_error="record", orde
 
     def submit_while_room():
         nonlocal following
+        if alone:  # drain the cluster, then one photo at a time
+            if not running:
+                index, photo = alone.popleft()
+                submit(index, [partitions[index][photo]], photo)
+            return
         window = 2 * cluster_threads(client)  # a cluster may grow or shrink as it works
         while following is not None and len(running) < window:
             earliest = min((index for _, index, _ in running.values()), default=following[0])
@@ -113,18 +124,17 @@ def predict_on_cluster(partitions, predictor, client, *, on_error="record", orde
             following = next(pending, None)
 
     def killed(index, photo, error):
-        """A task whose workers died each time: its photos one by one, then the one
-        photo that kills its worker recorded as an error (or raised)."""
+        """A task whose workers died each time: a partition's photos go to run alone;
+        a photo that did, alone, is recorded as an error (or raised)."""
         items = partitions[index]
-        if photo is None and len(items) > 1:
+        if photo is None:
             retried[index] = {"records": [None] * len(items), "left": len(items)}
-            for j, item in enumerate(items):
-                submit(index, [item], j)
+            alone.extend((index, j) for j in range(len(items)))
             return None
-        source = items[photo or 0][0]
+        source = items[photo][0]
         message = (
             f"Cannot predict {source}: the Dask worker reading it died every time it "
-            f"tried (out of memory?): {error}"
+            f"tried, alone on the cluster (out of memory?): {error}"
         )
         if on_error == "raise":
             raise ValueError(message)
@@ -139,17 +149,16 @@ def predict_on_cluster(partitions, predictor, client, *, on_error="record", orde
                 records, pid = future.result()
             except KilledWorker as error:
                 records, pid = killed(index, photo, error), None
-                if records is None:
-                    continue
-            if photo is not None or index in retried:
+            if records is not None and photo is not None:
                 retry = retried[index]
-                retry["records"][photo or 0] = records
+                retry["records"][photo] = records
                 retry["left"] -= 1
-                if retry["left"]:
-                    continue
-                records = [r for found in retried.pop(index)["records"] for r in found]
+                records = None
+                if not retry["left"]:
+                    records = [r for found in retried.pop(index)["records"] for r in found]
             submit_while_room()
-            yield index, records, pid
+            if records is not None:
+                yield index, records, pid
     finally:  # done, or stopped: nothing of this run stays on the cluster
         with contextlib.suppress(RuntimeError, OSError):  # unless the client is closed
             client.cancel([future for future, _, _ in running.values()])
