@@ -196,8 +196,10 @@ class Outputs:
     """
 
     def __init__(self, paths, *, overwrite, inputs=(), also=()):
+        from ..datasets._remote import is_url
+
         for path in [*paths, *also]:
-            if isinstance(path, str) and "://" in path:
+            if is_url(path):
                 raise ValueError(
                     f"Expected a local file for this output (only --parquet may be a URL). "
                     f"Received: {path}"

@@ -63,8 +63,7 @@ def classify_files(files, predictor, args, on_record=None, sources=None):
         done, total=len(files), desc="images", quiet=args.quiet, unit="img"
     ):
         if pixels is None:
-            reason = found[0]["status"].removeprefix("error: ")
-            print(f"bilstm-emotion {args.command}: skipped {reason}", file=sys.stderr)
+            _name_failures(args, found)
             failed.append(source)
         records.extend(found)
         if on_record is not None:
@@ -212,7 +211,7 @@ def _predict_partitioned(args, files):
                 rows = read_records(args.parquet)[1] if args.csv or args.json else ()
             else:
                 report = {"images": len(files), "skipped": 0, "failed": 0, "records": 0}
-                rows = _in_order(args, files, predictor, client, bar, report)
+                rows = in_order(args, files, predictor, client, bar, report)
             rows = iter(rows)
             while batch := list(itertools.islice(rows, 1000)):
                 out.write(batch)
@@ -274,17 +273,18 @@ def _name_failures(args, records):
     return failed
 
 
-def _in_order(args, files, predictor, client, bar, report):
+def in_order(args, files, predictor, client, bar, report):
     """The records of ``files`` in input order, partition by partition (counted in
-    ``report``, each unreadable file named on stderr)."""
+    ``report``, each unreadable file named on stderr); ``predict`` and ``summary``."""
     from ..monitoring import iter_partitions
 
     done = iter_partitions(files, predictor, client=client, partition_size=args.partition_size)
-    for n_images, records in done:
-        report["failed"] += _name_failures(args, records)
-        report["records"] += len(records)
-        bar.update(n_images)
-        yield from records
+    with contextlib.closing(done):
+        for n_images, records in done:
+            report["failed"] += _name_failures(args, records)
+            report["records"] += len(records)
+            bar.update(n_images)
+            yield from records
 
 
 def _box_text(record):

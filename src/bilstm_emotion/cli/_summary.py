@@ -20,6 +20,7 @@ from ._predict import (
     add_partition_options,
     check_partition_options,
     classify_files,
+    in_order,
     make_predictor,
     partition_runner,
 )
@@ -76,10 +77,9 @@ def _run_summary(args, source, outputs):
                 bar = stack.enter_context(
                     progress(total=len(files), desc="images", quiet=args.quiet, unit="img")
                 )
-                failed = []
-                records = _noting_failures(
-                    _partitioned(args, files, predictor, client, bar), failed
-                )
+                failed, report = [], {"failed": 0, "records": 0}
+                found = in_order(args, files, predictor, client, bar, report)
+                records = _noting_failures(found, failed)
             else:
                 predictor = make_predictor(args)
                 records, failed = classify_files(files, predictor, args)
@@ -152,17 +152,6 @@ def _noting_failures(records, failed):
         if str(record["status"]).startswith("error"):
             failed.append(record["source"])
         yield record
-
-
-def _partitioned(args, files, predictor, client, bar):
-    """The records of ``files`` predicted on the cluster, partition by partition."""
-    from ..monitoring import iter_partitions
-
-    done = iter_partitions(files, predictor, client=client, partition_size=args.partition_size)
-    with contextlib.closing(done):
-        for n_images, records in done:
-            yield from records
-            bar.update(n_images)
 
 
 def add_parser(sub):

@@ -46,9 +46,9 @@ def _pyarrow():
 
 def _filesystem(path):
     """``(filesystem, path)``: fsspec's, for local folders too."""
-    from ..datasets._remote import url_filesystem
+    from ..datasets._remote import is_url, url_filesystem
 
-    return url_filesystem(path if "://" in path else f"file://{os.path.abspath(path)}")
+    return url_filesystem(path if is_url(path) else f"file://{os.path.abspath(path)}")
 
 
 def _names(fs, folder):
