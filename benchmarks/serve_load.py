@@ -8,8 +8,13 @@ to answer) of the frames analysed, the frames the server dropped, and errors.
 Then ``--uploads`` concurrent clients POST a photo to ``/api/predict`` for
 ``--seconds``: requests per second (a ``429``, every upload slot busy, is
 counted and sent again); then one camera beside those uploads. The server's
-resident memory is read before, between and after the phases. The server runs
-with its access checks and limits on (Host, Origin, upload slots, work limits).
+resident memory is read before, between and after the phases. Last, a video
+call shared from the Call tab: one stream of a 1280x720 call window with
+``--call-people`` participants (a 3x3 grid of faces about 95 pixels high for
+nine) at ``--call-fps`` for ``--call-seconds``: frames analysed per second,
+per-frame latency, and faces found per frame against faces shown. The server
+runs with its access checks and limits on (Host, Origin, upload slots, work
+limits).
 
     python benchmarks/serve_load.py --out benchmarks/results/serve_load.json
 """
@@ -36,21 +41,33 @@ def rss_mb(pid):
     return float("nan")
 
 
+def encode_jpeg(rgb):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
 def frame_jpeg():
     from PIL import Image
     from skimage import data
 
-    buffer = io.BytesIO()
-    Image.fromarray(data.astronaut()[:384, 64:448]).resize((640, 480)).save(
-        buffer, format="JPEG", quality=85
-    )
-    return buffer.getvalue()
+    face = Image.fromarray(data.astronaut()[:384, 64:448]).resize((640, 480))
+    return encode_jpeg(np.asarray(face))
+
+
+def call_jpeg(people):
+    """A 1280x720 call window of ``people`` participants, as the Call tab sends it."""
+    from bilstm_emotion.video import demo_participants, make_demo_call
+
+    return encode_jpeg(make_demo_call(demo_participants(people), size=(1280, 720)))
 
 
 async def camera(url, jpeg, fps, seconds, out):
     import websockets
 
-    sent, latencies, dropped, errors = {}, [], 0, 0
+    sent, latencies, dropped, errors, faces, ids = {}, [], 0, 0, [], set()
     async with websockets.connect(url, max_size=2**24) as ws:
         json.loads(await ws.recv())  # hello
 
@@ -68,6 +85,8 @@ async def camera(url, jpeg, fps, seconds, out):
                 if message["type"] == "result":
                     latencies.append(time.perf_counter() - sent[message["frame"]])
                     errors += bool(message.get("error"))
+                    faces.append(len(message["faces"]))
+                    ids.update(f["face"] for f in message["faces"])
                 elif message["type"] == "dropped":
                     dropped += 1
                 else:
@@ -75,7 +94,16 @@ async def camera(url, jpeg, fps, seconds, out):
                 answered += message.get("frame") is not None
 
         await asyncio.gather(send(), receive())
-    out.append({"latencies": latencies, "dropped": dropped, "errors": errors, "sent": len(sent)})
+    out.append(
+        {
+            "latencies": latencies,
+            "dropped": dropped,
+            "errors": errors,
+            "sent": len(sent),
+            "faces": faces,
+            "ids": ids,
+        }
+    )
 
 
 async def cameras(url, n, jpeg, fps, seconds):
@@ -138,12 +166,45 @@ async def camera_beside_uploads(url, base, n, jpeg, fps, seconds):
     return {"camera": camera_row, "uploads": upload_row}
 
 
+async def call_stream(url, jpeg_bytes, people, fps, seconds):
+    """One shared call (``?source=call``): the camera phase's numbers, and the faces
+    found per analysed frame against the ``people`` shown."""
+    out = []
+    try:
+        await camera(url + "?source=call", jpeg_bytes, fps, seconds, out)
+    except Exception as exc:  # reported in the JSON, as the other phases' failures are
+        return {"failures": [repr(exc)]}
+    (result,) = out
+    lat = np.array(result["latencies"]) * 1000
+    found = np.array(result["faces"])
+    return {
+        "frame_size": [1280, 720],
+        "faces_shown": people,
+        "fps_sent": fps,
+        "seconds": seconds,
+        "frames_sent": result["sent"],
+        "frames_analysed": int(lat.size),
+        "frames_dropped": result["dropped"],
+        "errors": result["errors"],
+        "analysed_per_s": lat.size / seconds,
+        "latency_ms_p50": float(np.percentile(lat, 50)) if lat.size else None,
+        "latency_ms_p99": float(np.percentile(lat, 99)) if lat.size else None,
+        "faces_found_mean": float(found.mean()) if found.size else None,
+        "faces_found_min": int(found.min()) if found.size else None,
+        "frames_with_every_face": float((found == people).mean()) if found.size else None,
+        "participant_ids": len(result["ids"]),
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="*", default=[1, 4, 8])
     parser.add_argument("--fps", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--uploads", type=int, default=4)
+    parser.add_argument("--call-people", type=int, default=9)
+    parser.add_argument("--call-fps", type=float, default=2.0)
+    parser.add_argument("--call-seconds", type=float, default=30.0)
     parser.add_argument("--out", default="benchmarks/results/serve_load.json")
     args = parser.parse_args(argv)
     with socket.socket() as s:
@@ -197,6 +258,17 @@ def main(argv=None):
         upload_again = asyncio.run(uploads(base, args.uploads, jpeg, args.seconds))
         memory["after_second_round"] = rss_mb(server.pid)
         print(json.dumps(memory), flush=True)
+        call = asyncio.run(
+            call_stream(
+                f"ws://127.0.0.1:{port}/ws/stream",
+                call_jpeg(args.call_people),
+                args.call_people,
+                args.call_fps,
+                args.call_seconds,
+            )
+        )
+        memory["after_call"] = rss_mb(server.pid)
+        print(json.dumps({"call": call}), flush=True)
         health = json.loads(urllib.request.urlopen(base + "/api/health").read())
     finally:
         server.terminate()
@@ -209,6 +281,7 @@ def main(argv=None):
             "camera_beside_uploads": beside,
             "rss_mb": memory,
             "second_round": {"cameras": again, "uploads": upload_again},
+            "call": call,
             "server_counters": health["frames"],
         },
         args.out,

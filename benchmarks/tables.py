@@ -4,6 +4,7 @@ python benchmarks/tables.py            # writes docs/results/*.rst
 """
 
 import json
+import math
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -515,6 +516,29 @@ def _beside(r):
     )
 
 
+def _call(r):
+    """The shared call's sentence of serve_load.json (absent from runs before it had one)."""
+    c = r.get("call")
+    if not c:
+        return ""
+    if c.get("failures") or not c.get("frames_analysed"):
+        return f" The shared call failed: {'; '.join(c.get('failures', [])) or 'no answer'}."
+    w, h = c["frame_size"]
+    cols = math.ceil(math.sqrt(c["faces_shown"]))
+    rows = math.ceil(c["faces_shown"] / cols)
+    return (
+        f"\n\nA video call shared from the Call tab: one stream of a {w}x{h} call window "
+        f"with {c['faces_shown']} participants (a {cols}x{rows} grid) at "
+        f"{c['fps_sent']:g} frames/s for {c['seconds']:g} s: {c['frames_analysed']} of "
+        f"{c['frames_sent']} frames analysed ({c['analysed_per_s']:.1f}/s, "
+        f"{c['frames_dropped']} dropped, {c['errors']} errors), latency p50 "
+        f"{c['latency_ms_p50']:.0f} ms, p99 {c['latency_ms_p99']:.0f} ms; faces found per "
+        f"frame {c['faces_found_mean']:.2f} of {c['faces_shown']} on average (fewest "
+        f"{c['faces_found_min']}; every face in {100 * c['frames_with_every_face']:.0f} % of "
+        f"the frames), {c['participant_ids']} participant ids given."
+    )
+
+
 def serving_tables():
     """The web app under load (serve_load.json) and the ONNX files (onnx.json)."""
     out = []
@@ -563,7 +587,7 @@ def serving_tables():
             f"({r['second_round']['cameras']['frames_dropped']} of "
             f"{r['second_round']['cameras']['frames_sent']} frames dropped, "
             f"{r['second_round']['cameras']['errors'] + r['second_round']['uploads']['errors']}"
-            f" errors). {_measured(r, backend=False)}.\n"
+            f" errors).{_call(r)} {_measured(r, backend=False)}.\n"
         )
     else:
         out.append("Load: not measured yet: run ``python benchmarks/serve_load.py``.\n")

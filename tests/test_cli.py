@@ -3,6 +3,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -509,9 +510,106 @@ def test_video_errors_name_the_culprit(tmp_path, capsys):
     assert err.count("\n") == 1 and "did not finish" not in err and len(err) < 300
     assert not (tmp_path / "c").exists()
     assert main(["video"]) == 2
-    assert "Expected a video file or --camera N" in capsys.readouterr().err
+    assert "Expected a video file, --camera N or --screen" in capsys.readouterr().err
     assert main(["video", str(junk), "--fps", "0"]) == 2
     assert "Expected --fps > 0. Received: --fps 0.0" in capsys.readouterr().err
+
+
+@pytest.fixture
+def x_screen(tmp_path):
+    """An X screen (Xvfb, 1280x720) showing a call of four participants in Chromium's
+    kiosk window: its display name, once the picture is on it."""
+    import shutil
+
+    from PIL import Image
+
+    from bilstm_emotion.video import Screen, demo_participants, make_demo_call, read_frames
+
+    xvfb, chromium = shutil.which("Xvfb"), shutil.which("chromium")
+    if not (xvfb and chromium):
+        if os.environ.get("BILSTM_EMOTION_REQUIRE_BROWSER") == "1":
+            pytest.fail("needs Xvfb and Chromium (apt-get install xvfb chromium)")
+        pytest.skip("needs Xvfb and Chromium (apt-get install xvfb chromium)")
+    grid = make_demo_call(demo_participants(4))
+    Image.fromarray(grid).save(tmp_path / "call.png")
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as f:
+        display = ":" + f.readline().strip()
+    window = subprocess.Popen(
+        [
+            chromium,
+            "--no-sandbox",
+            "--kiosk",
+            "--no-first-run",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-position=0,0",
+            "--window-size=1280,720",
+            (tmp_path / "call.png").as_uri(),
+        ],
+        env={**os.environ, "DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the window shows the call
+            _, _, _, rgb = next(read_frames(Screen(display), fps=5, color=True))
+            if np.abs(rgb.astype(np.int16) - grid).mean() < 12:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("Chromium did not show the call on the X screen")
+        yield display
+    finally:
+        window.kill()
+        server.kill()
+        window.wait()
+        server.wait()
+
+
+@pytest.mark.slow
+def test_video_screen_follows_the_participants_of_a_call_on_the_screen(x_screen, tmp_path, capsys):
+    out = tmp_path / "s"
+    argv = ["video", "--screen", x_screen, "--fps", "2", "--max-seconds", "3", "--out", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    rows = _csv(out / "timeline.csv")
+    by_frame = {}
+    for r in rows:
+        by_frame.setdefault(r["frame"], []).append(r)
+    assert len(by_frame) >= 6  # 3 s at 2 frames/s, and the frame at 3 s
+    for faces in by_frame.values():
+        assert len(faces) == 4 and {f["status"] for f in faces} == {"ok"}
+    assert {r["face"] for r in rows} == {"1", "2", "3", "4"}  # one id each, all along
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["source"] == f"screen {x_screen}" and summary["faces"] == 4
+    assert "4 face(s) tracked" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11's screen grab")
+def test_video_screen_without_a_display_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("XDG_SESSION_TYPE", raising=False)
+    assert main(["video", "--screen", "--out", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert "Expected an X11 display to grab" in err and err.count("\n") == 1
+    assert not (tmp_path / "s").exists()
+    # a Wayland desktop's $DISPLAY is XWayland's, whose grab is black: said, not run
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert main(["video", "--screen", "--out", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert "a Wayland session" in err and "Call tab" in err
+    assert not (tmp_path / "s").exists()
+    assert main(["video", "--camera", "0", "--screen"]) == 2
+    assert "Received: --camera and --screen" in capsys.readouterr().err
 
 
 def test_video_without_faces_says_so(tmp_path, capsys):

@@ -97,6 +97,9 @@ def test_every_asset_is_served_by_the_package(client):
             if link.startswith("/") and link != "/docs":
                 assert client.get(link).status_code == 200, link
     assert "/static/app.js" in client.get("/").text
+    # the frame clock's worker, which the script starts
+    assert "/static/ticker.js" in client.get("/static/app.js").text
+    assert client.get("/static/ticker.js").status_code == 200
 
 
 def test_predict_gives_the_records_of_predict_json(client, estimator, astronaut):
@@ -204,6 +207,35 @@ def test_camera_frames_give_faces_and_timeline_rows(client, astronaut):
         assert "not an image" in result["error"] and result["rows"][0][-1].startswith("error")
         ws.send_text("hello")
         assert "Expected binary messages" in ws.receive_json()["detail"]
+
+
+def test_a_shared_call_is_read_for_every_participant(client):
+    from starlette.websockets import WebSocketDisconnect
+
+    from bilstm_emotion.video import demo_participants, make_demo_call
+
+    frame = _jpeg(make_demo_call(demo_participants(9)))  # a 3x3 grid at 1280x720
+    with client.websocket_connect(STREAM + "?source=call") as ws:
+        assert ws.receive_json()["source"] == "call"
+        ws.send_bytes(frame)
+        faces = ws.receive_json()["faces"]
+        assert len(faces) == 9 and {f["source"] for f in faces} == {"call"}
+        assert sorted(f["face"] for f in faces) == list(range(1, 10))
+    # a camera's frames skip the call's finer tiles: the grid's small faces go missing
+    with client.websocket_connect(STREAM) as ws:
+        assert ws.receive_json()["source"] == "camera"
+        ws.send_bytes(frame)
+        assert len(ws.receive_json()["faces"]) < 9
+    with client.websocket_connect(STREAM + "?source=screen") as ws:
+        message = ws.receive_json()
+        assert message["type"] == "error"
+        assert (
+            "Expected ?source= one of camera, call. Received: source='screen'" in message["detail"]
+        )
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1008
+    assert client.get("/api/health").json()["streams"] == 0
 
 
 def test_a_full_queue_drops_frames_and_counts_them(estimator, astronaut):

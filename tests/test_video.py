@@ -1,7 +1,19 @@
 import numpy as np
 import pytest
 
-from bilstm_emotion.video import FaceTracker, analyze_video, read_frames, video_info
+from bilstm_emotion.monitoring import FacePredictor
+from bilstm_emotion.video import (
+    FaceTracker,
+    FrameAnalyzer,
+    analyze_video,
+    appearance,
+    call_detector,
+    call_layout,
+    demo_participants,
+    make_demo_call,
+    read_frames,
+    video_info,
+)
 
 from .conftest import write_face_video
 
@@ -52,6 +64,101 @@ def test_tracker_keeps_ids_and_retires_lost_faces():
     # a bigger box around a tracked face is a duplicate detection, not a new face
     around = {"row": 180, "col": 180, "height": 90, "width": 90}
     assert tracker.update([around, {**far, "col": 202}], 1.4) == [(4, {**far, "col": 202})]
+
+
+def _unit(*values):
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_tracker_remembers_a_face_by_its_looks_where_it_turns_up():
+    tracker = FaceTracker(max_missing=0.5, remember=10.0)
+    a = {"row": 0, "col": 0, "height": 40, "width": 40}
+    b = {"row": 0, "col": 100, "height": 40, "width": 40}
+    look_a, look_b, look_c = _unit(1, 0, 0), _unit(0, 1, 0), _unit(0, 0, 1)
+    assert [i for i, _ in tracker.update([a, b], 0.0, [look_a, look_b])] == [1, 2]
+    # the two swap places (tiles moved): each keeps its id, by its looks
+    assert [i for i, _ in tracker.update([a, b], 0.1, [look_b, look_a])] == [2, 1]
+    # someone else in a's place is not a
+    assert [i for i, _ in tracker.update([a], 0.2, [look_c])] == [3]
+    # 1 and 2 unseen past max_missing, then back somewhere else: their ids again
+    far = {"row": 300, "col": 300, "height": 60, "width": 60}
+    assert [i for i, _ in tracker.update([far], 5.0, [_unit(0.1, 1, 0)])] == [2]
+    # forgotten after `remember` seconds
+    assert [i for i, _ in tracker.update([b], 20.0, [look_a])] == [4]
+    # without `remember`, places alone: the swap swaps the ids
+    plain = FaceTracker(max_missing=0.5, remember=0)
+    plain.update([a, b], 0.0, [look_a, look_b])
+    assert [i for i, _ in plain.update([a, b], 0.1, [look_b, look_a])] == [1, 2]
+
+
+def test_appearance_tells_participants_apart_and_knows_one_rescaled():
+    people = demo_participants(3)
+    big, small = make_demo_call(people[:2]), make_demo_call(people, size=(640, 360))
+
+    def box(frame, k, n):
+        top, left, th, tw = call_layout(n, frame.shape[1], frame.shape[0])[k]
+        h = 0.9 * th  # the head, as call_frame places it, and the face in its middle
+        w = h * people[0].shape[1] / people[0].shape[0]
+        y, x = top + (th - h) / 2, left + (tw - w) / 2
+        return {"row": y + 0.2 * h, "col": x + 0.2 * w, "height": 0.5 * h, "width": 0.6 * w}
+
+    assert make_demo_call(people, size=(400, 720)).shape == (720, 400, 3)  # narrow tiles
+    with pytest.raises(ValueError, match=r"Expected 1 to 9 participants\. Received: n=10"):
+        demo_participants(10)
+    first = appearance(big, box(big, 0, 2))
+    assert first.shape == (320,) and float(first @ first) == pytest.approx(1.0, abs=1e-5)
+    same = float(first @ appearance(small, box(small, 0, 3)))
+    other = float(first @ appearance(small, box(small, 1, 3)))
+    assert same > 0.8 > other
+    # gray frames, floats in 0-1 or 0-255 alike; a box off the frame has no look
+    gray = big.mean(axis=2)
+    assert appearance(gray[..., None], box(big, 0, 2)).shape == (320,)
+    assert float(appearance(gray, box(big, 0, 2)) @ appearance(gray / 255, box(big, 0, 2))) > 0.99
+    assert appearance(big, {"row": 900, "col": 10, "height": 50, "width": 50}) is None
+
+
+@pytest.mark.slow
+def test_a_call_keeps_each_participants_id_when_tiles_move(pretrained):
+    """Nine participants in a 3x3 grid, the most alike side by side; one leaves (everyone
+    after moves back a tile, between two whole-frame searches) and comes back last."""
+    people = demo_participants(9)
+    order = [1, 0, 4, 8, 2, 3, 5, 6, 7]
+    stayed = [k for k in order if k != 0]
+    line_ups = [(0.0, order), (1.25, stayed), (3.25, [*stayed, 0])]
+    analyzer = FrameAnalyzer(
+        FacePredictor(pretrained, detector=call_detector()),
+        tracker=FaceTracker(max_missing=1.5),
+        detect_every=1.0,
+    )
+    ids, found = {}, []
+    for step in range(20):
+        time = step / 4
+        who = [w for start, w in line_ups if start <= time][-1]
+        layout = call_layout(len(who), 1280, 720)
+        records = analyzer.records(make_demo_call([people[k] for k in who]), time, step, "call")
+        found.append(len(records))
+        for r in records:
+            cx, cy = r["col"] + r["width"] / 2, r["row"] + r["height"] / 2
+            (k,) = [
+                k
+                for k, (top, left, h, w) in zip(who, layout, strict=True)
+                if left <= cx < left + w and top <= cy < top + h
+            ]
+            assert ids.setdefault(k, r["face"]) == r["face"], (time, k, r["face"], ids)
+            assert r["label"] in analyzer.predictor.classes
+    assert found[0] == 9 and found[8] == 8 and found[-1] == 9  # 0 back at the next search
+    assert sorted(ids) == list(range(9)) and len(set(ids.values())) == 9
+    # by place alone, the shift hands the ids on
+    plain = FrameAnalyzer(
+        FacePredictor(pretrained, detector=call_detector()),
+        tracker=FaceTracker(max_missing=1.5, remember=0),
+    )
+    before = {
+        r["face"] for r in plain.records(make_demo_call([people[k] for k in order]), 0, 0, "")
+    }
+    after = plain.records(make_demo_call([people[k] for k in stayed]), 0.5, 1, "")
+    assert {r["face"] for r in after} <= before  # the same ids, on other people
 
 
 def test_analyze_video_tracks_one_face_through_the_clip(face_video, pretrained):

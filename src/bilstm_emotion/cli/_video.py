@@ -25,6 +25,7 @@ VIDEO_EPILOG = """examples:
   bilstm-emotion video call.mp4                      # writes call-emotions/timeline.csv, ...
   bilstm-emotion video call.mp4 --fps 5 --out results/ --annotate
   bilstm-emotion video --camera 0 --max-seconds 60  # live; Ctrl-C also stops and summarises
+  bilstm-emotion video --screen --fps 2             # a video call on this screen, every face
 
 outputs (in --out): timeline.csv (one row per face per frame, written as it goes),
 summary.json (share of each emotion overall, per face and per --window seconds),
@@ -35,10 +36,12 @@ _FILES = ("timeline.csv", "summary.json", "timeline.png", "annotated.mp4")
 
 
 def _video(args):
-    if (args.path is None) == (args.camera is None):
+    sources = (("a file", args.path), ("--camera", args.camera), ("--screen", args.screen))
+    given = [name for name, value in sources if value is not None]
+    if len(given) != 1:
         raise UsageError(
-            "Expected a video file or --camera N (one of them). Received: "
-            + ("both" if args.path else "neither")
+            "Expected a video file, --camera N or --screen (one of them). Received: "
+            + (" and ".join(given) if given else "none")
         )
     for option, value in (
         ("--fps", args.fps),
@@ -49,15 +52,16 @@ def _video(args):
             raise UsageError(f"Expected {option} > 0. Received: {option} {value}")
     if args.detect_every < 0:
         raise UsageError(f"Expected --detect-every >= 0. Received: {args.detect_every}")
-    source = args.camera if args.path is None else args.path
-    out = Path(
-        args.out
-        or (
-            f"camera{args.camera}-emotions"
-            if args.path is None
-            else f"{Path(args.path).with_suffix('')}-emotions"
-        )
-    )
+    if args.path is not None:
+        source, folder = args.path, f"{Path(args.path).with_suffix('')}-emotions"
+    elif args.camera is not None:
+        source, folder = args.camera, f"camera{args.camera}-emotions"
+    else:
+        from ..video._video_io import SCREEN_FPS, Screen
+
+        source, folder = Screen(args.screen or None), "screen-emotions"
+        args.fps = args.fps or SCREEN_FPS  # the rate the summary and --annotate's video say
+    out = Path(args.out or folder)
     files = [out / name for name in _FILES if name != "annotated.mp4" or args.annotate]
     inputs = [] if args.path is None else [args.path]
     with Outputs(files, overwrite=args.overwrite, inputs=inputs) as outputs:
@@ -65,19 +69,28 @@ def _video(args):
 
 
 def _run_video(args, source, out, outputs):
-    from ..video._tracking import FaceTracker, analyze_video, timeline_fields, timeline_records
+    from ..video._tracking import (
+        FaceTracker,
+        analyze_video,
+        call_detector,
+        timeline_fields,
+        timeline_records,
+    )
     from ..video._video_io import video_info
 
     info = video_info(args.path) if args.path is not None else None
     model = load_model(args)
     classes = [str(c) for c in model.classes_]
     fields = timeline_fields(classes)
+    detector = make_face_detector(args)
+    if args.screen is not None:  # a call's grid of small faces
+        detector = call_detector(detector)
     frames = analyze_video(
         source,
         model,
         fps=args.fps,
         detect_every=args.detect_every,
-        detector=make_face_detector(args),
+        detector=detector,
         tracker=FaceTracker(max_missing=args.detect_every + 0.5),
         color=args.annotate,
     )
@@ -225,6 +238,16 @@ def add_parser(sub):
     )
     v.add_argument("path", nargs="?", default=None, help="video file (mp4, avi, mkv, webm, ...)")
     v.add_argument("--camera", type=int, default=None, metavar="N", help="live camera N instead")
+    v.add_argument(
+        "--screen",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="WHAT",
+        help="the screen instead (ffmpeg's screen grab, 5 frames/s unless --fps; faces searched "
+        "with the finer tiles a call's grid needs): on Linux an X11 display (:0.0; "
+        "$DISPLAY), on macOS 'Capture screen 0', on Windows 'desktop' or 'title=WINDOW TITLE'",
+    )
     v.add_argument("--fps", type=float, default=None, help="frames per second to analyse (all)")
     v.add_argument(
         "--detect-every",

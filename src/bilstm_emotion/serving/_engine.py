@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core._errors import ImageReadError
-from ..core._pixels import to_gray
 from ..datasets._io import multi_frame_note, probe_image
 from ..monitoring import FacePredictor, decoded_scale, empty_record
 from ..preprocessing._images import ImageLoader
@@ -30,6 +29,7 @@ from ..video._tracking import (
     FaceTracker,
     FrameAnalyzer,
     VideoFrame,
+    call_detector,
     timeline_fields,
     timeline_records,
 )
@@ -41,6 +41,10 @@ from ._limits import (
     MAX_REQUEST_SECONDS,
     RequestTooLarge,
 )
+
+#: What a stream's frames come from: the user's camera, or a shared tab, window or
+#: screen (a video call's participants).
+STREAM_SOURCES = ("camera", "call")
 
 
 class Upload(bytes):
@@ -97,10 +101,12 @@ class Counters:
 
 @dataclass
 class Stream:
-    """One connected camera: its tracker, its clock, its frames in flight, its outbox."""
+    """One connected camera or shared call: its tracker, its clock, its frames in flight,
+    its outbox."""
 
     analyzer: FrameAnalyzer
     outbox: object  # an Outbox: put(message) never waits
+    source: str = "camera"  # one of STREAM_SOURCES: what the records' ``source`` says
     started: float = field(default_factory=time.monotonic)
     frames: int = 0
     in_flight: int = 0
@@ -155,6 +161,12 @@ class Engine:
             normalizer=predictor.normalizer,
             detect=False,
         )
+        # for shared calls: the same model, the detector with the tiles of a call's grid
+        self._calls = FacePredictor(
+            predictor.estimator,
+            detector=call_detector(predictor.detector),
+            normalizer=predictor.normalizer,
+        )
         self.classes = predictor.classes
         self.columns = timeline_fields(self.classes)
         self.queue_size = queue_size
@@ -189,6 +201,7 @@ class Engine:
             detector = self.predictor.detector
             detector.detect([blank])
             detector.detect_near(blank, box)
+            self._calls.detector.detect([blank])
             self.predictor.classify(blank, [box])
 
     async def stop(self):
@@ -263,12 +276,18 @@ class Engine:
         return records
 
     # ------------------------------------------------------------- streams
-    def open_stream(self, outbox):
-        """A new :class:`Stream` whose messages go to ``outbox``."""
+    def open_stream(self, outbox, source="camera"):
+        """A new :class:`Stream` of ``source`` (one of :data:`STREAM_SOURCES`) whose
+        messages go to ``outbox``."""
+        if source not in STREAM_SOURCES:
+            raise ValueError(
+                f"Expected a stream source in {STREAM_SOURCES}. Received: source={source!r}"
+            )
         self.streams += 1
         tracker = FaceTracker(max_missing=self.detect_every + 0.5)
-        analyzer = FrameAnalyzer(self.predictor, tracker=tracker, detect_every=self.detect_every)
-        return Stream(analyzer, outbox)
+        predictor = self._calls if source == "call" else self.predictor
+        analyzer = FrameAnalyzer(predictor, tracker=tracker, detect_every=self.detect_every)
+        return Stream(analyzer, outbox, source)
 
     def close_stream(self, stream):
         stream.closed = True  # frames still queued are skipped, their results not sent
@@ -356,7 +375,7 @@ class Engine:
             error = str(exc)
         else:
             with self._lock:
-                records = stream.analyzer.records(to_gray(rgb), seconds, index, "camera")
+                records = stream.analyzer.records(rgb, seconds, index, stream.source)
         frame = VideoFrame(index, seconds, records)
         rows = timeline_records(frame, self.classes)
         if error:

@@ -19,7 +19,7 @@ from ..core._version import __version__
 from ..monitoring import FacePredictor
 from . import _limits as limits
 from ._access import LOOPBACK_HOSTS, AccessGuard
-from ._engine import Engine, Upload
+from ._engine import STREAM_SOURCES, Engine, Upload
 from ._limits import BodyLimit, RequestTooLarge, UploadSlots
 from ._outbox import SEND_TIMEOUT, Outbox
 
@@ -236,6 +236,15 @@ def create_app(
     @app.websocket("/ws/stream")
     async def stream(websocket: WebSocket):
         await websocket.accept()
+        source = websocket.query_params.get("source", "camera")
+        if source not in STREAM_SOURCES:
+            detail = (
+                f"Expected ?source= one of {', '.join(STREAM_SOURCES)}. "
+                f"Received: source={source!r}"
+            )
+            await websocket.send_text(json.dumps({"type": "error", "detail": detail}))
+            await websocket.close(code=1008)
+            return
 
         async def send(message):
             await websocket.send_text(json.dumps(message))
@@ -244,13 +253,14 @@ def create_app(
         outbox.put(
             {
                 "type": "hello",
+                "source": source,
                 "columns": engine.columns,
                 "classes": engine.classes,
                 "model": model_name,
                 "max_frame_bytes": max_frame_bytes,
             }
         )
-        state = engine.open_stream(outbox)
+        state = engine.open_stream(outbox, source)
         try:
             while (message := await _receive_unless(websocket, outbox.dead)) is not None:
                 if message["type"] == "websocket.disconnect":

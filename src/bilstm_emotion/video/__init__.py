@@ -1,13 +1,14 @@
-"""Emotions over time in video files and live camera streams.
+"""Emotions over time in video files, live cameras and the screen (a video call).
 
 Frames are decoded by ffmpeg (through ``imageio-ffmpeg``, the engine of
-imageio's ffmpeg plugin; ``pip install "bilstm-emotion[video]"``), straight to
-gray pixels and, if asked, at a lower frame rate. Faces are searched in the
-whole frame once every ``detect_every`` seconds; in between, each tracked face
-is searched again only in a window around where it was
+imageio's ffmpeg plugin; ``pip install "bilstm-emotion[video]"``), if asked at
+a lower frame rate. Faces are searched in the whole frame once every
+``detect_every`` seconds; in between, each tracked face is searched again only
+in a window around where it was
 (:meth:`~bilstm_emotion.preprocessing.FaceDetector.detect_near`, one small
 network call per face), which is what makes 640x480 video run faster than real
-time on two CPU cores. A tracker keeps one id per face across frames.
+time on two CPU cores. A tracker keeps one id per face across frames, by place
+and, where a face moved (a call's tiles rearranged), by its :func:`appearance`.
 
 >>> from bilstm_emotion.video import FaceTracker
 >>> tracker = FaceTracker()
@@ -17,14 +18,30 @@ time on two CPU cores. A tracker keeps one id per face across frames.
 1
 """
 
-from ._tracking import FaceTracker, FrameAnalyzer, VideoFrame, analyze_video
-from ._video_io import make_demo_video, read_frames, video_info
+from ._demo_call import call_layout, demo_participants, make_demo_call
+from ._tracking import (
+    CALL_TILES,
+    FaceTracker,
+    FrameAnalyzer,
+    VideoFrame,
+    analyze_video,
+    appearance,
+    call_detector,
+)
+from ._video_io import Screen, make_demo_video, read_frames, video_info
 
 __all__ = [
+    "CALL_TILES",
     "FaceTracker",
     "FrameAnalyzer",
+    "Screen",
     "VideoFrame",
     "analyze_video",
+    "appearance",
+    "call_detector",
+    "call_layout",
+    "demo_participants",
+    "make_demo_call",
     "make_demo_video",
     "read_frames",
     "video_info",

@@ -91,6 +91,8 @@ _REASONS = (
     "Cannot open video device",
     "Permission denied",
     "Device or resource busy",
+    "Cannot open display",
+    "Can't open display",
 )
 
 
@@ -112,9 +114,9 @@ def read_frames(source, *, fps=None, color=False):
 
     Parameters
     ----------
-    source : str, path-like or int
+    source : str, path-like, int or Screen
         A video file (anything ffmpeg reads: mp4, avi, mkv, webm, gif, ...),
-        or the index of a camera (``0`` for the first).
+        the index of a camera (``0`` for the first), or a :class:`Screen`.
     fps : float or None
         Frames per second to sample (ffmpeg drops or repeats frames to reach
         it); ``None`` keeps every frame.
@@ -143,6 +145,9 @@ def read_frames(source, *, fps=None, color=False):
     """
     if isinstance(source, (int, np.integer)) and not isinstance(source, bool):
         yield from _read_camera(int(source), fps=fps, color=color)
+        return
+    if isinstance(source, Screen):
+        yield from _read_screen(source, fps=fps, color=color)
         return
     path = _check_file(source)
     reader = _open(path, gray=not color, fps=fps)
@@ -185,6 +190,95 @@ def _read_camera(index, *, fps, color):  # pragma: no cover - needs a camera
             gray = _gray(rgb[:, :, :3])
             yield n, now, gray, (rgb[:, :, :3] if color else None)
             n += 1
+    finally:
+        reader.close()
+
+
+#: Frames per second a screen is grabbed at when no rate is asked for.
+SCREEN_FPS = 5.0
+
+
+class Screen:
+    """A screen (or, on Windows, a window) to read as a video: ffmpeg's screen grab.
+
+    Parameters
+    ----------
+    name : str or None
+        What to grab, as the platform's grabber names it: on Linux (X11's
+        ``x11grab``) a display, ``":0.0"`` (``None``: ``$DISPLAY``); on macOS
+        (``avfoundation``) a screen, ``"Capture screen 0"`` (the default; the
+        terminal needs the Screen Recording permission); on Windows
+        (``gdigrab``) ``"desktop"`` (the default) or one window by its title,
+        ``"title=Zoom Meeting"``. Wayland sessions give X11 programs no
+        picture of the screen: share the call's tab with ``serve``'s Call tab
+        instead (in a Wayland session, ``None`` is refused with that advice; an
+        X server's display, Xvfb's say, can still be named).
+    """
+
+    #: ffmpeg's screen grabber, and what it grabs unless told, per platform
+    GRABBERS = {
+        "linux": ("x11grab", None),
+        "darwin": ("avfoundation", "Capture screen 0"),
+        "win32": ("gdigrab", "desktop"),
+    }
+
+    def __init__(self, name=None):
+        platform = "linux" if sys.platform.startswith(("linux", "freebsd")) else sys.platform
+        if platform not in self.GRABBERS:
+            raise ValueError(
+                f"Expected Linux (X11), macOS or Windows to grab the screen. Received: "
+                f"sys.platform={sys.platform!r}"
+            )
+        wayland = (
+            os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland"
+        )
+        if platform == "linux" and name is None and wayland:  # $DISPLAY is XWayland's
+            raise ValueError(
+                "Expected an X11 session to grab the screen. Received: a Wayland session, "
+                "where X11's screen grab sees no window (black frames); share the call's tab "
+                "or window with `bilstm-emotion serve`'s Call tab instead"
+            )
+        self.grabber, default = self.GRABBERS[platform]
+        # the pointer is not drawn: over a face, it would hide it from the detector
+        self.options = () if self.grabber == "avfoundation" else ("-draw_mouse", "0")
+        name = name or default or os.environ.get("DISPLAY")
+        if not name:
+            raise ValueError(
+                "Expected an X11 display to grab (--screen :0.0, or $DISPLAY set). Received: "
+                "no $DISPLAY; a Wayland session or a server without a screen has none to grab"
+            )
+        self.name = name
+
+    def __str__(self):
+        return f"screen {self.name}"
+
+    def __repr__(self):
+        return f"Screen({self.name!r})"
+
+
+def _read_screen(screen, *, fps, color):
+    """Frames of ``screen`` at ``fps`` (:data:`SCREEN_FPS` when ``None``), timed by the
+    clock."""
+    import time
+
+    rate = fps or SCREEN_FPS
+    reader = _ffmpeg().read_frames(
+        screen.name,
+        pix_fmt="rgb24",
+        input_params=["-f", screen.grabber, "-framerate", f"{rate:g}", *screen.options],
+    )
+    try:
+        meta = next(reader)
+    except (OSError, RuntimeError, StopIteration) as exc:
+        raise ValueError(f"Cannot grab {screen}: {_ffmpeg_reason(exc)}") from exc
+    width, height = meta["size"]
+    start = time.perf_counter()
+    try:
+        for index, raw in enumerate(reader):
+            rgb = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+            yield index, time.perf_counter() - start, _gray(rgb), (rgb if color else None)
+    except (OSError, RuntimeError) as exc:
+        raise ValueError(f"Cannot grab {screen}: {_ffmpeg_reason(exc)}") from exc
     finally:
         reader.close()
 
