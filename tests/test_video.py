@@ -92,6 +92,45 @@ def test_tracker_remembers_a_face_by_its_looks_where_it_turns_up():
     assert [i for i, _ in plain.update([a, b], 0.1, [look_b, look_a])] == [1, 2]
 
 
+def _box(col, row=0, side=40):
+    return {"row": row, "col": col, "height": side, "width": side}
+
+
+def test_a_face_back_from_gone_gets_its_own_id_before_any_other():
+    b, x = _unit(1, 0, 0), _unit(0.85, 0.527, 0)  # two alike faces (0.85)
+    tracker = FaceTracker(max_missing=0.5)
+    assert [i for i, _ in tracker.update([_box(0), _box(100)], 0.0, [b, x])] == [1, 2]
+    tracker.update([_box(100)], 1.0, [x])  # b gone (retired), x still seen
+    tracker.update([], 1.2, [])  # x unseen, still tracked
+    # b comes back elsewhere: its own id, not the tracked look-alike's
+    assert [i for i, _ in tracker.update([_box(300)], 1.3, [b])] == [1]
+    # and in the place of one who just left, looking like them (0.72): its own id still
+    y = _unit(0.72, 0.694, 0)
+    tracker = FaceTracker(max_missing=0.5)
+    tracker.update([_box(0), _box(100)], 0.0, [b, y])
+    tracker.update([_box(100)], 1.0, [y])
+    tracker.update([], 1.2, [])
+    assert [i for i, _ in tracker.update([_box(100)], 1.3, [b])] == [1]
+
+
+def test_a_second_look_alike_box_takes_no_one_elses_id():
+    x, y = _unit(1, 0, 0), _unit(0.7, 0.46, 0.548)
+    tracker = FaceTracker(max_missing=0.5)
+    tracker.update([_box(0), _box(100)], 0.0, [x, y])
+    tracker.update([_box(0)], 1.0, [x])  # y gone
+    twin = _unit(0.93, 0.3676, 0)  # like x (0.93) more than y (0.82): a second x
+    out = tracker.update([_box(0), _box(300)], 1.1, [x, twin])
+    assert [i for i, _ in out] == [1, 3]
+    # a box around a face already matched is not that face's old id
+    inner, outer = _box(500, side=40), _box(490, row=-10, side=60)
+    tracker = FaceTracker(max_missing=0.5)
+    f, g = _unit(1, 0, 0), _unit(0.7, 0.714, 0)
+    tracker.update([_box(0)], 0.0, [f])  # id 1
+    tracker.update([inner], 2.0, [g])  # id 1 gone; the face is back unlike itself: id 2
+    around = _unit(0.95, 0.312, 0)  # like f (0.95), like g (0.89)
+    assert tracker.update([inner, outer], 2.1, [g, around]) == [(2, inner)]
+
+
 def test_appearance_tells_participants_apart_and_knows_one_rescaled():
     people = demo_participants(3)
     big, small = make_demo_call(people[:2]), make_demo_call(people, size=(640, 360))

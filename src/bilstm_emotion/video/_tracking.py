@@ -84,13 +84,16 @@ def appearance(image, box, *, context=1.6, side=16):
 class FaceTracker:
     """Give each face one id across frames: by where it is and, if asked, how it looks.
 
-    A box continues the tracked face it overlaps most (greedy IoU). A box that
+    By place, a box continues the tracked face it overlaps most (greedy IoU).
+    With ``remember`` and the boxes' :func:`appearance`, looks come first: a
+    box and a face (tracked, or gone within ``remember`` seconds) that are each
+    other's best match get paired wherever the box is, so a face that turns up
+    elsewhere keeps or gets back its id (in a video call, tiles move when
+    someone joins or leaves and when the window is resized, and a participant
+    whose video was off comes back); the other boxes go by place. A box that
     is not matched and lies mostly (over half its area) inside, or around, a
     box already taken in the same frame is dropped as a duplicate detection of
-    that face. With ``remember`` (and the boxes' :func:`appearance`), a face
-    that turns up somewhere else gets its id back: in a video call, tiles move
-    when someone joins or leaves and when the window is resized, and a
-    participant whose video was off comes back.
+    that face.
 
     Parameters
     ----------
@@ -132,12 +135,12 @@ class FaceTracker:
         """Match ``boxes`` (seen at ``time``) to tracked faces; return ``[(id, box)]``.
 
         ``appearances`` (one :func:`appearance` per box, ``None`` where unknown)
-        lets ``remember`` work. With them, a box first goes to the tracked face
-        it looks like where the two are each other's best match (over
-        ``min_similarity``), wherever it is: when a call's tiles shift, a
+        lets ``remember`` work. With them, a box first goes to the face, tracked
+        or gone, it looks like, wherever it is, where the two are each other's
+        best match (over ``min_similarity``): when a call's tiles shift, a
         participant's new place is usually another's old one. The boxes left
-        continue the faces they overlap (unless they look unlike them), then
-        those left may be faces that had gone; the rest are new faces.
+        continue the faces whose place they take, unless they look unlike them
+        or more like another face; the rest are new faces.
         """
         looks = appearances if self.remember > 0 else None
         for i, (_, seen) in list(self.tracks.items()):
@@ -147,8 +150,7 @@ class FaceTracker:
                     self.retired[i] = seen
         self._forget(time)
         ids, used = {}, set()
-        if looks is not None:
-            self._recognise(looks, ids, used, list(self.tracks))
+        alike = self._recognise(boxes, looks, ids, used) if looks is not None else {}
         pairs = sorted(
             (
                 (iou(box, tracked), j, i)
@@ -163,12 +165,14 @@ class FaceTracker:
             if j in ids or i in used:
                 continue
             similarity = self._similarity(looks, j, i)
-            if similarity is not None and similarity < self.min_stay:
-                continue  # someone else in this face's place
+            if similarity is not None:
+                if similarity < self.min_stay:
+                    continue  # someone else in this face's place
+                rivals = (v for f, v in alike.get(j, ()) if f != i and f not in used)
+                if next(rivals, -1.0) > similarity:
+                    continue  # more like another face, not yet placed
             ids[j] = i
             used.add(i)
-        if looks is not None:
-            self._recognise(looks, ids, used, list(self.retired))
         kept = [boxes[j] for j in ids]
         for j, box in enumerate(boxes):
             if j in ids:
@@ -197,20 +201,42 @@ class FaceTracker:
             return None
         return float(looks[j] @ self.looks[i])
 
-    def _recognise(self, looks, ids, used, faces):
-        """Give the boxes not yet matched the ids of the ``faces`` (not yet taken) they look
-        like: mutual best matches over ``min_similarity``, best first."""
-        boxes = [j for j in range(len(looks)) if j not in ids and looks[j] is not None]
-        faces = [i for i in faces if i not in used and i in self.looks]
-        if not boxes or not faces:
-            return
-        similarity = np.array([[float(looks[j] @ self.looks[i]) for i in faces] for j in boxes])
-        while similarity.max() >= self.min_similarity:
-            a, b = np.unravel_index(np.argmax(similarity), similarity.shape)
-            ids[boxes[a]] = faces[b]
+    def _recognise(self, boxes, looks, ids, used):
+        """Pair boxes and faces (tracked or gone) that are each other's best match by
+        looks, over ``min_similarity``, most alike first; a box mostly inside or around
+        one already paired is left out (a second detection of that face). Returns, for
+        each box, the faces it looks like over ``min_similarity``, most alike first:
+        ``{box: [(face, similarity), ...]}``."""
+        known = [j for j in range(len(boxes)) if looks[j] is not None]
+        faces = list(self.looks)
+        if not known or not faces:
+            return {}
+        similarity = np.array([[float(looks[j] @ self.looks[i]) for i in faces] for j in known])
+        rows, cols = similarity.argmax(axis=1), similarity.argmax(axis=0)
+        alike = {
+            j: sorted(
+                (
+                    (faces[b], float(v))
+                    for b, v in enumerate(similarity[a])
+                    if v >= self.min_similarity
+                ),
+                key=lambda pair: -pair[1],
+            )
+            for a, j in enumerate(known)
+        }
+        mutual = sorted(
+            ((similarity[a, b], a, b) for a, b in enumerate(rows) if cols[b] == a),
+            reverse=True,
+        )
+        for value, a, b in mutual:
+            j = known[a]
+            if value < self.min_similarity:
+                break
+            if any(containment(boxes[j], boxes[k]) > 0.5 for k in ids):
+                continue
+            ids[j] = faces[b]
             used.add(faces[b])
-            similarity[a, :] = -np.inf
-            similarity[:, b] = -np.inf
+        return alike
 
     def _forget(self, time):
         for i, seen in list(self.retired.items()):
@@ -316,7 +342,7 @@ class FrameAnalyzer:
             )
             boxes = []
             for box in near:  # two faces' windows may find the same face: keep it once
-                if box is not None and all(iou(box, other) < 0.5 for other in boxes):
+                if box is not None and all(containment(box, other) <= 0.5 for other in boxes):
                     boxes.append(box)
         looks = [appearance(image, box) for box in boxes] if tracker.remember > 0 else None
         faces = tracker.update(boxes, time, looks)

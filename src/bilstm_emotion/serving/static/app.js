@@ -71,9 +71,16 @@ class FrameStream {
       track.addEventListener("ended", () => this.stop(`${this.offText} by the browser`));
     }
     this.video.srcObject = stream;
-    await this.video.play();
+    try {
+      await this.video.play();
+    } catch (err) {
+      if (this.stream === stream) this.stop(`The ${this.noun} could not play: ${err.message}`, true);
+      return;
+    }
     if (this.stream !== stream) return;  // stopped while the video started
-    Object.assign(this, { sent: 0, answered: 0, dropped: 0, inFlight: 0, faces: [], ended: null });
+    Object.assign(this, {
+      sent: 0, answered: 0, dropped: 0, inFlight: 0, faces: [], ended: null, serverSaid: null,
+    });
     this.sentAt.clear();
     const now = Date.now();
     this.started = this.started ?? now;
@@ -82,7 +89,8 @@ class FrameStream {
     this.shift = { time: (now - this.started) / 1000, frame: this.framesBefore, face: this.lastFace };
     this.connect();
     $(`${this.prefix}start`).textContent = this.stopLabel;
-    requestAnimationFrame(() => this.paint());
+    const run = (this.painting = {});  // one drawing loop: a loop of an earlier start ends
+    requestAnimationFrame(() => this.paint(run));
   }
 
   stop(reason, isError = false) {
@@ -107,7 +115,7 @@ class FrameStream {
     socket.onclose = () => {
       // the server is gone: stop reading the camera or the call rather than show it unread
       if (this.socket === socket && this.stream) {
-        this.stop("Connection to the server lost", true);
+        this.stop(this.serverSaid ?? "Connection to the server lost", true);
       }
     };
     this.socket = socket;
@@ -148,6 +156,7 @@ class FrameStream {
       return;
     }
     if (message.type === "error" && message.frame === undefined) {
+      this.serverSaid = message.detail;  // said again if the server then closes
       this.status(message.detail, true);
       return;
     }
@@ -189,8 +198,8 @@ class FrameStream {
     }
   }
 
-  paint() {
-    if (!this.stream) return;
+  paint(run) {
+    if (!this.stream || run !== this.painting) return;
     const { video, view, grab } = this;
     if (video.videoWidth) {
       view.width = grab.width || video.videoWidth;
@@ -199,7 +208,7 @@ class FrameStream {
       ctx.drawImage(video, 0, 0, view.width, view.height);
       drawBoxes(ctx, this.faces, 1);
     }
-    requestAnimationFrame(() => this.paint());
+    requestAnimationFrame(() => this.paint(run));
   }
 
   download() {
