@@ -53,9 +53,10 @@ def photo_folder(source, repeat, folder):
 def generated_photos(n, folder):
     """``n`` 320x240 JPEGs of the astronaut's head, each shifted a little."""
     from PIL import Image
-    from skimage import data
 
-    head = Image.fromarray(data.astronaut()[0:220, 120:320]).resize((150, 165))
+    from bilstm_emotion.video import demo_participants
+
+    head = Image.fromarray(demo_participants(1)[0]).resize((150, 165))  # her head, as she is
     paths = []
     for i in range(n):
         canvas = Image.new("RGB", (320, 240), color=(30 + i % 200, 90, 120))

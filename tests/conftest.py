@@ -104,10 +104,11 @@ def fer_sample(fer_zip):
 
 
 def astronaut_head():
-    """Eileen Collins' head and shoulders from scikit-image's astronaut photo (RGB uint8)."""
-    from skimage import data
+    """Eileen Collins' head and shoulders from scikit-image's astronaut photo (RGB uint8):
+    the first of the package's demo participants, as she is."""
+    from bilstm_emotion.video import demo_participants
 
-    return data.astronaut()[0:220, 120:320]
+    return demo_participants(1)[0]
 
 
 def write_face_video(path, *, seconds=2.0, fps=10, size=(320, 240), face=True):

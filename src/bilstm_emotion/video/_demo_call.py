@@ -25,7 +25,8 @@ def demo_participants(n):
     """``n`` call participants who look different, as RGB uint8 photos (220x200).
 
     Each is the head of scikit-image's astronaut photo (so this works offline),
-    every other one mirrored, each in its own colours.
+    every other one mirrored, each in its own colours; the first is the head as
+    it is in the photo.
     """
     from skimage import data
 

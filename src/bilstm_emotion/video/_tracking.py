@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core._pixels import to_gray
 from ..faces import BOX_FIELDS, containment, iou
 from ..monitoring import FacePredictor, empty_record, face_record
 from ._video_io import read_frames
@@ -28,10 +29,6 @@ def call_detector(detector=None):
     if "tiles" not in getattr(detector, "get_params", dict)():
         return detector
     return clone(detector).set_params(tiles=CALL_TILES)
-
-
-#: Gray weights of RGB (as skimage.rgb2gray).
-_GRAY = np.array([0.2125, 0.7154, 0.0721], dtype=np.float32)
 
 
 def appearance(image, box, *, context=1.6, side=16):
@@ -71,10 +68,11 @@ def appearance(image, box, *, context=1.6, side=16):
     crop = crop[..., :3]
     if pixels.dtype == np.uint8 or crop.max() > 1.5:  # 0-255, else 0-1
         crop /= 255
-    gray = resize(crop, (side, side), anti_aliasing=True) @ _GRAY
+    np.clip(crop, 0, 1, out=crop)
+    gray = to_gray(resize(crop, (side, side), anti_aliasing=True))
     pattern = (gray - gray.mean()).ravel()
     pattern /= np.linalg.norm(pattern) + 1e-6
-    bins = np.minimum((np.clip(crop, 0, 1) * 4).astype(np.int64), 3)
+    bins = np.minimum((crop * 4).astype(np.int64), 3)
     colours = np.bincount((bins @ np.array([16, 4, 1])).ravel(), minlength=64)
     colours = np.sqrt(colours / colours.sum()).astype(np.float32)
     look = np.concatenate([pattern, colours])

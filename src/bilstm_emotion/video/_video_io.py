@@ -307,11 +307,12 @@ def make_demo_video(path, *, seconds=2.0, fps=10, size=(320, 240), face=True):
     -------
     path : pathlib.Path
     """
-    from skimage import data
     from skimage.transform import rescale
 
+    from ._demo_call import demo_participants
+
     width, height = size
-    head = data.astronaut()[0:220, 120:320]
+    (head,) = demo_participants(1)  # the astronaut's head, as she is
     head = (rescale(head, min(1.0, height / 2 / head.shape[0]), channel_axis=2) * 255).astype(
         np.uint8
     )
